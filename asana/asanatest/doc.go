@@ -1,0 +1,14 @@
+// Package asanatest is a simulated Asana API for tests, demos and
+// benchmarks, in the spirit of net/http/httptest.
+//
+// It serves the routes asana_exporter uses under /api/1.0 and behaves as
+// Asana's OpenAPI spec and developer docs say: compact records unless
+// opt_fields asks for more, next_page only when limit is sent, limit bounded
+// to 1..100, opaque offsets that expire, Asana's error bodies, per-token rate
+// and concurrency limits. Faults can be injected per route and per page, and
+// every request is logged so that tests can assert on what a client sent.
+//
+//	srv := asanatest.NewServer(asanatest.Generate(1, asanatest.WorkspaceSpec{Licensed: 27, Guests: 155}), asanatest.Config{})
+//	defer srv.Close()
+//	// point a client at srv.BaseURL with token asanatest.DefaultToken
+package asanatest

@@ -1,0 +1,82 @@
+package asanatest
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Fault makes matching requests misbehave. A request matches when Route is
+// empty or equal to its route template (asana.Endpoint*), and Page is 0 or
+// equal to the 1-based page it asks for. A Fault fires Times times, or for
+// every match when Times is 0. The first matching fault wins.
+type Fault struct {
+	Route string
+	Page  int
+	Times int
+
+	// Status answers with this code and Asana's error body for it.
+	Status     int
+	Message    string // error message; the usual one for Status when empty
+	RetryAfter string // Retry-After header value, e.g. "2"
+
+	Latency  time.Duration // wait before answering
+	SlowBody time.Duration // spread the body's bytes over this long
+	Drop     bool          // close the connection without answering
+	// Truncate sends a 200 whose body stops halfway, with the full
+	// Content-Length declared, so the client sees an unexpected EOF.
+	Truncate bool
+	// Malformed sends a 200 whose body is not valid JSON.
+	Malformed bool
+	// ExpireOffset answers 400 "offset: Your pagination token has expired."
+	// (only for requests that carry an offset).
+	ExpireOffset bool
+
+	hits int
+}
+
+// Inject adds a fault. Faults are checked in the order they were added.
+func (a *API) Inject(f Fault) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.faults = append(a.faults, &f)
+}
+
+// ClearFaults removes every fault.
+func (a *API) ClearFaults() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.faults = nil
+}
+
+// matchFault returns a copy of the first fault for this request and counts
+// the hit; the caller holds a.mu.
+func (a *API) matchFault(route string, page int, hasOffset bool) (Fault, bool) {
+	for _, f := range a.faults {
+		if f.Route != "" && f.Route != route || f.Page != 0 && f.Page != page ||
+			f.Times > 0 && f.hits >= f.Times || f.ExpireOffset && !hasOffset {
+			continue
+		}
+		f.hits++
+		return *f, true
+	}
+	return Fault{}, false
+}
+
+// writeSlowly spreads body over d in ten chunks, and stops when the client
+// goes away.
+func writeSlowly(ctx context.Context, w http.ResponseWriter, body []byte, d time.Duration) {
+	const chunks = 10
+	step := max(1, (len(body)+chunks-1)/chunks)
+	for i := 0; i < len(body); i += step {
+		if _, err := w.Write(body[i:min(i+step, len(body))]); err != nil {
+			return
+		}
+		http.NewResponseController(w).Flush()
+		select {
+		case <-time.After(d / chunks):
+		case <-ctx.Done():
+			return
+		}
+	}
+}

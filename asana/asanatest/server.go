@@ -1,0 +1,478 @@
+package asanatest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+)
+
+// DefaultToken is accepted with full permissions when Config.Tokens is empty.
+const DefaultToken = "asanatest-token"
+
+// TokenKind is what a token may do.
+type TokenKind int
+
+const (
+	// FullAccess is a personal access token, a service-account token or an
+	// OAuth token of an app with Full permissions.
+	FullAccess TokenKind = iota
+	// GranularScopes is an OAuth token with granular scopes such as
+	// users:read and workspaces:read; no scope covers workspace memberships,
+	// so those endpoints answer 403 "Full permissions are required".
+	GranularScopes
+)
+
+// Config tunes the simulated API. The zero value behaves like a paid Asana
+// domain.
+type Config struct {
+	Tokens map[string]TokenKind // default {DefaultToken: FullAccess}
+
+	OffsetTTL time.Duration // default 15m, as observed on real offsets
+
+	// RequestsPerWindow limits each token to that many requests per
+	// RateWindow (default 1500 per minute, Asana's paid plans). Rejected
+	// requests count too, as at Asana.
+	RequestsPerWindow int
+	RateWindow        time.Duration
+	// MaxConcurrent limits each token's requests in flight (default 50,
+	// Asana's concurrent-read limit).
+	MaxConcurrent int
+
+	// HideInactive leaves is_active=false memberships out of the workspace
+	// listing, as an Asana engineer once described it; by default they are
+	// listed, as the spec's is_active field implies.
+	HideInactive bool
+}
+
+// API is the simulated Asana API as an http.Handler.
+type API struct {
+	cfg    Config
+	signer offsetSigner
+
+	mu       sync.Mutex
+	org      *Org
+	faults   []*Fault
+	log      []Request
+	clockOff time.Duration
+	tokens   map[string]*tokenUse
+}
+
+type tokenUse struct {
+	kind        TokenKind
+	recent      []time.Time // request times inside the rate window
+	inFlight    int
+	maxInFlight int
+	limited     int
+}
+
+// Request is one logged request. The token itself is never logged.
+type Request struct {
+	Time       time.Time
+	Method     string
+	Path       string // without the /api/1.0 prefix
+	Route      string // template such as asana.EndpointWorkspaceMemberships; "" if none matched
+	Query      url.Values
+	Page       int // 1-based page of a listing, 0 for other routes
+	Status     int // 0 when the connection was dropped
+	UserAgent  string
+	Authorized bool
+}
+
+// NewAPI returns the handler; most tests want NewServer.
+func NewAPI(org *Org, cfg Config) *API {
+	if len(cfg.Tokens) == 0 {
+		cfg.Tokens = map[string]TokenKind{DefaultToken: FullAccess}
+	}
+	if cfg.OffsetTTL <= 0 {
+		cfg.OffsetTTL = 15 * time.Minute
+	}
+	if cfg.RequestsPerWindow <= 0 {
+		cfg.RequestsPerWindow = 1500
+	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = time.Minute
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 50
+	}
+	a := &API{cfg: cfg, signer: newOffsetSigner(), org: org, tokens: map[string]*tokenUse{}}
+	for tok, kind := range cfg.Tokens {
+		a.tokens[tok] = &tokenUse{kind: kind}
+	}
+	return a
+}
+
+// Server is an API listening on a loopback port.
+type Server struct {
+	*API
+	*httptest.Server
+	BaseURL string // URL + "/api/1.0", what a client's base URL should be
+}
+
+// NewServer starts an API on a loopback port. Close it when done.
+func NewServer(org *Org, cfg Config) *Server {
+	api := NewAPI(org, cfg)
+	ts := httptest.NewServer(api)
+	return &Server{API: api, Server: ts, BaseURL: ts.URL + apiPrefix}
+}
+
+const apiPrefix = "/api/1.0"
+
+// Mutate changes the organisation under the server's lock, for drift.
+func (a *API) Mutate(f func(*Org)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f(a.org)
+}
+
+// Advance moves the server's clock, to expire offsets without waiting.
+func (a *API) Advance(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.clockOff += d
+}
+
+func (a *API) now() time.Time { return time.Now().Add(a.clockOff) }
+
+// Requests returns a copy of the request log.
+func (a *API) Requests() []Request {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.log)
+}
+
+// ResetRequests empties the request log.
+func (a *API) ResetRequests() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log = nil
+}
+
+// TokenStats is what one token did to the limits.
+type TokenStats struct {
+	MaxInFlight int // most requests it had in flight at once
+	RateLimited int // requests answered 429 by the server's own limits
+}
+
+// Stats reports a token's use of the limits.
+func (a *API) Stats(token string) TokenStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if u := a.tokens[token]; u != nil {
+		return TokenStats{MaxInFlight: u.maxInFlight, RateLimited: u.limited}
+	}
+	return TokenStats{}
+}
+
+// call is one request on its way through the handler. Its response is
+// built under the API's lock and written after the lock is released, so a
+// slow client or a slow-body fault never stalls other requests.
+type call struct {
+	r      *http.Request
+	entry  Request
+	pretty bool
+
+	status   int
+	header   http.Header
+	body     []byte
+	declared int           // Content-Length to declare when it differs from len(body)
+	slow     time.Duration // spread the body over this long
+	dropped  bool
+	release  func() // ends the request's in-flight slot, after the write
+}
+
+func (c *call) reply(status int, header http.Header, body []byte) {
+	c.status, c.header, c.body = status, header, body
+	c.entry.Status = status
+}
+
+func (c *call) fail(status int, msg string, header http.Header) {
+	c.reply(status, header, errorBody(status, msg))
+}
+
+func (c *call) ok(v any) {
+	var body []byte
+	if c.pretty {
+		body, _ = json.MarshalIndent(v, "", "  ")
+	} else {
+		body, _ = json.Marshal(v)
+	}
+	c.reply(http.StatusOK, nil, body)
+}
+
+func (c *call) write(w http.ResponseWriter) {
+	if c.dropped {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		return
+	}
+	for k, v := range c.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	if c.declared > 0 {
+		w.Header().Set("Content-Length", strconv.Itoa(c.declared))
+	}
+	w.WriteHeader(c.status)
+	if c.slow > 0 {
+		writeSlowly(c.r.Context(), w, c.body, c.slow)
+		return
+	}
+	w.Write(c.body)
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
+	c := &call{r: r, entry: Request{
+		Time: a.now(), Method: r.Method, Path: path, Query: r.URL.Query(), UserAgent: r.UserAgent(),
+	}}
+	_, c.pretty = c.entry.Query["opt_pretty"]
+	defer func() {
+		c.write(w)
+		if c.release != nil {
+			c.release()
+		}
+		a.mu.Lock()
+		a.log = append(a.log, c.entry)
+		a.mu.Unlock()
+	}()
+
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	a.mu.Lock()
+	use := a.tokens[tok]
+	a.mu.Unlock()
+	if use == nil {
+		c.fail(http.StatusUnauthorized, msgNotAuthorized, nil)
+		return
+	}
+	c.entry.Authorized = true
+
+	route, gid := matchRoute(r.Method, r.URL.Path)
+	c.entry.Route = route
+	if route == "" {
+		c.fail(http.StatusNotFound, msgNoRoute, nil)
+		return
+	}
+	if route == asana.EndpointWorkspaceMemberships && use.kind == GranularScopes {
+		c.fail(http.StatusForbidden, msgFullPermissions, nil)
+		return
+	}
+	if c.release = a.admit(c, use); c.release != nil {
+		a.serveRoute(c, route, gid)
+	}
+}
+
+// matchRoute returns the route template and the workspace gid in the path.
+func matchRoute(method, path string) (route, gid string) {
+	rest, ok := strings.CutPrefix(path, apiPrefix+"/workspaces")
+	if method != http.MethodGet || !ok {
+		return "", ""
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case rest == "" || rest == "/":
+		return asana.EndpointWorkspaces, ""
+	case len(parts) == 1:
+		return asana.EndpointWorkspace, parts[0]
+	case len(parts) == 2 && parts[1] == "workspace_memberships":
+		return asana.EndpointWorkspaceMemberships, parts[0]
+	}
+	return "", ""
+}
+
+// admit applies the token's rate and concurrency limits. It returns nil
+// when the request was answered 429, and otherwise the function that ends
+// the request's in-flight slot.
+func (a *API) admit(c *call, use *tokenUse) (release func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now() // limits run on real time, not the offset clock
+	cut := now.Add(-a.cfg.RateWindow)
+	i := 0
+	for i < len(use.recent) && !use.recent[i].After(cut) {
+		i++
+	}
+	use.recent = append(use.recent[i:], now) // rejected requests count too
+	if len(use.recent) > a.cfg.RequestsPerWindow {
+		use.limited++
+		wait := use.recent[len(use.recent)-a.cfg.RequestsPerWindow-1].Add(a.cfg.RateWindow).Sub(now)
+		c.fail(http.StatusTooManyRequests, msgRateLimited, http.Header{"Retry-After": {retryAfterSeconds(wait)}})
+		return nil
+	}
+	if use.inFlight >= a.cfg.MaxConcurrent {
+		use.limited++
+		c.fail(http.StatusTooManyRequests, msgRateLimited, http.Header{"Retry-After": {"1"}})
+		return nil
+	}
+	use.inFlight++
+	use.maxInFlight = max(use.maxInFlight, use.inFlight)
+	return func() {
+		a.mu.Lock()
+		use.inFlight--
+		a.mu.Unlock()
+	}
+}
+
+func (a *API) serveRoute(c *call, route, gid string) {
+	q := c.entry.Query
+	var (
+		claims    offsetClaims
+		offsetErr error
+	)
+	if off := q.Get("offset"); off != "" {
+		claims, offsetErr = a.signer.verify(off, c.entry.Path, a.now())
+		c.entry.Page = claims.Page
+	} else if route != asana.EndpointWorkspace {
+		c.entry.Page = 1
+	}
+
+	a.mu.Lock()
+	fault, faulty := a.matchFault(route, c.entry.Page, q.Has("offset"))
+	a.mu.Unlock()
+	if faulty && a.applyFault(c, fault) {
+		return
+	}
+	if offsetErr != nil {
+		c.fail(http.StatusBadRequest, offsetErr.Error(), nil)
+		return
+	}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var w *Workspace
+	if gid != "" {
+		if w = a.org.Workspace(gid); w == nil {
+			c.fail(http.StatusNotFound, "workspace: Not a recognized ID: "+gid, nil)
+			return
+		}
+	}
+	fields := parseFields(q.Get("opt_fields"))
+	switch route {
+	case asana.EndpointWorkspace:
+		full := workspaceRecord(w)
+		if fields != nil {
+			full = project(full, fields)
+		}
+		c.ok(map[string]any{"data": full})
+	case asana.EndpointWorkspaces:
+		a.list(c, claims, len(a.org.Workspaces), func(i int) (string, record, bool) {
+			ws := a.org.Workspaces[i]
+			full := workspaceRecord(ws)
+			if fields == nil {
+				return ws.GID, compactOf(full), true
+			}
+			return ws.GID, project(full, fields), true
+		})
+	case asana.EndpointWorkspaceMemberships:
+		a.list(c, claims, len(w.Memberships), func(i int) (string, record, bool) {
+			m := w.Memberships[i]
+			if a.cfg.HideInactive && !m.IsActive {
+				return m.GID, nil, false
+			}
+			full := membershipRecord(w, m)
+			if fields == nil {
+				return m.GID, membershipCompact(full), true
+			}
+			return m.GID, project(full, fields), true
+		})
+	}
+}
+
+// unpaginatedCap is where Asana cuts a list requested without limit.
+const unpaginatedCap = 1000
+
+// list serves one page of a gid-ordered collection of n items. item returns
+// an item's gid, its rendering and whether it is listed at all.
+func (a *API) list(c *call, from offsetClaims, n int, item func(i int) (string, record, bool)) {
+	q := c.entry.Query
+	limit, paginated := unpaginatedCap, q.Has("limit")
+	if paginated {
+		l, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || l < 1 || l > asana.PageLimit {
+			c.fail(http.StatusBadRequest, fmt.Sprintf("limit: The value must be between 1 and %d.", asana.PageLimit), nil)
+			return
+		}
+		limit = l
+	}
+	data := []record{}
+	last, more := "", false
+	for i := 0; i < n; i++ {
+		gid, rec, listed := item(i)
+		if !listed || gid <= from.After {
+			continue
+		}
+		if len(data) == limit {
+			more = true
+			break
+		}
+		data = append(data, rec)
+		last = gid
+	}
+	if !paginated {
+		c.ok(map[string]any{"data": data})
+		return
+	}
+	var next any // JSON null on the last page
+	if more {
+		now := a.now()
+		page := max(from.Page, 1) + 1
+		off := a.signer.sign(offsetClaims{Path: c.entry.Path, After: last, Page: page, IAT: now.Unix(), EXP: now.Add(a.cfg.OffsetTTL).Unix()})
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("offset", off)
+		path := c.entry.Path + "?" + nq.Encode()
+		next = map[string]string{"offset": off, "path": path, "uri": "http://" + c.r.Host + apiPrefix + path}
+	}
+	c.ok(map[string]any{"data": data, "next_page": next})
+}
+
+// applyFault acts out a fault. It reports whether the response is decided.
+func (a *API) applyFault(c *call, f Fault) bool {
+	if f.Latency > 0 {
+		select {
+		case <-time.After(f.Latency):
+		case <-c.r.Context().Done():
+		}
+	}
+	c.slow = f.SlowBody
+	switch {
+	case f.Drop:
+		c.dropped = true
+		c.entry.Status = 0
+	case f.ExpireOffset:
+		c.fail(http.StatusBadRequest, errOffsetExpired.Error(), nil)
+	case f.Status != 0:
+		msg := f.Message
+		if msg == "" {
+			msg = defaultMessage(f.Status)
+		}
+		var h http.Header
+		if f.RetryAfter != "" {
+			h = http.Header{"Retry-After": {f.RetryAfter}}
+		}
+		c.fail(f.Status, msg, h)
+	case f.Malformed:
+		c.reply(http.StatusOK, nil, []byte(`{"data": [{"gid": "1", "is_active": tru`))
+	case f.Truncate:
+		body := []byte(`{"data":[{"gid":"1200000000000001","is_active":true,"is_guest":false}],"next_page":null}`)
+		c.reply(http.StatusOK, nil, body[:len(body)/2])
+		c.declared = len(body)
+	default:
+		return false // latency or a slow body on an otherwise normal answer
+	}
+	return true
+}

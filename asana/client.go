@@ -1,0 +1,250 @@
+package asana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Options configure a Client. Only Transport is required.
+type Options struct {
+	// BaseURL is the API root, DefaultBaseURL unless set.
+	BaseURL string
+	// Transport authenticates every request: BearerToken for a personal
+	// access token or service-account token, or an oauth2.Transport.
+	Transport http.RoundTripper
+	// UserAgent names the program and its version.
+	UserAgent string
+
+	// RequestsPerMinute is the client-side budget for this token. Asana
+	// allows 1500 on paid plans and 150 on free ones. Default 1500.
+	RequestsPerMinute int
+	// MaxConcurrent caps requests in flight, well below Asana's 50
+	// concurrent reads per token. Default 10.
+	MaxConcurrent int
+
+	// MaxAttempts bounds tries per request, the first included. Default 5.
+	MaxAttempts int
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff for
+	// 5xx, network errors and a 429 without Retry-After. Defaults 1s, 30s.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// MaxListingRestarts bounds how often a listing starts over after its
+	// offset expired. Default 3.
+	MaxListingRestarts int
+	// RequestTimeout bounds one HTTP request, body included. Default 60s.
+	RequestTimeout time.Duration
+
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// Client talks to Asana. It is safe for concurrent use; make one per token,
+// since the rate budget is per token.
+type Client struct {
+	base      *url.URL
+	http      *http.Client
+	userAgent string
+	limiter   *rate.Limiter
+	inflight  chan struct{}
+	opts      Options
+	observer  Observer
+	logger    *slog.Logger
+}
+
+// New validates opts and returns a Client.
+func New(opts Options) (*Client, error) {
+	if opts.Transport == nil {
+		return nil, errors.New("asana: no Transport: use asana.BearerToken(token, nil)")
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("asana: base URL %q is not an absolute http(s) URL such as %s", opts.BaseURL, DefaultBaseURL)
+	}
+	if base.User != nil {
+		return nil, errors.New("asana: base URL must not carry credentials; put the token in the token file")
+	}
+	setDefault(&opts.RequestsPerMinute, 1500)
+	setDefault(&opts.MaxConcurrent, 10)
+	setDefault(&opts.MaxAttempts, 5)
+	setDefault(&opts.RetryBaseDelay, time.Second)
+	setDefault(&opts.RetryMaxDelay, 30*time.Second)
+	setDefault(&opts.MaxListingRestarts, 3)
+	setDefault(&opts.RequestTimeout, 60*time.Second)
+	if opts.UserAgent == "" {
+		opts.UserAgent = "asana_exporter"
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		base:      base,
+		http:      &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout},
+		userAgent: opts.UserAgent,
+		limiter:   minuteBudget(opts.RequestsPerMinute),
+		inflight:  make(chan struct{}, opts.MaxConcurrent),
+		opts:      opts,
+		observer:  opts.Observer,
+		logger:    opts.Logger,
+	}, nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// minuteBudget returns a token bucket that never lets more than perMinute
+// requests through in any 60-second window: a bucket with burst b and rate r
+// admits at most b + 60r in a minute, so r is (perMinute - b) / 60.
+func minuteBudget(perMinute int) *rate.Limiter {
+	burst := max(1, min(10, perMinute/10))
+	return rate.NewLimiter(rate.Limit(float64(perMinute-burst)/60), burst)
+}
+
+// BaseURL returns the API root this client talks to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// maxBodyBytes bounds one response body; a page of 100 memberships is ~20 KiB.
+const maxBodyBytes = 16 << 20
+
+// get sends GET base+path?query, retrying what can be retried, and decodes
+// the 2xx body into out. endpoint is the route template used for metrics.
+func (c *Client) get(ctx context.Context, endpoint, path string, query url.Values, out any) error {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = query.Encode()
+	for attempt := 1; ; attempt++ {
+		err := c.try(ctx, endpoint, u.String(), out)
+		if err == nil {
+			return nil
+		}
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || !apiErr.Retryable() {
+			return err
+		}
+		if attempt >= c.opts.MaxAttempts {
+			apiErr.Attempts = attempt
+			return apiErr
+		}
+		wait := c.retryDelay(apiErr, attempt)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			apiErr.Attempts = attempt
+			return fmt.Errorf("%w (no time left to retry before the deadline)", apiErr)
+		}
+		c.observer.Retry(endpoint)
+		c.logger.Debug("Retrying Asana request", "endpoint", endpoint, "attempt", attempt, "wait", wait, "err", apiErr)
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("asana: GET %s: %w (while waiting to retry after: %v)", endpoint, err, apiErr)
+		}
+	}
+}
+
+// try makes exactly one request.
+func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("asana: GET %s: waiting for the request budget: %w", endpoint, err)
+	}
+	select {
+	case c.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+	}
+	defer func() { <-c.inflight }()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return fmt.Errorf("asana: GET %s: %w", endpoint, err)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/json")
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observer.Request(endpoint, 0, time.Since(start))
+		if ctx.Err() != nil {
+			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+		}
+		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: stripURL(err)}
+	}
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	resp.Body.Close()
+	c.observer.Request(endpoint, resp.StatusCode, time.Since(start))
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		apiErr := apiError(endpoint, resp.StatusCode, resp.Header, body)
+		if apiErr.Kind == ErrRateLimited {
+			c.observer.RateLimited(endpoint)
+		}
+		return apiErr
+	}
+	switch {
+	case readErr != nil:
+		if ctx.Err() != nil {
+			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+		}
+		return &Error{Kind: ErrNetwork, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("reading body: %w", stripURL(readErr))}
+	case len(body) > maxBodyBytes:
+		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		// A truncated or garbled 200 is usually a proxy or connection
+		// fault, so it is retried like one.
+		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err}
+	}
+	return nil
+}
+
+// retryDelay is Retry-After plus up to 10% (at least 100ms) of jitter for a
+// 429 that has one, and capped exponential backoff with jitter otherwise.
+func (c *Client) retryDelay(e *Error, attempt int) time.Duration {
+	if e.RetryAfter > 0 {
+		jitter := max(e.RetryAfter/10, 100*time.Millisecond)
+		return e.RetryAfter + rand.N(jitter)
+	}
+	backoff := min(c.opts.RetryBaseDelay<<(attempt-1), c.opts.RetryMaxDelay)
+	if backoff <= 0 { // shift overflow
+		backoff = c.opts.RetryMaxDelay
+	}
+	// "Equal jitter": never less than half the backoff, so retries stay spaced.
+	return backoff/2 + rand.N(backoff/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stripURL drops the *url.Error wrapper: its URL adds noise (query strings,
+// offsets) to every log line and the endpoint already says where we were.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,391 @@
+package asana_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+func TestErrorClassesTellTheUserWhatToDo(t *testing.T) {
+	const granular = "granular-oauth-token"
+	cfg := asanatest.Config{Tokens: map[string]asanatest.TokenKind{
+		asanatest.DefaultToken: asanatest.FullAccess,
+		granular:               asanatest.GranularScopes,
+	}}
+	cases := []struct {
+		name     string
+		token    string
+		baseURL  func(*asanatest.Server) string
+		gid      string // "" = the real workspace
+		fault    *asanatest.Fault
+		kind     asana.Kind
+		status   int
+		contains []string
+	}{
+		{name: "wrong token", token: "not-a-token", kind: asana.ErrUnauthorized, status: 401,
+			contains: []string{`"Not Authorized"`, "invalid, expired or revoked", "token file"}},
+		{name: "granular OAuth token", token: granular, kind: asana.ErrFullPermissionsRequired, status: 403,
+			contains: []string{"Full permissions are required", "personal access token or a service-account token", "no granular OAuth scope covers workspace memberships"}},
+		{name: "base URL without /api/1.0", baseURL: func(s *asanatest.Server) string { return s.URL }, kind: asana.ErrNoRoute, status: 404,
+			contains: []string{"No matching route for request", "--asana.url", "/api/1.0"}},
+		{name: "unknown workspace", gid: "1299999999999999", kind: asana.ErrNotFound, status: 404,
+			contains: []string{"workspace: Not a recognized ID: 1299999999999999", "check the gid"}},
+		{name: "payment required", fault: &asanatest.Fault{Status: 402}, kind: asana.ErrPaymentRequired, status: 402,
+			contains: []string{"premium", "paid Asana plan"}},
+		{name: "legal block", fault: &asanatest.Fault{Status: 451}, kind: asana.ErrLegal, status: 451,
+			contains: []string{"legal reasons", "embargoed IP"}},
+		{name: "plain forbidden", fault: &asanatest.Fault{Status: 403, Message: "You do not have access to this workspace"}, kind: asana.ErrForbidden, status: 403,
+			contains: []string{"cannot read this workspace"}},
+		{name: "bad request", fault: &asanatest.Fault{Status: 400, Message: "opt_fields: Unknown field"}, kind: asana.ErrBadRequest, status: 400,
+			contains: []string{"opt_fields: Unknown field", "bug in asana_exporter"}},
+		{name: "server error given up", fault: &asanatest.Fault{Status: 500}, kind: asana.ErrServer, status: 500,
+			contains: []string{"500 Internal Server Error", `"Server Error" (phrase "`, "gave up after 5 attempts", "Asana support"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			token := tc.token
+			if token == "" {
+				token = asanatest.DefaultToken
+			}
+			h := newHarness(t, cfg, withToken(t, token), spread(10))
+			if tc.baseURL != nil {
+				h = newHarness(t, cfg, func(o *asana.Options) {
+					withToken(t, token)(o)
+					o.BaseURL = tc.baseURL(h.srv)
+				}, spread(10))
+				// The second harness has its own server; point it at itself.
+				h = newHarness(t, cfg, nil, spread(10))
+				c, err := asana.New(asana.Options{BaseURL: h.srv.URL, Transport: mustBearer(t, token)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.client = c
+			}
+			if tc.fault != nil {
+				h.srv.Inject(*tc.fault)
+			}
+			gid := tc.gid
+			if gid == "" {
+				gid = h.workspace(0)
+			}
+			_, err := h.client.CountSeats(context.Background(), gid)
+			if !errors.Is(err, tc.kind) {
+				t.Fatalf("err = %v, want kind %q", err, tc.kind)
+			}
+			var apiErr *asana.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tc.status {
+				t.Fatalf("err = %#v, want an *asana.Error with status %d", err, tc.status)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Errorf("error leaks the token: %q", err)
+			}
+		})
+	}
+}
+
+func mustBearer(t *testing.T, token string) http.RoundTripper {
+	t.Helper()
+	tr, err := asana.BearerToken(token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestNonRetryableErrorsAreNotRetried(t *testing.T) {
+	for _, status := range []int{400, 401, 402, 403, 404, 451} {
+		h := newHarness(t, asanatest.Config{}, nil, spread(10))
+		h.srv.Inject(asanatest.Fault{Status: status})
+		if _, err := h.client.CountSeats(context.Background(), h.workspace(0)); err == nil {
+			t.Fatalf("%d: no error", status)
+		}
+		if n := len(h.srv.Requests()); n != 1 {
+			t.Errorf("%d: %d requests, want 1", status, n)
+		}
+		if len(h.obs.retries) != 0 {
+			t.Errorf("%d: retries observed %v", status, h.obs.retries)
+		}
+	}
+}
+
+func TestRateLimitHonoursRetryAfter(t *testing.T) {
+	spec := spread(250)
+	h := newHarness(t, asanatest.Config{}, nil, spec)
+	h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, Status: 429, RetryAfter: "1", Times: 1})
+	got, err := h.client.CountSeats(context.Background(), h.workspace(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seats != spec.Seats() {
+		t.Errorf("seats %+v, want %+v", got.Seats, spec.Seats())
+	}
+	reqs := h.srv.Requests()
+	if len(reqs) != 4 || reqs[1].Status != 429 || reqs[2].Page != 2 || reqs[2].Status != 200 {
+		t.Fatalf("requests %+v", reqs)
+	}
+	if waited := reqs[2].Time.Sub(reqs[1].Time); waited < time.Second {
+		t.Errorf("retried after %v, before Retry-After: 1", waited)
+	}
+	ep := asana.EndpointWorkspaceMemberships
+	if h.obs.rateLimited[ep] != 1 || h.obs.retries[ep] != 1 || h.obs.requests[ep][429] != 1 || h.obs.requests[ep][200] != 3 {
+		t.Errorf("observed rate limited %v, retries %v, requests %v", h.obs.rateLimited, h.obs.retries, h.obs.requests)
+	}
+}
+
+func TestRateLimitWithoutRetryAfterBacksOff(t *testing.T) {
+	h := newHarness(t, asanatest.Config{}, func(o *asana.Options) {
+		o.RetryBaseDelay, o.RetryMaxDelay = 200*time.Millisecond, 10*time.Second
+	}, spread(10))
+	h.srv.Inject(asanatest.Fault{Status: 429, Times: 2})
+	if _, err := h.client.CountSeats(context.Background(), h.workspace(0)); err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.srv.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	// Equal jitter: at least half of 200ms, then half of 400ms.
+	if d := reqs[1].Time.Sub(reqs[0].Time); d < 100*time.Millisecond {
+		t.Errorf("first backoff %v < 100ms", d)
+	}
+	if d := reqs[2].Time.Sub(reqs[1].Time); d < 200*time.Millisecond {
+		t.Errorf("second backoff %v < 200ms", d)
+	}
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	faults := map[string]asanatest.Fault{
+		"500":            {Status: 500},
+		"502":            {Status: 502},
+		"503":            {Status: 503},
+		"504":            {Status: 504},
+		"dropped":        {Drop: true},
+		"truncated body": {Truncate: true},
+		"malformed JSON": {Malformed: true},
+	}
+	for name, f := range faults {
+		t.Run(name, func(t *testing.T) {
+			spec := spread(150)
+			h := newHarness(t, asanatest.Config{}, nil, spec)
+			f.Route, f.Page, f.Times = asana.EndpointWorkspaceMemberships, 2, 2
+			h.srv.Inject(f)
+			got, err := h.client.CountSeats(context.Background(), h.workspace(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Seats != spec.Seats() {
+				t.Errorf("seats %+v, want %+v", got.Seats, spec.Seats())
+			}
+			if n := len(h.srv.Requests()); n != 4 {
+				t.Errorf("%d requests, want 4 (page 2 failed twice)", n)
+			}
+			// net/http itself resends an idempotent GET once when a reused
+			// connection is closed before any response, so a dropped
+			// connection may cost the client only one retry of its own.
+			minRetries := 2
+			if f.Drop {
+				minRetries = 1
+			}
+			if r := h.obs.retries[asana.EndpointWorkspaceMemberships]; r < minRetries || r > 2 {
+				t.Errorf("%d retries observed, want %d to 2", r, minRetries)
+			}
+		})
+	}
+}
+
+func TestServerErrorsGiveUpAfterMaxAttempts(t *testing.T) {
+	h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.MaxAttempts = 3 }, spread(10))
+	h.srv.Inject(asanatest.Fault{Status: 503})
+	_, err := h.client.CountSeats(context.Background(), h.workspace(0))
+	if !errors.Is(err, asana.ErrServer) || !strings.Contains(err.Error(), "gave up after 3 attempts") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(h.srv.Requests()); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+}
+
+func TestRetryNeverOutlivesTheDeadline(t *testing.T) {
+	h := newHarness(t, asanatest.Config{}, nil, spread(10))
+	h.srv.Inject(asanatest.Fault{Status: 429, RetryAfter: "30"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := h.client.CountSeats(ctx, h.workspace(0))
+	if !errors.Is(err, asana.ErrRateLimited) || !strings.Contains(err.Error(), "no time left") {
+		t.Fatalf("err = %v", err)
+	}
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Errorf("gave up after %v; a 30s Retry-After cannot fit a 2s deadline, so it should not wait", elapsed)
+	}
+}
+
+func TestCancellationStopsPromptly(t *testing.T) {
+	cases := map[string]asanatest.Fault{
+		"during a slow response":  {Latency: 10 * time.Second},
+		"during a Retry-After":    {Status: 429, RetryAfter: "10"},
+		"during a 5xx backoff":    {Status: 500},
+		"during a slow body read": {SlowBody: 10 * time.Second},
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.RetryBaseDelay = 10 * time.Second }, spread(10))
+			h.srv.Inject(f)
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			start := time.Now()
+			_, err := h.client.CountSeats(ctx, h.workspace(0))
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			if elapsed := time.Since(start); elapsed > 2*time.Second {
+				t.Errorf("returned %v after cancel", elapsed)
+			}
+		})
+	}
+}
+
+// sendLog records when each request leaves the client.
+type sendLog struct {
+	mu    sync.Mutex
+	times []time.Time
+	next  http.RoundTripper
+}
+
+func (s *sendLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.times = append(s.times, time.Now())
+	s.mu.Unlock()
+	return s.next.RoundTrip(r)
+}
+
+func TestLimiterKeepsBurstInsideTheRate(t *testing.T) {
+	// 6000/min: burst 10 and (6000-10)/60 = 99.8 requests a second, so no
+	// one-second window may see more than 10 + 99.8 requests leave the
+	// client. The server enforces 4 in flight, and a per-second limit with
+	// room for scheduling jitter on its side, to show no 429 is provoked.
+	const calls, perMinute, burst = 300, 6000, 10
+	ratePerSec := float64(perMinute-burst) / 60
+	sent := &sendLog{}
+	cfg := asanatest.Config{RequestsPerWindow: 125, RateWindow: time.Second, MaxConcurrent: 4}
+	h := newHarness(t, cfg, func(o *asana.Options) {
+		sent.next = mustBearer(t, asanatest.DefaultToken)
+		o.Transport = sent
+		o.RequestsPerMinute = perMinute
+		o.MaxConcurrent = 4
+		o.MaxAttempts = 1 // a 429 must surface, not be retried away
+	}, spread(5))
+	h.srv.Inject(asanatest.Fault{Latency: 5 * time.Millisecond}) // keeps requests in flight together
+	gid := h.workspace(0)
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, calls)
+	for range calls {
+		wg.Go(func() {
+			if _, err := h.client.Workspace(context.Background(), gid); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	stats := h.srv.Stats(asanatest.DefaultToken)
+	if stats.RateLimited != 0 {
+		t.Errorf("server rate-limited %d requests", stats.RateLimited)
+	}
+	if stats.MaxInFlight > 4 {
+		t.Errorf("%d requests in flight at once, cap is 4", stats.MaxInFlight)
+	}
+	if minimum := time.Duration(float64(calls-burst) / ratePerSec * float64(time.Second)); elapsed < minimum {
+		t.Errorf("%d calls took %v, faster than the budget allows (%v)", calls, elapsed, minimum)
+	}
+	times := sent.times
+	if len(times) != calls {
+		t.Fatalf("%d requests sent, want %d", len(times), calls)
+	}
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
+		}
+		if n := j - i; float64(n) > burst+ratePerSec {
+			t.Fatalf("%d requests left within one second from request %d", n, i)
+		}
+	}
+}
+
+func TestTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
+	const secret = "2/1200000000000001/1200000000000002:0123456789abcdef0123456789abcdef"
+	cfg := asanatest.Config{Tokens: map[string]asanatest.TokenKind{secret: asanatest.FullAccess}}
+	faults := []asanatest.Fault{{Status: 400}, {Status: 401}, {Status: 402}, {Status: 403}, {Status: 404}, {Status: 429}, {Status: 451},
+		{Status: 500}, {Status: 503}, {Drop: true}, {Truncate: true}, {Malformed: true}, {ExpireOffset: true}}
+	for _, f := range faults {
+		h := newHarness(t, cfg, func(o *asana.Options) { withToken(t, secret)(o); o.MaxAttempts = 2 }, spread(250))
+		h.srv.Inject(f)
+		_, err := h.client.CountSeats(context.Background(), h.workspace(0))
+		_, err2 := h.client.Workspaces(context.Background())
+		for _, e := range []error{err, err2} {
+			if e != nil && strings.Contains(fmt.Sprintf("%v %+v %#v", e, e, e), secret) {
+				t.Errorf("fault %+v: error leaks the token: %v", f, e)
+			}
+		}
+		if strings.Contains(h.logs.String(), secret) {
+			t.Errorf("fault %+v: log leaks the token", f)
+		}
+	}
+	tr := mustBearer(t, secret)
+	if s := fmt.Sprintf("%v %+v %#v %s", tr, tr, tr, tr); strings.Contains(s, secret) {
+		t.Errorf("formatting the transport leaks the token: %s", s)
+	}
+	for _, bad := range []string{"", "tok en", "token\n", "tok\x00en"} {
+		_, err := asana.BearerToken(bad, nil)
+		if err == nil {
+			t.Errorf("BearerToken(%q) accepted", bad)
+		} else if bad != "" && strings.Contains(err.Error(), bad) {
+			t.Errorf("BearerToken error echoes the token: %v", err)
+		}
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	tr := mustBearer(t, "x")
+	for _, tc := range []struct {
+		opts asana.Options
+		want string
+	}{
+		{asana.Options{}, "no Transport"},
+		{asana.Options{Transport: tr, BaseURL: "app.asana.com/api/1.0"}, "not an absolute http(s) URL"},
+		{asana.Options{Transport: tr, BaseURL: "ftp://app.asana.com"}, "not an absolute http(s) URL"},
+		{asana.Options{Transport: tr, BaseURL: "https://user:secret@app.asana.com/api/1.0"}, "must not carry credentials"},
+	} {
+		_, err := asana.New(tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want %q", tc.opts.BaseURL, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("error echoes the URL's password: %v", err)
+		}
+	}
+	c, err := asana.New(asana.Options{Transport: tr})
+	if err != nil || c.BaseURL() != asana.DefaultBaseURL {
+		t.Errorf("default base URL = %v, %v", c, err)
+	}
+}

@@ -1,0 +1,13 @@
+// Package asana is a small client for the parts of Asana's REST API that a
+// seat exporter needs: workspaces and workspace memberships.
+//
+// It does the things real integrations get wrong: it always paginates with
+// limit=100, asks for exactly the opt_fields it needs (list endpoints return
+// compact records otherwise), restarts a listing whose offset expired, honours
+// Retry-After on 429, retries 5xx with capped backoff, keeps a per-token
+// request budget, and turns Asana's error bodies into errors that tell the
+// user what to do.
+//
+// The token is only ever placed in the Authorization header; it never appears
+// in an error, a log line or a metric.
+package asana

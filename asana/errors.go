@@ -1,0 +1,184 @@
+package asana
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind classifies an API failure. Every Kind is an error, so callers can test
+// with errors.Is(err, asana.ErrFullPermissionsRequired).
+type Kind string
+
+func (k Kind) Error() string { return "asana: " + string(k) }
+
+const (
+	ErrBadRequest              Kind = "bad request"
+	ErrOffsetExpired           Kind = "pagination offset expired"
+	ErrUnauthorized            Kind = "unauthorized"
+	ErrPaymentRequired         Kind = "payment required"
+	ErrForbidden               Kind = "forbidden"
+	ErrFullPermissionsRequired Kind = "full permissions required"
+	ErrNoRoute                 Kind = "no matching route"
+	ErrNotFound                Kind = "not found"
+	ErrRateLimited             Kind = "rate limited"
+	ErrLegal                   Kind = "unavailable for legal reasons"
+	ErrServer                  Kind = "server error"
+	ErrMalformedResponse       Kind = "malformed response"
+	ErrUnexpectedStatus        Kind = "unexpected status"
+	ErrNetwork                 Kind = "network error"
+)
+
+// Error is a failed API call. It carries the status code and Asana's own
+// messages, plus a hint that tells the user what to change.
+type Error struct {
+	Kind       Kind
+	StatusCode int    // 0 when no response arrived
+	Endpoint   string // route template, e.g. EndpointWorkspaceMemberships
+	Messages   []ErrorMessage
+	RetryAfter time.Duration // from the Retry-After header of a 429/503
+	Attempts   int           // requests made before giving up
+	Hint       string
+	Err        error // the underlying transport or decode error, if any
+}
+
+// ErrorMessage is one entry of Asana's {"errors":[…]} body.
+type ErrorMessage struct {
+	Message string `json:"message"`
+	Help    string `json:"help,omitempty"`
+	Phrase  string `json:"phrase,omitempty"` // 500s only; quote it to Asana support
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("asana: GET ")
+	b.WriteString(e.Endpoint)
+	b.WriteString(": ")
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	} else {
+		b.WriteString(string(e.Kind))
+	}
+	for _, m := range e.Messages {
+		fmt.Fprintf(&b, ": %q", m.Message)
+		if m.Phrase != "" {
+			fmt.Fprintf(&b, " (phrase %q)", m.Phrase)
+		}
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (gave up after %d attempts)", e.Attempts)
+	}
+	if e.Hint != "" {
+		b.WriteString(" - ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+func (e *Error) Is(target error) bool {
+	k, ok := target.(Kind)
+	return ok && k == e.Kind
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable reports whether the same request may succeed if sent again.
+func (e *Error) Retryable() bool {
+	switch e.Kind {
+	case ErrRateLimited, ErrServer, ErrMalformedResponse, ErrNetwork:
+		return true
+	}
+	return false
+}
+
+// maxMessageLen bounds what we copy from a response body into an error, so a
+// misbehaving proxy cannot flood the logs.
+const maxMessageLen = 300
+
+// apiError builds an Error from a non-2xx response.
+func apiError(endpoint string, status int, header http.Header, body []byte) *Error {
+	e := &Error{StatusCode: status, Endpoint: endpoint}
+	var envelope struct {
+		Errors []ErrorMessage `json:"errors"`
+	}
+	if json.Unmarshal(body, &envelope) == nil {
+		for _, m := range envelope.Errors {
+			m.Message = truncate(m.Message)
+			m.Phrase = truncate(m.Phrase)
+			m.Help = truncate(m.Help)
+			e.Messages = append(e.Messages, m)
+		}
+	}
+	e.Kind, e.Hint = classify(status, e.firstMessage())
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		e.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	}
+	return e
+}
+
+func (e *Error) firstMessage() string {
+	if len(e.Messages) == 0 {
+		return ""
+	}
+	return e.Messages[0].Message
+}
+
+// classify maps a status and Asana's message to a Kind and a hint for the
+// user. The texts for 403 and 404 name the traps that real admins hit.
+func classify(status int, msg string) (Kind, string) {
+	switch {
+	case status == http.StatusBadRequest && strings.Contains(msg, "pagination token has expired"):
+		return ErrOffsetExpired, "the listing is restarted from the first page"
+	case status == http.StatusBadRequest:
+		return ErrBadRequest, "the request was rejected as malformed; this is a bug in asana_exporter, please report it"
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized, "the token is invalid, expired or revoked, or an admin blocked API access for it: " +
+			"create a new personal access token or service-account token and update the token file or ASANA_TOKEN"
+	case status == http.StatusPaymentRequired:
+		return ErrPaymentRequired, "this API needs a paid Asana plan for the workspace; check the workspace's subscription"
+	case status == http.StatusForbidden && strings.Contains(msg, "Full permissions are required"):
+		return ErrFullPermissionsRequired, "use a personal access token or a service-account token, or an OAuth app registered with " +
+			"Full permissions: no granular OAuth scope covers workspace memberships"
+	case status == http.StatusForbidden:
+		return ErrForbidden, "the token's user cannot read this workspace; use a token of a workspace member or a service-account token"
+	case status == http.StatusNotFound && strings.Contains(msg, "No matching route"):
+		return ErrNoRoute, "the base URL or path is wrong: --asana.url must be the API root ending in /api/1.0 " +
+			"(default https://app.asana.com/api/1.0), and memberships live at /workspaces/{gid}/workspace_memberships"
+	case status == http.StatusNotFound:
+		return ErrNotFound, "the workspace gid does not exist or the token's user cannot see it; check the gid in the config file"
+	case status == http.StatusTooManyRequests, status == http.StatusFailedDependency:
+		// The spec maps 424 to its TooManyRequests response, so treat it alike.
+		return ErrRateLimited, "Asana's rate limit was hit; lower --asana.requests-per-minute or use a separate token for the exporter"
+	case status == http.StatusUnavailableForLegalReasons:
+		return ErrLegal, "Asana blocked the request for legal reasons, usually an embargoed IP address; run the exporter from another network"
+	case status >= 500:
+		return ErrServer, "Asana had a server problem; quote the phrase to Asana support if it persists"
+	}
+	return ErrUnexpectedStatus, ""
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func truncate(s string) string {
+	if len(s) <= maxMessageLen {
+		return s
+	}
+	return s[:maxMessageLen] + "…"
+}

@@ -1,0 +1,119 @@
+package asana_test
+
+import (
+	"bytes"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+// recorder is an asana.Observer that remembers what it was told.
+type recorder struct {
+	mu          sync.Mutex
+	requests    map[string]map[int]int // endpoint -> code -> count
+	rateLimited map[string]int
+	retries     map[string]int
+}
+
+func newRecorder() *recorder {
+	return &recorder{requests: map[string]map[int]int{}, rateLimited: map[string]int{}, retries: map[string]int{}}
+}
+
+func (r *recorder) Request(endpoint string, code int, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.requests[endpoint] == nil {
+		r.requests[endpoint] = map[int]int{}
+	}
+	r.requests[endpoint][code]++
+}
+
+func (r *recorder) RateLimited(endpoint string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rateLimited[endpoint]++
+}
+
+func (r *recorder) Retry(endpoint string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retries[endpoint]++
+}
+
+// syncBuffer collects log output from concurrent goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type harness struct {
+	srv    *asanatest.Server
+	client *asana.Client
+	obs    *recorder
+	logs   *syncBuffer
+}
+
+// newHarness starts a simulated Asana with one workspace per spec and a
+// client with fast retries pointed at it. tune may adjust both configs.
+func newHarness(t *testing.T, cfg asanatest.Config, tune func(*asana.Options), specs ...asanatest.WorkspaceSpec) *harness {
+	t.Helper()
+	h := &harness{srv: asanatest.NewServer(asanatest.Generate(1, specs...), cfg), obs: newRecorder(), logs: &syncBuffer{}}
+	t.Cleanup(h.srv.Close)
+	opts := asana.Options{
+		BaseURL:        h.srv.BaseURL,
+		UserAgent:      "asana_exporter/test",
+		RetryBaseDelay: 10 * time.Millisecond,
+		RetryMaxDelay:  50 * time.Millisecond,
+		Observer:       h.obs,
+		Logger:         slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	token := asanatest.DefaultToken
+	if tune != nil {
+		tune(&opts)
+	}
+	if opts.Transport == nil {
+		tr, err := asana.BearerToken(token, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Transport = tr
+	}
+	c, err := asana.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.client = c
+	return h
+}
+
+func (h *harness) workspace(i int) string {
+	var gid string
+	h.srv.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[i].GID })
+	return gid
+}
+
+func withToken(t *testing.T, token string) func(*asana.Options) {
+	return func(o *asana.Options) {
+		tr, err := asana.BearerToken(token, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Transport = tr
+	}
+}

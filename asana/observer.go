@@ -1,0 +1,22 @@
+package asana
+
+import "time"
+
+// Observer is told about every request the client makes, so that the
+// exporter can turn them into metrics without this package importing
+// Prometheus. Implementations must be safe for concurrent use.
+type Observer interface {
+	// Request is called once per HTTP request, after its body was read.
+	// code is 0 when no response arrived (network error, timeout).
+	Request(endpoint string, code int, duration time.Duration)
+	// RateLimited is called for every 429 response.
+	RateLimited(endpoint string)
+	// Retry is called before every retry of a failed request.
+	Retry(endpoint string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(string, int, time.Duration) {}
+func (nopObserver) RateLimited(string)                 {}
+func (nopObserver) Retry(string)                       {}
