@@ -1,0 +1,474 @@
+package asanatest_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+type response struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   map[string]any
+}
+
+// get sends a GET to the server's API root plus path (which may carry a
+// query), with token as bearer unless it is empty.
+func get(t *testing.T, srv *asanatest.Server, token, path string) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, srv.BaseURL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if err := json.Unmarshal(raw, &r.body); err != nil {
+		t.Fatalf("GET %s: body is not JSON: %v: %q", path, err, raw)
+	}
+	return r
+}
+
+func (r response) items(t *testing.T) []map[string]any {
+	t.Helper()
+	data, ok := r.body["data"].([]any)
+	if !ok {
+		t.Fatalf("data is not a list: %s", r.raw)
+	}
+	out := make([]map[string]any, len(data))
+	for i, d := range data {
+		out[i] = d.(map[string]any)
+	}
+	return out
+}
+
+func (r response) errorMessage(t *testing.T) string {
+	t.Helper()
+	errs, ok := r.body["errors"].([]any)
+	if !ok || len(errs) == 0 {
+		t.Fatalf("no errors array: %s", r.raw)
+	}
+	e := errs[0].(map[string]any)
+	if h, _ := e["help"].(string); !strings.Contains(h, "developers.asana.com/docs/errors") {
+		t.Errorf("error without Asana's help text: %s", r.raw)
+	}
+	return e["message"].(string)
+}
+
+func keys(m map[string]any) string {
+	k := make([]string, 0, len(m))
+	for key := range m {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return strings.Join(k, ",")
+}
+
+func newServer(t *testing.T, cfg asanatest.Config, specs ...asanatest.WorkspaceSpec) (*asanatest.Server, string) {
+	t.Helper()
+	srv := asanatest.NewServer(asanatest.Generate(7, specs...), cfg)
+	t.Cleanup(srv.Close)
+	var gid string
+	srv.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[0].GID })
+	return srv, gid
+}
+
+const tok = asanatest.DefaultToken
+
+func TestCompactRecordsUnlessOptFieldsAsks(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Name: "Acme", Licensed: 3, Inactive: 1})
+	list := "/workspaces/" + gid + "/workspace_memberships"
+
+	compact := get(t, srv, tok, list).items(t)
+	if len(compact) != 4 {
+		t.Fatalf("%d memberships, want 4", len(compact))
+	}
+	for _, m := range compact {
+		if got := keys(m); got != "gid,resource_type,user,workspace" {
+			t.Errorf("compact membership keys %s", got)
+		}
+		if got := keys(m["user"].(map[string]any)); got != "gid,name,resource_type" {
+			t.Errorf("compact user keys %s", got)
+		}
+	}
+
+	for query, want := range map[string]string{
+		"is_active,is_guest,is_admin,is_view_only": "gid,is_active,is_admin,is_guest,is_view_only",
+		"user.email,is_active":                     "gid,is_active,user{email,gid}",
+		"user.name,user.email":                     "gid,user{email,gid,name}",
+		"user":                                     "gid,user{gid}",
+		"workspace.name,created_at,no_such_field":  "created_at,gid,workspace{gid,name}",
+		"this.is_guest":                            "gid,is_guest",
+	} {
+		items := get(t, srv, tok, list+"?opt_fields="+url.QueryEscape(query)).items(t)
+		for _, m := range items {
+			var parts []string
+			for _, k := range strings.Split(keys(m), ",") {
+				if sub, ok := m[k].(map[string]any); ok {
+					k += "{" + keys(sub) + "}"
+				}
+				parts = append(parts, k)
+			}
+			if got := strings.Join(parts, ","); got != want {
+				t.Errorf("opt_fields=%s: keys %s, want %s", query, got, want)
+			}
+		}
+	}
+
+	full := get(t, srv, tok, "/workspaces/"+gid).body["data"].(map[string]any)
+	if got := keys(full); got != "email_domains,gid,is_organization,name,resource_type" {
+		t.Errorf("single workspace keys %s", got)
+	}
+	if got := keys(get(t, srv, tok, "/workspaces").items(t)[0]); got != "gid,name,resource_type" {
+		t.Errorf("compact workspace keys %s", got)
+	}
+	pretty := get(t, srv, tok, "/workspaces/"+gid+"?opt_pretty")
+	if !strings.Contains(string(pretty.raw), "\n  ") {
+		t.Errorf("opt_pretty did not indent: %s", pretty.raw)
+	}
+}
+
+func TestNextPageOnlyWithLimit(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 1500})
+	list := "/workspaces/" + gid + "/workspace_memberships"
+
+	unpaginated := get(t, srv, tok, list)
+	if _, has := unpaginated.body["next_page"]; has {
+		t.Errorf("next_page present without limit")
+	}
+	if n := len(unpaginated.items(t)); n != 1000 {
+		t.Errorf("unpaginated list has %d records, want the cut at 1000", n)
+	}
+
+	first := get(t, srv, tok, list+"?limit=10&opt_fields=is_active")
+	next, ok := first.body["next_page"].(map[string]any)
+	if !ok {
+		t.Fatalf("no next_page with limit: %s", first.raw)
+	}
+	offset, path, uri := next["offset"].(string), next["path"].(string), next["uri"].(string)
+	if !strings.HasPrefix(path, list+"?") || strings.HasPrefix(path, "/api/1.0") {
+		t.Errorf("next_page.path %q is not relative to /api/1.0", path)
+	}
+	pq, _ := url.ParseQuery(path[strings.IndexByte(path, '?')+1:])
+	if pq.Get("limit") != "10" || pq.Get("opt_fields") != "is_active" || pq.Get("offset") != offset {
+		t.Errorf("next_page.path %q does not keep the query plus offset", path)
+	}
+	if uri != srv.BaseURL+path {
+		t.Errorf("next_page.uri %q, want %q", uri, srv.BaseURL+path)
+	}
+	second := get(t, srv, tok, path)
+	a, b := first.items(t), second.items(t)
+	if len(b) != 10 || b[0]["gid"].(string) <= a[9]["gid"].(string) {
+		t.Errorf("second page does not follow the first")
+	}
+
+	last := get(t, srv, tok, list+"?limit=100")
+	for range 14 {
+		last = get(t, srv, tok, last.body["next_page"].(map[string]any)["path"].(string))
+	}
+	if np, has := last.body["next_page"]; !has || np != nil {
+		t.Errorf("last page next_page = %v (present %v), want null", np, has)
+	}
+}
+
+func TestLimitOutOfRange(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 5})
+	for _, limit := range []string{"0", "101", "-1", "abc", ""} {
+		r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships?limit="+limit)
+		if r.status != 400 || !strings.HasPrefix(r.errorMessage(t), "limit: ") {
+			t.Errorf("limit=%q: %d %s", limit, r.status, r.raw)
+		}
+	}
+	for _, limit := range []string{"1", "100"} {
+		if r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships?limit="+limit); r.status != 200 {
+			t.Errorf("limit=%s: %d", limit, r.status)
+		}
+	}
+}
+
+func TestOffsetsAreOpaqueAndExpire(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{OffsetTTL: time.Minute}, asanatest.WorkspaceSpec{Licensed: 30}, asanatest.WorkspaceSpec{Licensed: 30})
+	list := "/workspaces/" + gid + "/workspace_memberships?limit=10"
+	next := get(t, srv, tok, list).body["next_page"].(map[string]any)
+	offset := next["offset"].(string)
+	if strings.Count(offset, ".") != 2 {
+		t.Errorf("offset %q does not look like Asana's JWT offsets", offset)
+	}
+
+	var other string
+	srv.Mutate(func(o *asanatest.Org) { other = o.Workspaces[1].GID })
+	for name, path := range map[string]string{
+		"tampered":         list + "&offset=" + offset[:len(offset)-2] + "xx",
+		"garbage":          list + "&offset=hello",
+		"another listing":  "/workspaces/" + other + "/workspace_memberships?limit=10&offset=" + offset,
+		"another endpoint": "/workspaces?limit=10&offset=" + offset,
+	} {
+		r := get(t, srv, tok, path)
+		if r.status != 400 || !strings.HasPrefix(r.errorMessage(t), "offset: ") {
+			t.Errorf("%s offset: %d %s", name, r.status, r.raw)
+		}
+	}
+
+	if r := get(t, srv, tok, next["path"].(string)); r.status != 200 {
+		t.Fatalf("fresh offset: %d %s", r.status, r.raw)
+	}
+	srv.Advance(61 * time.Second)
+	r := get(t, srv, tok, next["path"].(string))
+	if r.status != 400 || r.errorMessage(t) != "offset: Your pagination token has expired." {
+		t.Errorf("expired offset: %d %s", r.status, r.raw)
+	}
+}
+
+func TestAsanaErrors(t *testing.T) {
+	const granular = "granular"
+	srv, gid := newServer(t, asanatest.Config{Tokens: map[string]asanatest.TokenKind{tok: asanatest.FullAccess, granular: asanatest.GranularScopes}},
+		asanatest.WorkspaceSpec{Licensed: 2})
+	cases := []struct {
+		name, token, path string
+		status            int
+		message           string
+	}{
+		{"no token", "", "/workspaces", 401, "Not Authorized"},
+		{"wrong token", "nope", "/workspaces", 401, "Not Authorized"},
+		{"granular token on memberships", granular, "/workspaces/" + gid + "/workspace_memberships", 403, "Full permissions are required to use this endpoint."},
+		{"typo from the 2019 announcement", tok, "/workspace/" + gid + "/workspace_memberships", 404, "No matching route for request"},
+		{"unknown sub-resource", tok, "/workspaces/" + gid + "/seats", 404, "No matching route for request"},
+		{"unknown workspace", tok, "/workspaces/1299999999999999", 404, "workspace: Not a recognized ID: 1299999999999999"},
+		{"unknown workspace memberships", tok, "/workspaces/42/workspace_memberships", 404, "workspace: Not a recognized ID: 42"},
+	}
+	for _, tc := range cases {
+		r := get(t, srv, tc.token, tc.path)
+		if r.status != tc.status || r.errorMessage(t) != tc.message {
+			t.Errorf("%s: %d %s, want %d %q", tc.name, r.status, r.raw, tc.status, tc.message)
+		}
+	}
+	if r := get(t, srv, granular, "/workspaces"); r.status != 200 {
+		t.Errorf("granular token on /workspaces (workspaces:read): %d", r.status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.BaseURL+"/workspaces", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("POST /workspaces: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestRateAndConcurrencyLimits(t *testing.T) {
+	srv, _ := newServer(t, asanatest.Config{RequestsPerWindow: 3, RateWindow: time.Hour}, asanatest.WorkspaceSpec{})
+	for i := range 3 {
+		if r := get(t, srv, tok, "/workspaces"); r.status != 200 {
+			t.Fatalf("request %d: %d", i, r.status)
+		}
+	}
+	r := get(t, srv, tok, "/workspaces")
+	if r.status != 429 || !strings.Contains(r.errorMessage(t), "rate limit") {
+		t.Fatalf("4th request: %d %s", r.status, r.raw)
+	}
+	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 3590 || secs > 3600 {
+		t.Errorf("Retry-After %q, want about an hour", r.header.Get("Retry-After"))
+	}
+	if s := srv.Stats(tok); s.RateLimited != 1 {
+		t.Errorf("stats %+v", s)
+	}
+
+	srv2, _ := newServer(t, asanatest.Config{MaxConcurrent: 2}, asanatest.WorkspaceSpec{})
+	srv2.Inject(asanatest.Fault{Latency: 300 * time.Millisecond, Times: 2})
+	var wg sync.WaitGroup
+	codes := make(chan int, 3)
+	for range 2 {
+		wg.Go(func() { codes <- get(t, srv2, tok, "/workspaces").status })
+	}
+	time.Sleep(100 * time.Millisecond)
+	codes <- get(t, srv2, tok, "/workspaces").status
+	wg.Wait()
+	close(codes)
+	var got []int
+	for c := range codes {
+		got = append(got, c)
+	}
+	slices.Sort(got)
+	if fmt.Sprint(got) != "[200 200 429]" {
+		t.Errorf("codes with 2 slow requests in flight: %v", got)
+	}
+	if s := srv2.Stats(tok); s.MaxInFlight != 2 {
+		t.Errorf("max in flight %d, want 2", s.MaxInFlight)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 250})
+	list := "/workspaces/" + gid + "/workspace_memberships?limit=100"
+	p2 := get(t, srv, tok, list).body["next_page"].(map[string]any)["path"].(string)
+
+	srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, Status: 500, Times: 1})
+	srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Status: 429, RetryAfter: "7"})
+	if r := get(t, srv, tok, list); r.status != 200 {
+		t.Errorf("page 1 hit a page-2 fault: %d", r.status)
+	}
+	r := get(t, srv, tok, p2)
+	if r.status != 500 || r.errorMessage(t) != "Server Error" {
+		t.Errorf("page 2: %d %s", r.status, r.raw)
+	}
+	phrase, _ := r.body["errors"].([]any)[0].(map[string]any)["phrase"].(string)
+	if len(strings.Fields(phrase)) != 5 {
+		t.Errorf("500 without an Asana-style phrase: %s", r.raw)
+	}
+	if r := get(t, srv, tok, p2); r.status != 200 {
+		t.Errorf("fault with Times 1 fired twice: %d", r.status)
+	}
+	if r := get(t, srv, tok, "/workspaces"); r.status != 429 || r.header.Get("Retry-After") != "7" {
+		t.Errorf("route fault: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+	srv.ClearFaults()
+
+	srv.Inject(asanatest.Fault{Page: 2, ExpireOffset: true, Times: 1})
+	if r := get(t, srv, tok, p2); r.status != 400 || r.errorMessage(t) != "offset: Your pagination token has expired." {
+		t.Errorf("expire fault: %d %s", r.status, r.raw)
+	}
+
+	raw := func(f asanatest.Fault) (time.Duration, []byte, error) {
+		srv.ClearFaults()
+		srv.Inject(f)
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodGet, srv.BaseURL+"/workspaces/"+gid, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		// No keep-alive: net/http must not quietly resend after a drop.
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err != nil {
+			return time.Since(start), nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return time.Since(start), body, err
+	}
+	if _, _, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Drop: true}); err == nil {
+		t.Errorf("dropped connection gave a response")
+	}
+	if _, body, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Truncate: true}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("truncated body: err %v, body %q", err, body)
+	}
+	if _, body, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Malformed: true}); err != nil || json.Valid(body) {
+		t.Errorf("malformed body: err %v, valid JSON %q", err, body)
+	}
+	if d, body, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, SlowBody: 300 * time.Millisecond}); err != nil || !json.Valid(body) || d < 270*time.Millisecond {
+		t.Errorf("slow body: %v after %v: %q", err, d, body)
+	}
+	if d, _, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Latency: 200 * time.Millisecond}); err != nil || d < 200*time.Millisecond {
+		t.Errorf("latency: %v after %v", err, d)
+	}
+
+	log := srv.Requests()
+	if len(log) == 0 || log[0].Route != asana.EndpointWorkspaceMemberships || log[0].Page != 1 || log[0].Query.Get("limit") != "100" || !log[0].Authorized {
+		t.Errorf("request log starts with %+v", log[0])
+	}
+}
+
+func TestGeneratedOrganisation(t *testing.T) {
+	spec := asanatest.WorkspaceSpec{Licensed: 40, Admins: 3, Pending: 4, ViewOnly: 5, Guests: 30, Inactive: 8, Readded: 2}
+	a, b := asanatest.Generate(99, spec, spec), asanatest.Generate(99, spec, spec)
+	w := a.Workspaces[0]
+	if len(w.Memberships) != 83 {
+		t.Fatalf("%d memberships, want 40+5+30+8", len(w.Memberships))
+	}
+	var got asana.SeatCounts
+	byUser := map[string][]*asanatest.Membership{}
+	pending := 0
+	for i, m := range w.Memberships {
+		got.Add(&asana.Membership{IsActive: m.IsActive, IsAdmin: m.IsAdmin, IsGuest: m.IsGuest, IsViewOnly: m.IsViewOnly})
+		byUser[m.User.GID] = append(byUser[m.User.GID], m)
+		if m.Pending {
+			pending++
+			if !m.IsActive {
+				t.Errorf("pending invitee %s is not active", m.GID)
+			}
+		}
+		if i > 0 && m.GID <= w.Memberships[i-1].GID {
+			t.Errorf("memberships out of gid order at %d", i)
+		}
+		if m.GID != b.Workspaces[0].Memberships[i].GID || m.IsGuest != b.Workspaces[0].Memberships[i].IsGuest {
+			t.Errorf("same seed, different organisation at %d", i)
+		}
+	}
+	if got != spec.Seats() || pending != 4 {
+		t.Errorf("seats %+v pending %d, want %+v and 4", got, pending, spec.Seats())
+	}
+	readded := 0
+	for _, ms := range byUser {
+		if len(ms) == 2 {
+			readded++
+			if ms[0].IsActive == ms[1].IsActive {
+				t.Errorf("re-added user %s has two memberships with is_active=%v", ms[0].User.GID, ms[0].IsActive)
+			}
+		}
+	}
+	if readded != 2 {
+		t.Errorf("%d re-added users, want 2", readded)
+	}
+	if a.Workspaces[1].GID == w.GID {
+		t.Errorf("two workspaces share gid %s", w.GID)
+	}
+}
+
+func TestHideInactive(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{HideInactive: true}, asanatest.WorkspaceSpec{Licensed: 5, Inactive: 3})
+	for _, m := range get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships?opt_fields=is_active").items(t) {
+		if m["is_active"] != true {
+			t.Errorf("inactive membership listed: %v", m)
+		}
+	}
+}
+
+func TestPaginationSurvivesDrift(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 250})
+	list := "/workspaces/" + gid + "/workspace_memberships?limit=100"
+	seen := map[string]int{}
+	page := get(t, srv, tok, list)
+	for {
+		for _, m := range page.items(t) {
+			seen[m["gid"].(string)]++
+		}
+		// Someone joins and the first member leaves between pages.
+		srv.Mutate(func(o *asanatest.Org) {
+			w := o.Workspace(gid)
+			o.AddMember(w, asanatest.Membership{IsActive: true})
+		})
+		next, _ := page.body["next_page"].(map[string]any)
+		if next == nil {
+			break
+		}
+		page = get(t, srv, tok, next["path"].(string))
+	}
+	for g, n := range seen {
+		if n != 1 {
+			t.Errorf("membership %s listed %d times", g, n)
+		}
+	}
+	if len(seen) < 250 {
+		t.Errorf("%d memberships listed, want at least the 250 that never changed", len(seen))
+	}
+}
