@@ -19,6 +19,14 @@ type listPage[T any] struct {
 	NextPage *nextPage `json:"next_page"`
 }
 
+// reset readies the page for the next decode, keeping its slice's storage.
+// encoding/json decodes into existing elements, so they are zeroed first:
+// a field absent from the next page must not keep a stale value.
+func (p *listPage[T]) reset() {
+	clear(p.Data[:cap(p.Data)])
+	p.Data, p.NextPage = p.Data[:0], nil
+}
+
 // maxPages stops a server that never ends a listing (10 million records).
 const maxPages = 100_000
 
@@ -48,8 +56,7 @@ func walk[T any](ctx context.Context, c *Client, endpoint, path, optFields strin
 		if index >= maxPages {
 			return &Error{Kind: ErrMalformedResponse, Endpoint: endpoint, Err: fmt.Errorf("listing did not end after %d pages", maxPages)}
 		}
-		clear(page.Data[:cap(page.Data)]) // json reuses elements; stale fields must not leak
-		page.Data, page.NextPage = page.Data[:0], nil
+		page.reset()
 		if err := c.get(ctx, endpoint, path, listQuery(optFields, offset), page); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -367,25 +368,25 @@ func (a *API) serveRoute(c *call, route, gid string) {
 		}
 		c.ok(map[string]any{"data": full})
 	case asana.EndpointWorkspaces:
-		a.list(c, claims, len(a.org.Workspaces), func(i int) (string, record, bool) {
-			ws := a.org.Workspaces[i]
-			full := workspaceRecord(ws)
+		ws := a.org.Workspaces
+		a.list(c, claims, len(ws), func(i int) string { return ws[i].GID }, func(i int) record {
+			full := workspaceRecord(ws[i])
 			if fields == nil {
-				return ws.GID, compactOf(full), true
+				return compactOf(full)
 			}
-			return ws.GID, project(full, fields), true
+			return project(full, fields)
 		})
 	case asana.EndpointWorkspaceMemberships:
-		a.list(c, claims, len(w.Memberships), func(i int) (string, record, bool) {
-			m := w.Memberships[i]
-			if a.cfg.HideInactive && !m.IsActive {
-				return m.GID, nil, false
+		ms := w.Memberships
+		a.list(c, claims, len(ms), func(i int) string { return ms[i].GID }, func(i int) record {
+			if a.cfg.HideInactive && !ms[i].IsActive {
+				return nil
 			}
-			full := membershipRecord(w, m)
+			full := membershipRecord(w, ms[i])
 			if fields == nil {
-				return m.GID, membershipCompact(full), true
+				return membershipCompact(full)
 			}
-			return m.GID, project(full, fields), true
+			return project(full, fields)
 		})
 	}
 }
@@ -393,9 +394,9 @@ func (a *API) serveRoute(c *call, route, gid string) {
 // unpaginatedCap is where Asana cuts a list requested without limit.
 const unpaginatedCap = 1000
 
-// list serves one page of a gid-ordered collection of n items. item returns
-// an item's gid, its rendering and whether it is listed at all.
-func (a *API) list(c *call, from offsetClaims, n int, item func(i int) (string, record, bool)) {
+// list serves one page of a gid-ordered collection of n items. gidAt gives
+// an item's gid; render gives its JSON, or nil for an item not listed.
+func (a *API) list(c *call, from offsetClaims, n int, gidAt func(int) string, render func(int) record) {
 	q := c.entry.Query
 	limit, paginated := unpaginatedCap, q.Has("limit")
 	if paginated {
@@ -408,9 +409,11 @@ func (a *API) list(c *call, from offsetClaims, n int, item func(i int) (string, 
 	}
 	data := []record{}
 	last, more := "", false
-	for i := 0; i < n; i++ {
-		gid, rec, listed := item(i)
-		if !listed || gid <= from.After {
+	// Keyset pagination: resume after the last gid served, so members who
+	// join or leave between pages never shift the rest.
+	for i := sort.Search(n, func(i int) bool { return gidAt(i) > from.After }); i < n; i++ {
+		rec := render(i)
+		if rec == nil {
 			continue
 		}
 		if len(data) == limit {
@@ -418,7 +421,7 @@ func (a *API) list(c *call, from offsetClaims, n int, item func(i int) (string, 
 			break
 		}
 		data = append(data, rec)
-		last = gid
+		last = gidAt(i)
 	}
 	if !paginated {
 		c.ok(map[string]any{"data": data})

@@ -1,0 +1,52 @@
+package asana
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// membershipPageJSON is a 100-record page as Asana returns it for
+// opt_fields=is_active,is_guest,is_admin,is_view_only.
+func membershipPageJSON() []byte {
+	var b strings.Builder
+	b.WriteString(`{"data":[`)
+	for i := range 100 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"gid":"%d","is_active":%t,"is_admin":%t,"is_guest":%t,"is_view_only":%t}`,
+			1200000000000000+i, i%10 != 0, i%17 == 0, i%4 == 0, i%20 == 3)
+	}
+	b.WriteString(`],"next_page":{"offset":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJib3JkZXJfcmFuayI6IjEyMDAwMDAwMDAwMDAwOTkifQ.c2ln",` +
+		`"path":"/workspaces/1/workspace_memberships?limit=100&offset=x","uri":"https://app.asana.com/api/1.0/workspaces/1/workspace_memberships?limit=100&offset=x"}}`)
+	return []byte(b.String())
+}
+
+// BenchmarkDecodeClassifyPage measures the per-record cost of what the
+// client does with every page: decode into the reused page, then classify.
+func BenchmarkDecodeClassifyPage(b *testing.B) {
+	body := membershipPageJSON()
+	var page listPage[Membership]
+	var seats SeatCounts
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		page.reset()
+		if err := json.Unmarshal(body, &page); err != nil {
+			b.Fatal(err)
+		}
+		seats.AddPage(page.Data)
+	}
+	runtime.ReadMemStats(&after)
+	records := float64(b.N) * 100
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/records, "ns/record")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/records, "allocs/record")
+	if seats.Total() != b.N*100 {
+		b.Fatalf("classified %d of %d records", seats.Total(), b.N*100)
+	}
+}
