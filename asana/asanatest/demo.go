@@ -1,0 +1,72 @@
+package asanatest
+
+import (
+	"context"
+	"time"
+)
+
+// DemoWorkspace is one workspace of the demo organisation, with the seats
+// its made-up contract says were bought (0: none configured).
+type DemoWorkspace struct {
+	Spec           WorkspaceSpec
+	SeatsPurchased int
+}
+
+// DemoWorkspaces is a realistic organisation for the demo: Acme is the
+// forum post that started this project (182 users in the API, 27 licensed in
+// the Admin Console), Globex uses more seats than it bought, and Initech is
+// a plain workspace shared with partners.
+var DemoWorkspaces = []DemoWorkspace{
+	{WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, EmailDomain: "acme.example",
+		Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}, 30},
+	{WorkspaceSpec{Name: "Globex Engineering", IsOrganization: true, EmailDomain: "globex.example",
+		Licensed: 412, Admins: 5, Pending: 9, ViewOnly: 40, Guests: 85, Inactive: 63, Readded: 7}, 400},
+	{WorkspaceSpec{Name: "Initech Partners", EmailDomain: "initech.example",
+		Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}, 0},
+}
+
+// DemoOrg generates the demo organisation.
+func DemoOrg(seed uint64) *Org {
+	specs := make([]WorkspaceSpec, len(DemoWorkspaces))
+	for i, d := range DemoWorkspaces {
+		specs[i] = d.Spec
+	}
+	return Generate(seed, specs...)
+}
+
+// Drift makes the organisation change every interval until ctx ends, so
+// that dashboards show trends: people join (some as pending invites), guests
+// come and go, and members leave (their memberships turn inactive). Joining
+// is a little more likely than leaving, as in a growing company.
+func (a *API) Drift(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.Mutate(driftOnce)
+		}
+	}
+}
+
+func driftOnce(o *Org) {
+	rng := o.Rand()
+	for _, w := range o.Workspaces {
+		switch p := rng.Float64(); {
+		case p < 0.30:
+			o.AddMember(w, Membership{IsActive: true, Pending: rng.Float64() < 0.3})
+		case p < 0.50:
+			o.AddMember(w, Membership{IsActive: true, IsGuest: true})
+		case p < 0.55:
+			o.AddMember(w, Membership{IsActive: true, IsViewOnly: true})
+		case p < 0.90:
+			// Someone leaves: an active, non-admin membership turns inactive.
+			m := w.Memberships[rng.IntN(len(w.Memberships))]
+			if m.IsActive && !m.IsAdmin {
+				m.IsActive, m.Pending = false, false
+			}
+		}
+	}
+}
