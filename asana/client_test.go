@@ -314,7 +314,9 @@ func TestLimiterKeepsBurstInsideTheRate(t *testing.T) {
 	if stats.MaxInFlight > 4 {
 		t.Errorf("%d requests in flight at once, cap is 4", stats.MaxInFlight)
 	}
-	if minimum := time.Duration(float64(calls-burst) / ratePerSec * float64(time.Second)); elapsed < minimum {
+	// Unlimited, 300 calls take about 0.4s here. The 2% slack absorbs timer
+	// and clock granularity (seen: 2.901s against an exact 2.905s).
+	if minimum := time.Duration(0.98 * float64(calls-burst) / ratePerSec * float64(time.Second)); elapsed < minimum {
 		t.Errorf("%d calls took %v, faster than the budget allows (%v)", calls, elapsed, minimum)
 	}
 	times := sent.times

@@ -1,0 +1,61 @@
+package collector
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+)
+
+// APIMetrics counts the client's requests. It implements asana.Observer.
+// These are cumulative counters owned by the exporter, not values copied
+// from Asana, so they are plain instrumented metrics.
+type APIMetrics struct {
+	requests    *prometheus.CounterVec
+	durations   *prometheus.HistogramVec
+	rateLimited *prometheus.CounterVec
+	retries     *prometheus.CounterVec
+}
+
+var _ asana.Observer = (*APIMetrics)(nil)
+
+// NewAPIMetrics registers the API metrics on reg, with every endpoint
+// initialised so that rate() works from the first scrape.
+func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
+	m := &APIMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "asana_api_requests_total",
+			Help: "HTTP requests the exporter sent to the Asana API, by route template and status code (code=\"0\" when no response arrived). Retries count as requests.",
+		}, []string{"endpoint", "code"}),
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "asana_api_request_duration_seconds",
+			Help:    "Duration of Asana API requests, body read included, by route template.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"endpoint"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "asana_api_rate_limited_total",
+			Help: "Asana API responses with status 429 (rate limited), by route template. The exporter waits Retry-After before retrying.",
+		}, []string{"endpoint"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "asana_api_retries_total",
+			Help: "Asana API requests retried after a 429, a 5xx, a network error or a malformed body, by route template.",
+		}, []string{"endpoint"}),
+	}
+	reg.MustRegister(m.requests, m.durations, m.rateLimited, m.retries)
+	for _, ep := range []string{asana.EndpointWorkspaces, asana.EndpointWorkspace, asana.EndpointWorkspaceMemberships} {
+		m.durations.WithLabelValues(ep)
+		m.rateLimited.WithLabelValues(ep)
+		m.retries.WithLabelValues(ep)
+	}
+	return m
+}
+
+func (m *APIMetrics) Request(endpoint string, code int, d time.Duration) {
+	m.requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
+	m.durations.WithLabelValues(endpoint).Observe(d.Seconds())
+}
+
+func (m *APIMetrics) RateLimited(endpoint string) { m.rateLimited.WithLabelValues(endpoint).Inc() }
+func (m *APIMetrics) Retry(endpoint string)       { m.retries.WithLabelValues(endpoint).Inc() }

@@ -1,0 +1,102 @@
+package collector
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Seat states, the values of asana_workspace_members' state label.
+const (
+	StateLicensed = "licensed"
+	StateViewOnly = "view_only"
+	StateGuest    = "guest"
+	StateInactive = "inactive"
+)
+
+// Collector exports the latest Snapshot as const metrics. It holds no
+// mutable metric state, so a workspace that disappears from the snapshot
+// disappears from /metrics.
+type Collector struct {
+	snapshot func() *Snapshot
+
+	members, admins, purchased, info   *prometheus.Desc
+	up, success, duration, lastSuccess *prometheus.Desc
+}
+
+// NewCollector reads snapshots from snapshot. freshness is appended to the
+// HELP of values copied from Asana and says how old they can be, e.g.
+// "Cached: refreshed every 5m0s in the background."
+func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
+	ws := []string{"workspace_gid"}
+	return &Collector{
+		snapshot: snapshot,
+		members: prometheus.NewDesc("asana_workspace_members",
+			"Workspace memberships by seat state, from GET /workspaces/{gid}/workspace_memberships. "+
+				"licensed: is_active and not is_guest and not is_view_only (paid full seats; admins and pending invites included). "+
+				"view_only: is_active and is_view_only and not is_guest. guest: is_active and is_guest. inactive: not is_active. "+
+				"The states are disjoint, so sum() is every membership. "+freshness,
+			[]string{"workspace_gid", "state"}, nil),
+		admins: prometheus.NewDesc("asana_workspace_admins",
+			"Active workspace admins (is_active and is_admin) from GET /workspaces/{gid}/workspace_memberships; "+
+				"they are also counted in asana_workspace_members. "+freshness,
+			ws, nil),
+		purchased: prometheus.NewDesc("asana_workspace_seats_purchased",
+			"Seats purchased for the workspace, from seats_purchased in the exporter's config file (Asana's API does not report it).",
+			ws, nil),
+		info: prometheus.NewDesc("asana_workspace_info",
+			"Always 1. The workspace's name and is_organization, from GET /workspaces. Join on workspace_gid. "+freshness,
+			[]string{"workspace_gid", "workspace_name", "is_organization"}, nil),
+		up: prometheus.NewDesc("asana_up",
+			"1 if the last collection reached the Asana API and authenticated (GET /workspaces succeeded), else 0.",
+			nil, nil),
+		success: prometheus.NewDesc("asana_collection_success",
+			"1 if the last collection of the workspace's memberships completed, else 0. A failed collection publishes no new seat numbers.",
+			ws, nil),
+		duration: prometheus.NewDesc("asana_collection_duration_seconds",
+			"How long the last collection of the workspace's memberships took, failed or not.",
+			ws, nil),
+		lastSuccess: prometheus.NewDesc("asana_collection_last_success_timestamp_seconds",
+			"Unix time of the last complete collection of the workspace's memberships; the seat numbers published are from then.",
+			ws, nil),
+	}
+}
+
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.members, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess} {
+		ch <- d
+	}
+}
+
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.snapshot()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(c.up, boolFloat(snap.Up))
+	for _, w := range snap.Workspaces {
+		gauge(c.info, 1, w.GID, w.Name, strconv.FormatBool(w.IsOrganization))
+		gauge(c.success, boolFloat(w.Success), w.GID)
+		gauge(c.duration, w.Duration.Seconds(), w.GID)
+		if !w.LastSuccess.IsZero() {
+			gauge(c.lastSuccess, float64(w.LastSuccess.UnixMilli())/1000, w.GID)
+		}
+		if w.SeatsPurchased != nil {
+			gauge(c.purchased, float64(*w.SeatsPurchased), w.GID)
+		}
+		if s := w.Seats; s != nil {
+			gauge(c.members, float64(s.Licensed), w.GID, StateLicensed)
+			gauge(c.members, float64(s.ViewOnly), w.GID, StateViewOnly)
+			gauge(c.members, float64(s.Guest), w.GID, StateGuest)
+			gauge(c.members, float64(s.Inactive), w.GID, StateInactive)
+			gauge(c.admins, float64(s.Admins), w.GID)
+		}
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

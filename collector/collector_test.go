@@ -1,0 +1,309 @@
+package collector_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// clock is a settable time source.
+type clock struct{ t atomic.Pointer[time.Time] }
+
+func newClock() *clock {
+	c := &clock{}
+	c.set(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	return c
+}
+func (c *clock) now() time.Time          { return *c.t.Load() }
+func (c *clock) set(t time.Time)         { c.t.Store(&t) }
+func (c *clock) advance(d time.Duration) { c.set(c.now().Add(d)) }
+
+type env struct {
+	srv       *asanatest.Server
+	gids      []string
+	reg       *prometheus.Registry
+	refresher *collector.Refresher
+	clock     *clock
+}
+
+// newEnv wires a simulated Asana, a real client, a Refresher and the
+// collector into a fresh registry. configYAML may use {0}, {1}… for the
+// generated workspace gids.
+func newEnv(t *testing.T, retainStale bool, configYAML string, specs ...asanatest.WorkspaceSpec) *env {
+	t.Helper()
+	e := &env{srv: asanatest.NewServer(asanatest.Generate(3, specs...), asanatest.Config{}), clock: newClock(), reg: prometheus.NewPedanticRegistry()}
+	t.Cleanup(e.srv.Close)
+	e.srv.Mutate(func(o *asanatest.Org) {
+		for _, w := range o.Workspaces {
+			e.gids = append(e.gids, w.GID)
+		}
+	})
+	for i, g := range e.gids {
+		configYAML = strings.ReplaceAll(configYAML, "{"+string(rune('0'+i))+"}", g)
+	}
+	cfg, err := config.Parse([]byte(configYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
+	client, err := asana.New(asana.Options{BaseURL: e.srv.BaseURL, Transport: tr, Observer: collector.NewAPIMetrics(e.reg),
+		RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond, MaxAttempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.refresher = collector.NewRefresher(client, collector.Options{Config: cfg, RetainStale: retainStale, Now: e.clock.now,
+		Logger: slog.New(slog.DiscardHandler)})
+	e.reg.MustRegister(collector.NewCollector(e.refresher.Snapshot, "Cached: refreshed every 5m0s in the background."))
+	return e
+}
+
+func (e *env) seats(t *testing.T, gid string) *asana.SeatCounts {
+	t.Helper()
+	for _, w := range e.refresher.Snapshot().Workspaces {
+		if w.GID == gid {
+			return w.Seats
+		}
+	}
+	t.Fatalf("workspace %s not in the snapshot", gid)
+	return nil
+}
+
+func (e *env) state(t *testing.T, gid string) collector.WorkspaceState {
+	t.Helper()
+	for _, w := range e.refresher.Snapshot().Workspaces {
+		if w.GID == gid {
+			return w
+		}
+	}
+	t.Fatalf("workspace %s not in the snapshot", gid)
+	return collector.WorkspaceState{}
+}
+
+var acme = asanatest.WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}
+var side = asanatest.WorkspaceSpec{Name: "Side \"project\"", Licensed: 3, Guests: 1}
+var personal = asanatest.WorkspaceSpec{Name: "Personal", Licensed: 1}
+
+// goldenNames are compared; durations of real HTTP requests are not.
+var goldenNames = []string{
+	"asana_workspace_members", "asana_workspace_admins", "asana_workspace_seats_purchased", "asana_workspace_info",
+	"asana_up", "asana_collection_success", "asana_collection_duration_seconds", "asana_collection_last_success_timestamp_seconds",
+	"asana_api_requests_total", "asana_api_rate_limited_total", "asana_api_retries_total",
+}
+
+func TestGoldenMetrics(t *testing.T) {
+	e := newEnv(t, true, `
+workspaces:
+  - gid: "{0}"
+    seats_purchased: 30
+  - gid: "1299999999999999"
+    seats_purchased: 5
+exclude_workspaces: ["{2}"]
+`, acme, side, personal)
+	e.refresher.Refresh(context.Background())
+
+	golden := filepath.Join("testdata", "metrics.golden")
+	if *update {
+		writeGolden(t, e.reg, golden)
+	}
+	f, err := os.Open(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := testutil.GatherAndCompare(e.reg, f, goldenNames...); err != nil {
+		t.Error(err)
+	}
+}
+
+// writeGolden renders the golden metrics in the text format.
+func writeGolden(t *testing.T, g prometheus.Gatherer, path string) {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if slices.Contains(goldenNames, mf.GetName()) {
+			if err := enc.Encode(mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHalfCountedWorkspaceIsNeverPublished is the fault case of the issue:
+// a listing that fails on its third page must not publish the two pages it
+// read, in either mode.
+func TestHalfCountedWorkspaceIsNeverPublished(t *testing.T) {
+	big := asanatest.WorkspaceSpec{Name: "Big", Licensed: 400, Guests: 80}
+	failPage3 := asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 3, Status: 500}
+
+	t.Run("on scrape: no numbers", func(t *testing.T) {
+		e := newEnv(t, false, "", big, side)
+		e.srv.Inject(failPage3) // side has one page, so only Big fails
+		e.refresher.Refresh(context.Background())
+		if s := e.state(t, e.gids[0]); s.Seats != nil || s.Success {
+			t.Errorf("failed workspace published %+v (success %v)", s.Seats, s.Success)
+		}
+		if s := e.state(t, e.gids[1]); s.Seats == nil || *s.Seats != side.Seats() || !s.Success {
+			t.Errorf("healthy workspace: %+v", s)
+		}
+		if err := testutil.GatherAndCompare(e.reg, strings.NewReader(`
+# HELP asana_collection_success 1 if the last collection of the workspace's memberships completed, else 0. A failed collection publishes no new seat numbers.
+# TYPE asana_collection_success gauge
+asana_collection_success{workspace_gid="`+e.gids[0]+`"} 0
+asana_collection_success{workspace_gid="`+e.gids[1]+`"} 1
+`), "asana_collection_success"); err != nil {
+			t.Error(err)
+		}
+		if n := testutil.CollectAndCount(e.reg, "asana_workspace_members"); n != 4 {
+			t.Errorf("%d asana_workspace_members series, want only the healthy workspace's 4", n)
+		}
+	})
+
+	t.Run("background: last complete numbers, then withdrawn", func(t *testing.T) {
+		e := newEnv(t, true, "max_staleness: 30m", big, side)
+		ctx := context.Background()
+		e.refresher.Refresh(ctx)
+		first := *e.seats(t, e.gids[0])
+		firstSuccess := e.state(t, e.gids[0]).LastSuccess
+
+		// 50 people join; then the listing breaks halfway.
+		e.srv.Mutate(func(o *asanatest.Org) {
+			for range 50 {
+				o.AddMember(o.Workspaces[0], asanatest.Membership{IsActive: true})
+			}
+		})
+		e.srv.Inject(failPage3)
+		e.clock.advance(5 * time.Minute)
+		e.refresher.Refresh(ctx)
+		s := e.state(t, e.gids[0])
+		if s.Success || s.Seats == nil || *s.Seats != first || !s.LastSuccess.Equal(firstSuccess) {
+			t.Errorf("after a failed cycle: %+v; want the first complete numbers %+v from %v", s, first, firstSuccess)
+		}
+
+		e.clock.advance(26 * time.Minute) // 31m after the last success
+		e.refresher.Refresh(ctx)
+		if s := e.state(t, e.gids[0]); s.Seats != nil {
+			t.Errorf("numbers older than max_staleness still published: %+v", s.Seats)
+		}
+		if s := e.state(t, e.gids[1]); s.Seats == nil || !s.Success {
+			t.Errorf("healthy workspace affected: %+v", s)
+		}
+
+		e.srv.ClearFaults()
+		e.refresher.Refresh(ctx)
+		want := big.Seats()
+		want.Licensed += 50
+		if s := e.seats(t, e.gids[0]); s == nil || *s != want {
+			t.Errorf("after recovery: %+v, want %+v", s, want)
+		}
+	})
+}
+
+func TestUpReflectsAuthentication(t *testing.T) {
+	e := newEnv(t, true, "", side)
+	ctx := context.Background()
+	e.refresher.Refresh(ctx)
+	if !e.refresher.Ready() || testutil.ToFloat64(collectorOnly(e, "asana_up")) != 1 {
+		t.Fatal("not up after a good cycle")
+	}
+	e.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Status: 401})
+	e.refresher.Refresh(ctx)
+	snap := e.refresher.Snapshot()
+	if snap.Up {
+		t.Error("up after a 401")
+	}
+	if len(snap.Workspaces) != 1 || snap.Workspaces[0].Success || snap.Workspaces[0].Seats == nil {
+		t.Errorf("workspace after a 401 within max staleness: %+v", snap.Workspaces)
+	}
+	if !e.refresher.Ready() {
+		t.Error("readiness is lost once reached")
+	}
+}
+
+// collectorOnly gathers one metric family from the env's registry.
+func collectorOnly(e *env, name string) prometheus.Collector {
+	return prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		mfs, _ := e.reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, "x", nil, nil), prometheus.GaugeValue, mf.GetMetric()[0].GetGauge().GetValue())
+			}
+		}
+	})
+}
+
+func TestConcurrentRefreshesShareOneCycle(t *testing.T) {
+	e := newEnv(t, false, "", acme, side)
+	e.srv.Inject(asanatest.Fault{Latency: 50 * time.Millisecond})
+	var wg sync.WaitGroup
+	snaps := make([]*collector.Snapshot, 10)
+	for i := range snaps {
+		wg.Go(func() { snaps[i] = e.refresher.Refresh(context.Background()) })
+	}
+	wg.Wait()
+	// One cycle: /workspaces, 2 pages of Acme (183 memberships), 1 of side.
+	if n := len(e.srv.Requests()); n != 4 {
+		t.Errorf("10 concurrent refreshes made %d requests, want one cycle's 4", n)
+	}
+	for _, s := range snaps {
+		if s != snaps[0] {
+			t.Fatal("concurrent refreshes returned different snapshots")
+		}
+	}
+}
+
+func TestMetricsLintAndPrivacy(t *testing.T) {
+	e := newEnv(t, true, "workspaces:\n  - gid: \"{0}\"\n    seats_purchased: 30\n", acme)
+	e.refresher.Refresh(context.Background())
+	problems, err := testutil.GatherAndLint(e.reg)
+	if err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %+v", err, problems)
+	}
+	var secrets []string
+	e.srv.Mutate(func(o *asanatest.Org) {
+		for _, m := range o.Workspaces[0].Memberships {
+			secrets = append(secrets, m.User.Email, m.User.Name, m.User.GID)
+		}
+	})
+	mfs, _ := e.reg.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if strings.Contains(l.GetValue(), "@") || slices.Contains(secrets, l.GetValue()) {
+					t.Errorf("%s carries a user's identity in %s=%q", mf.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+		if strings.HasPrefix(mf.GetName(), "asana_workspace_") && mf.GetName() != "asana_workspace_seats_purchased" &&
+			!strings.Contains(mf.GetHelp(), "Cached: refreshed every 5m0s") {
+			t.Errorf("%s HELP does not say it is cached: %q", mf.GetName(), mf.GetHelp())
+		}
+	}
+}

@@ -1,0 +1,212 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+// Source is the part of the Asana client a Refresher uses.
+type Source interface {
+	Workspaces(ctx context.Context) ([]asana.Workspace, error)
+	CountSeats(ctx context.Context, workspaceGID string) (asana.SeatListing, error)
+}
+
+// Options configure a Refresher.
+type Options struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// RetainStale keeps a failing workspace's last complete numbers for up
+	// to Config.MaxStaleness (background mode). Without it a failed
+	// workspace publishes no numbers at all (on-scrape mode).
+	RetainStale bool
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// Refresher runs collection cycles and publishes each result as a new
+// Snapshot. Concurrent Refresh calls share one cycle, so N scrapes cost one
+// set of API calls.
+type Refresher struct {
+	src     Source
+	opts    Options
+	current atomic.Pointer[Snapshot]
+	ready   atomic.Bool
+
+	mu     sync.Mutex
+	flight *flight
+}
+
+type flight struct {
+	done chan struct{}
+	snap *Snapshot
+}
+
+// NewRefresher returns a Refresher whose first Snapshot is empty and down.
+func NewRefresher(src Source, opts Options) *Refresher {
+	if opts.Config == nil {
+		opts.Config = config.Default()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Refresher{src: src, opts: opts}
+	r.current.Store(&Snapshot{})
+	return r
+}
+
+// Snapshot returns the latest published snapshot.
+func (r *Refresher) Snapshot() *Snapshot { return r.current.Load() }
+
+// Ready reports whether a cycle has reached Asana yet.
+func (r *Refresher) Ready() bool { return r.ready.Load() }
+
+// Run refreshes now and then every interval until ctx is done. Each cycle
+// may take at most one interval.
+func (r *Refresher) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		cycleCtx, cancel := context.WithTimeout(ctx, interval)
+		r.Refresh(cycleCtx)
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Refresh runs one cycle, or joins the one already running, and returns
+// the snapshot it published. A caller whose ctx ends first gets the latest
+// snapshot instead.
+func (r *Refresher) Refresh(ctx context.Context) *Snapshot {
+	r.mu.Lock()
+	if f := r.flight; f != nil {
+		r.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.snap
+		case <-ctx.Done():
+			return r.Snapshot()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	r.flight = f
+	r.mu.Unlock()
+
+	f.snap = r.cycle(ctx)
+	r.current.Store(f.snap)
+	if f.snap.Up {
+		r.ready.Store(true)
+	}
+	r.mu.Lock()
+	r.flight = nil
+	r.mu.Unlock()
+	close(f.done)
+	return f.snap
+}
+
+// cycle collects every workspace once. A workspace is either counted by one
+// complete listing or publishes no new numbers: never a partial count.
+func (r *Refresher) cycle(ctx context.Context) *Snapshot {
+	prev := r.Snapshot()
+	log := r.opts.Logger
+	visible, err := r.src.Workspaces(ctx)
+	if err != nil {
+		log.Error("Cannot list Asana workspaces", "err", err)
+		states := make([]WorkspaceState, len(prev.Workspaces))
+		for i, p := range prev.Workspaces {
+			states[i] = r.failed(p, p)
+		}
+		return &Snapshot{Up: false, Workspaces: states}
+	}
+
+	targets := r.targets(visible)
+	states := make([]WorkspaceState, len(targets))
+	sem := make(chan struct{}, r.opts.Config.WorkspaceConcurrency)
+	var wg sync.WaitGroup
+	for i, w := range targets {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			states[i] = r.collect(ctx, w, prev)
+		})
+	}
+	wg.Wait()
+	return &Snapshot{Up: true, Workspaces: states}
+}
+
+// targets picks the workspaces to collect, sorted by gid. A workspace
+// listed in the config but not visible to the token is kept, so that its
+// failure shows in asana_collection_success.
+func (r *Refresher) targets(visible []asana.Workspace) []asana.Workspace {
+	cfg := r.opts.Config
+	var out []asana.Workspace
+	for _, w := range visible {
+		if cfg.Collects(w.GID) {
+			out = append(out, w)
+		}
+	}
+	for _, w := range cfg.Workspaces {
+		if cfg.Collects(w.GID) && !slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == w.GID }) {
+			out = append(out, asana.Workspace{GID: w.GID})
+		}
+	}
+	slices.SortFunc(out, func(a, b asana.Workspace) int { return cmp.Compare(a.GID, b.GID) })
+	return out
+}
+
+func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapshot) WorkspaceState {
+	state := WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}
+	if ws := r.opts.Config.Workspace(w.GID); ws != nil {
+		state.SeatsPurchased = ws.SeatsPurchased
+	}
+	var old WorkspaceState
+	if i := slices.IndexFunc(prev.Workspaces, func(p WorkspaceState) bool { return p.GID == w.GID }); i >= 0 {
+		old = prev.Workspaces[i]
+	}
+	if state.Name == "" { // listed in the config but not visible: keep what we knew
+		state.Name, state.IsOrganization = old.Name, old.IsOrganization
+	}
+
+	start := r.opts.Now()
+	listing, err := r.src.CountSeats(ctx, w.GID)
+	end := r.opts.Now()
+	state.Duration = end.Sub(start)
+	if err != nil {
+		r.opts.Logger.Error("Cannot count workspace memberships", "workspace_gid", w.GID, "err", err)
+		failed := r.failed(state, old)
+		failed.Duration = state.Duration
+		return failed
+	}
+	r.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
+		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
+	state.Seats = &listing.Seats
+	state.Success = true
+	state.LastSuccess = end
+	return state
+}
+
+// failed is state after a failed attempt: no success, and the previous
+// numbers only while they are fresh enough to publish.
+func (r *Refresher) failed(state, old WorkspaceState) WorkspaceState {
+	state.Success, state.Duration, state.Seats = false, 0, nil
+	state.LastSuccess = old.LastSuccess
+	maxAge := time.Duration(r.opts.Config.MaxStaleness)
+	if r.opts.RetainStale && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {
+		state.Seats = old.Seats
+	}
+	return state
+}

@@ -1,0 +1,39 @@
+// Package collector turns Asana seat counts into Prometheus metrics. A
+// Refresher collects workspaces into immutable Snapshots, in the background
+// or on scrape; the Prometheus collector only reads the latest Snapshot and
+// builds const metrics from it.
+package collector
+
+import (
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+)
+
+// Snapshot is the result of one collection cycle. It is never modified after
+// it is published.
+type Snapshot struct {
+	// Up is true when the cycle reached Asana and authenticated.
+	Up bool
+	// Workspaces is sorted by gid.
+	Workspaces []WorkspaceState
+}
+
+// WorkspaceState is what is known about one workspace.
+type WorkspaceState struct {
+	GID            string
+	Name           string
+	IsOrganization bool
+	SeatsPurchased *int // from the config file
+
+	// Seats are the counts of the last complete listing, nil when there is
+	// none to publish: never counted, failed in on-scrape mode, or older
+	// than max staleness.
+	Seats *asana.SeatCounts
+	// Success is whether this cycle's listing completed.
+	Success bool
+	// Duration is how long this cycle's listing took, failed or not.
+	Duration time.Duration
+	// LastSuccess is when a listing last completed; zero if never.
+	LastSuccess time.Time
+}

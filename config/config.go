@@ -1,0 +1,171 @@
+// Package config loads and validates the exporter's optional YAML file.
+// Everything in it has a default, so the exporter runs without one.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the YAML file. config.example.yml documents every key.
+type Config struct {
+	// Workspaces holds per-workspace settings, such as purchased seats.
+	Workspaces []Workspace `yaml:"workspaces"`
+	// OnlyListedWorkspaces collects just the workspaces listed above
+	// instead of every workspace the token can see.
+	OnlyListedWorkspaces bool `yaml:"only_listed_workspaces"`
+	// ExcludeWorkspaces are gids never collected.
+	ExcludeWorkspaces []string `yaml:"exclude_workspaces"`
+	// MaxStaleness is how long a workspace whose collection keeps failing
+	// still shows its last complete numbers (background mode).
+	MaxStaleness Duration `yaml:"max_staleness"`
+	// WorkspaceConcurrency bounds workspaces collected at once.
+	WorkspaceConcurrency int `yaml:"workspace_concurrency"`
+	// RequestsPerMinute is the exporter's own budget for the token.
+	RequestsPerMinute int `yaml:"requests_per_minute"`
+}
+
+// Workspace is one entry under workspaces:.
+type Workspace struct {
+	GID            string `yaml:"gid"`
+	SeatsPurchased *int   `yaml:"seats_purchased"`
+}
+
+// Defaults.
+const (
+	DefaultMaxStaleness         = time.Hour
+	DefaultWorkspaceConcurrency = 4
+	DefaultRequestsPerMinute    = 1500
+)
+
+// Default is the configuration without a file.
+func Default() *Config {
+	return &Config{
+		MaxStaleness:         Duration(DefaultMaxStaleness),
+		WorkspaceConcurrency: DefaultWorkspaceConcurrency,
+		RequestsPerMinute:    DefaultRequestsPerMinute,
+	}
+}
+
+// Load reads and validates a file. Errors name the file and say what to fix.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config file: %w", err)
+	}
+	c, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML over the defaults and validates the result. An unknown
+// key is an error, so a typo never silently drops a setting.
+func Parse(raw []byte) (*Config, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, friendlyYAMLError(err)
+	}
+	return c, c.validate()
+}
+
+// friendlyYAMLError rewords yaml.v3's "field x not found in type
+// config.Config", which names Go types the user never sees.
+func friendlyYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if before, after, ok := strings.Cut(m, "field "); ok && strings.Contains(after, " not found in type ") {
+			key, _, _ := strings.Cut(after, " not found in type ")
+			m = before + "unknown key \"" + key + "\" (see config.example.yml for the keys)"
+		}
+		msgs[i] = m
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, w := range c.Workspaces {
+		switch {
+		case w.GID == "":
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid is missing", i))
+		case !isGID(w.GID):
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, w.GID))
+		case seen[w.GID]:
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %s is listed twice", i, w.GID))
+		}
+		seen[w.GID] = true
+		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
+			errs = append(errs, fmt.Errorf("workspaces[%d]: seats_purchased must not be negative", i))
+		}
+	}
+	for _, gid := range c.ExcludeWorkspaces {
+		if !isGID(gid) {
+			errs = append(errs, fmt.Errorf("exclude_workspaces: %q is not an Asana gid", gid))
+		} else if seen[gid] {
+			errs = append(errs, fmt.Errorf("exclude_workspaces: %s is also listed under workspaces; remove one", gid))
+		}
+	}
+	if c.OnlyListedWorkspaces && len(c.Workspaces) == 0 {
+		errs = append(errs, errors.New("only_listed_workspaces is true but no workspaces are listed"))
+	}
+	if c.MaxStaleness < 0 {
+		errs = append(errs, errors.New("max_staleness must not be negative"))
+	}
+	if c.WorkspaceConcurrency < 1 || c.WorkspaceConcurrency > 20 {
+		errs = append(errs, fmt.Errorf("workspace_concurrency %d is outside 1..20", c.WorkspaceConcurrency))
+	}
+	if c.RequestsPerMinute < 1 || c.RequestsPerMinute > 1500 {
+		errs = append(errs, fmt.Errorf("requests_per_minute %d is outside 1..1500 (Asana allows 1500 on paid plans, 150 on free ones)", c.RequestsPerMinute))
+	}
+	return errors.Join(errs...)
+}
+
+func isGID(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// Workspace returns the settings for gid, or nil.
+func (c *Config) Workspace(gid string) *Workspace {
+	i := slices.IndexFunc(c.Workspaces, func(w Workspace) bool { return w.GID == gid })
+	if i < 0 {
+		return nil
+	}
+	return &c.Workspaces[i]
+}
+
+// Collects reports whether workspace gid is to be collected.
+func (c *Config) Collects(gid string) bool {
+	if slices.Contains(c.ExcludeWorkspaces, gid) {
+		return false
+	}
+	return !c.OnlyListedWorkspaces || c.Workspace(gid) != nil
+}
+
+// Duration is a time.Duration written as "90s", "15m" or "1h".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 30m or 2h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseExampleAndDefaults(t *testing.T) {
+	c, err := Load(filepath.Join("..", "config.example.yml"))
+	if err != nil {
+		t.Fatalf("config.example.yml: %v", err)
+	}
+	if len(c.Workspaces) == 0 || c.Workspaces[0].SeatsPurchased == nil {
+		t.Errorf("example config has no workspace with seats_purchased: %+v", c)
+	}
+	empty, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(empty.MaxStaleness) != DefaultMaxStaleness || empty.WorkspaceConcurrency != 4 || empty.RequestsPerMinute != 1500 {
+		t.Errorf("defaults %+v", empty)
+	}
+}
+
+func TestParse(t *testing.T) {
+	c, err := Parse([]byte(`
+workspaces:
+  - gid: "1111"
+    seats_purchased: 1000
+  - gid: "2222"
+exclude_workspaces: ["3333"]
+max_staleness: 2h
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *c.Workspace("1111").SeatsPurchased != 1000 || c.Workspace("2222").SeatsPurchased != nil || c.Workspace("9") != nil {
+		t.Errorf("workspaces %+v", c.Workspaces)
+	}
+	if time.Duration(c.MaxStaleness) != 2*time.Hour {
+		t.Errorf("max_staleness %v", c.MaxStaleness)
+	}
+	if !c.Collects("1111") || !c.Collects("4444") || c.Collects("3333") {
+		t.Errorf("Collects wrong for all-workspaces mode")
+	}
+	c.OnlyListedWorkspaces = true
+	if !c.Collects("2222") || c.Collects("4444") {
+		t.Errorf("Collects wrong for only-listed mode")
+	}
+}
+
+func TestParseErrorsSayWhatToFix(t *testing.T) {
+	cases := map[string]string{
+		"workspaces:\n  - gid: \"1\"\n    seat_purchased: 5\n":       `unknown key "seat_purchased"`,
+		"workspace:\n  - gid: \"1\"\n":                               `unknown key "workspace"`,
+		"workspaces:\n  - seats_purchased: 5\n":                      "workspaces[0]: gid is missing",
+		"workspaces:\n  - gid: acme\n":                               `gid "acme" is not an Asana gid`,
+		"workspaces:\n  - gid: \"1\"\n  - gid: \"1\"\n":              "gid 1 is listed twice",
+		"workspaces:\n  - gid: \"1\"\n    seats_purchased: -1\n":     "seats_purchased must not be negative",
+		"workspaces:\n  - gid: \"1\"\n    seats_purchased: many\n":   "cannot unmarshal",
+		"exclude_workspaces: [\"1\"]\nworkspaces:\n  - gid: \"1\"\n": "also listed under workspaces",
+		"only_listed_workspaces: true\n":                             "no workspaces are listed",
+		"max_staleness: forever\n":                                   `"forever" is not a duration`,
+		"workspace_concurrency: 0\n":                                 "outside 1..20",
+		"requests_per_minute: 5000\n":                                "outside 1..1500",
+		"workspaces: [\n":                                            "yaml",
+	}
+	for in, want := range cases {
+		_, err := Parse([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want it to say %q", in, err, want)
+		}
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "asana.yml")
+	if err := os.WriteFile(path, []byte("bogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `"bogus"`) {
+		t.Errorf("Load = %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yml")); err == nil || !strings.Contains(err.Error(), "missing.yml") {
+		t.Errorf("Load(missing) = %v", err)
+	}
+}

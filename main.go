@@ -1,0 +1,310 @@
+// Command asana_exporter exports how many Asana seats an organisation uses
+// and pays for, from Asana's workspace memberships API, as Prometheus
+// metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+const (
+	program     = "asana_exporter"
+	defaultPort = ":9861"
+	tokenEnv    = "ASANA_TOKEN"
+)
+
+// flags are the command line; kingpin fills them in.
+type flags struct {
+	configFile       string
+	configCheck      bool
+	asanaURL         string
+	tokenFile        string
+	refreshInterval  time.Duration
+	refreshSetByUser bool
+	timeoutOffset    time.Duration
+	telemetryPath    string
+	demo             bool
+	web              *web.FlagConfig
+	log              *promslog.Config
+}
+
+func parseFlags(args []string) (*flags, error) {
+	app := kingpin.New(program, "Prometheus exporter for Asana seats: licensed, view-only, guest and inactive workspace memberships.")
+	f := &flags{log: &promslog.Config{}}
+	app.Flag("config.file", "Optional YAML file: purchased seats, workspace selection, staleness (see config.example.yml).").
+		PlaceHolder("FILE").StringVar(&f.configFile)
+	app.Flag("config.check", "Validate the config file and the token against Asana, print what would be collected, then exit.").
+		BoolVar(&f.configCheck)
+	app.Flag("asana.url", "Asana API root.").Default(asana.DefaultBaseURL).StringVar(&f.asanaURL)
+	app.Flag("asana.token-file", "File holding the Asana personal access token or service-account token. Without it the "+tokenEnv+" environment variable is used.").
+		PlaceHolder("FILE").StringVar(&f.tokenFile)
+	app.Flag("asana.refresh-interval", "How often to count seats in the background; 0 counts at every scrape instead.").
+		Default("5m").IsSetByUser(&f.refreshSetByUser).DurationVar(&f.refreshInterval)
+	app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").
+		Default("500ms").DurationVar(&f.timeoutOffset)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("demo", "Run against a built-in simulated Asana organisation on loopback; no token needed.").BoolVar(&f.demo)
+	f.web = kingpinflag.AddFlags(app, defaultPort)
+	flag.AddFlags(app, f.log)
+	app.Version(version.Print(program))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.refreshInterval < 0 {
+		return nil, errors.New("--asana.refresh-interval must not be negative")
+	}
+	if f.refreshInterval > 0 && f.refreshInterval < 30*time.Second && !f.demo {
+		return nil, fmt.Errorf("--asana.refresh-interval=%v is below 30s; counting that often spends the token's rate budget for nothing (use 0 to count at scrape time)", f.refreshInterval)
+	}
+	return f, nil
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, program+": "+err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	f, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	logger := promslog.New(f.log)
+
+	cfg := config.Default()
+	if f.configFile != "" {
+		if cfg, err = config.Load(f.configFile); err != nil {
+			return err
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	var token string
+	if f.demo {
+		demo := startDemo(ctx, cfg, f)
+		defer demo.Close()
+		token = asanatest.DefaultToken
+		logger.Info("Demo mode: counting a simulated Asana organisation", "asana_url", f.asanaURL)
+	} else if token, err = readToken(f.tokenFile, logger); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	apiMetrics := collector.NewAPIMetrics(reg)
+	transport, err := asana.BearerToken(token, nil)
+	if err != nil {
+		return err
+	}
+	client, err := asana.New(asana.Options{
+		BaseURL:           f.asanaURL,
+		Transport:         transport,
+		UserAgent:         program + "/" + version.Version,
+		RequestsPerMinute: cfg.RequestsPerMinute,
+		Observer:          apiMetrics,
+		Logger:            logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	if f.configCheck {
+		return checkConfig(ctx, client, cfg, f.configFile, stdout)
+	}
+
+	logger.Info("Starting "+program, "version", version.Info(), "build_context", version.BuildContext())
+	if err := preflight(ctx, client, cfg, logger); err != nil {
+		return err
+	}
+
+	background := f.refreshInterval > 0
+	refresher := collector.NewRefresher(client, collector.Options{Config: cfg, Logger: logger, RetainStale: background})
+	freshness := "Collected at scrape time."
+	if background {
+		freshness = fmt.Sprintf("Cached: refreshed every %v in the background.", f.refreshInterval)
+		go refresher.Run(ctx, f.refreshInterval)
+	}
+	reg.MustRegister(
+		versioncollector.NewCollector(program),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collector.NewCollector(refresher.Snapshot, freshness),
+	)
+
+	mux := http.NewServeMux()
+	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+	if !background {
+		metrics = collectOnScrape(refresher, metrics, f.timeoutOffset)
+	}
+	mux.Handle(f.telemetryPath, metrics)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !background || refresher.Ready() {
+			io.WriteString(w, "Ready\n")
+			return
+		}
+		http.Error(w, "Not ready: waiting for the first collection to reach Asana", http.StatusServiceUnavailable)
+	})
+	if f.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Asana Exporter",
+			Description: "Asana seats (licensed, view-only, guest, inactive) as Prometheus metrics",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: f.telemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/", landing)
+	}
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- web.ListenAndServe(srv, f.web, logger) }()
+	if f.demo {
+		fmt.Fprintf(stdout, "asana_exporter demo: metrics at http://%s%s (simulated Asana at %s)\n",
+			displayAddress((*f.web.WebListenAddresses)[0]), f.telemetryPath, f.asanaURL)
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+		logger.Info("Shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+// readToken reads the token from a file, or else from $ASANA_TOKEN. The
+// token is never a flag value: flags show up in ps and shell history.
+func readToken(path string, logger *slog.Logger) (string, error) {
+	howTo := "create a personal access token (Asana: My settings > Apps > Developer apps) or a service-account token " +
+		"(Admin Console > Apps > Service accounts) and put it in a file passed with --asana.token-file, or in the " + tokenEnv + " environment variable"
+	var token string
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("reading the Asana token: %w; %s", err, howTo)
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			logger.Warn("The token file is readable by other users; chmod 600 it", "file", path)
+		}
+		token = strings.TrimSpace(string(raw))
+		if token == "" {
+			return "", fmt.Errorf("the token file %s is empty: %s", path, howTo)
+		}
+	} else if token = strings.TrimSpace(os.Getenv(tokenEnv)); token == "" {
+		return "", errors.New("no Asana token: " + howTo)
+	}
+	return token, nil
+}
+
+// preflight stops startup on what no retry can fix: a bad token, a wrong
+// URL, a token that cannot read memberships. Transient failures are only
+// logged: the collection loop retries them.
+func preflight(ctx context.Context, client *asana.Client, cfg *config.Config, logger *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	workspaces, err := client.Workspaces(ctx)
+	if err == nil {
+		for _, w := range workspaces {
+			if cfg.Collects(w.GID) {
+				err = probeMemberships(ctx, client, w.GID)
+				break
+			}
+		}
+	}
+	switch {
+	case err == nil:
+		logger.Info("Connected to Asana", "workspaces_visible", len(workspaces))
+		return nil
+	case fatal(err):
+		return fmt.Errorf("cannot start: %w", err)
+	}
+	logger.Warn("Asana is not reachable yet; collection will keep retrying", "err", err)
+	return nil
+}
+
+// fatal reports errors that mean the token or URL must be changed.
+func fatal(err error) bool {
+	for _, k := range []asana.Kind{asana.ErrUnauthorized, asana.ErrForbidden, asana.ErrFullPermissionsRequired,
+		asana.ErrNoRoute, asana.ErrPaymentRequired, asana.ErrLegal, asana.ErrBadRequest} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
+
+var errProbed = errors.New("probed")
+
+// probeMemberships reads one page of a workspace's memberships: the call a
+// granular OAuth token cannot make.
+func probeMemberships(ctx context.Context, client *asana.Client, gid string) error {
+	_, err := client.EachMembershipPage(ctx, gid, asana.MembershipFields{}, func(asana.MembershipPage) error { return errProbed })
+	if errors.Is(err, errProbed) {
+		return nil
+	}
+	return err
+}
+
+// collectOnScrape counts seats before each scrape, within Prometheus's scrape
+// timeout. Concurrent scrapes share one collection.
+func collectOnScrape(r *collector.Refresher, next http.Handler, offset time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		timeout := 10 * time.Second // Prometheus's default scrape timeout
+		if v, err := strconv.ParseFloat(req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && v > 0 {
+			timeout = time.Duration(v * float64(time.Second))
+		}
+		ctx, cancel := context.WithTimeout(req.Context(), max(timeout-offset, 100*time.Millisecond))
+		defer cancel()
+		r.Refresh(ctx)
+		next.ServeHTTP(w, req)
+	})
+}
+
+func displayAddress(listen string) string {
+	if strings.HasPrefix(listen, ":") {
+		return "localhost" + listen
+	}
+	return listen
+}
