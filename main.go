@@ -81,9 +81,6 @@ func parseFlags(args []string) (*flags, error) {
 	if f.refreshInterval < 0 {
 		return nil, errors.New("--asana.refresh-interval must not be negative")
 	}
-	if f.refreshInterval > 0 && f.refreshInterval < 30*time.Second && !f.demo {
-		return nil, fmt.Errorf("--asana.refresh-interval=%v is below 30s; counting that often spends the token's rate budget for nothing (use 0 to count at scrape time)", f.refreshInterval)
-	}
 	return f, nil
 }
 
@@ -149,6 +146,10 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	background := f.refreshInterval > 0
+	if background && f.refreshInterval < time.Minute && !f.demo {
+		logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change",
+			"refresh_interval", f.refreshInterval)
+	}
 	refresher := collector.NewRefresher(client, collector.Options{Config: cfg, Logger: logger, RetainStale: background})
 	freshness := "Collected at scrape time."
 	if background {

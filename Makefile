@@ -1,0 +1,43 @@
+# asana_exporter: see README.md. `make test` runs every test; `make demo`
+# runs the exporter on a simulated Asana organisation.
+GO       ?= go
+BIN      := asana_exporter
+PKG      := github.com/prometheus/common/version
+VERSION  ?= $(shell cat VERSION)
+REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) \
+            -X $(PKG).BuildUser=$(shell id -un) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+DEMO_ADDRESS ?= 127.0.0.1:9861
+IMAGE    ?= asana_exporter:$(VERSION)
+
+.PHONY: all build test test-deps demo bench lint docker clean
+
+all: lint build test
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# Installs Prometheus, promtool, Alertmanager, Node and the pinned Asana
+# Node client when missing (apt-get and npm ci), then runs every test.
+test: test-deps
+	$(GO) test -race -count=1 ./...
+
+test-deps:
+	scripts/install-test-deps.sh
+
+demo: build
+	./$(BIN) --demo --web.listen-address=$(DEMO_ADDRESS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+docker:
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
+
+clean:
+	rm -f $(BIN)

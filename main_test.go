@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+// binary is the exporter built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "asana_exporter-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "asana_exporter")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the exporter:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer collects a child's output safely.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type exporter struct {
+	cmd    *exec.Cmd
+	addr   string
+	output *syncBuffer
+	exited chan error
+}
+
+// startExporter runs the built binary on a free loopback port and waits
+// until it answers /-/healthy.
+func startExporter(t *testing.T, env []string, args ...string) *exporter {
+	t.Helper()
+	e := &exporter{addr: freeAddress(t), output: &syncBuffer{}, exited: make(chan error, 1)}
+	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + e.addr}, args...)...)
+	e.cmd.Env = append(os.Environ(), env...)
+	e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { e.exited <- e.cmd.Wait() }()
+	t.Cleanup(func() {
+		e.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-e.exited:
+		case <-time.After(10 * time.Second):
+			e.cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("exporter output:\n%s", e.output)
+		}
+	})
+	e.waitFor(t, "/-/healthy")
+	return e
+}
+
+func (e *exporter) url(path string) string { return "http://" + e.addr + path }
+
+func (e *exporter) waitFor(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-e.exited:
+			t.Fatalf("exporter exited early: %v\n%s", err, e.output)
+		default:
+		}
+		if resp, err := http.Get(e.url(path)); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never returned 200\n%s", path, e.output)
+}
+
+// scrape fetches /metrics as Prometheus would and parses it.
+func (e *exporter) scrape(t *testing.T, timeout string) (string, map[string]*dto.MetricFamily) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.url("/metrics"), nil)
+	if timeout != "" {
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeout)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("scrape: %d %v", resp.StatusCode, err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return string(raw), families
+}
+
+// sample returns the value of the series of name whose labels include want
+// ("k=v" pairs), and whether there is one.
+func sample(families map[string]*dto.MetricFamily, name string, want ...string) (float64, bool) {
+	mf := families[name]
+	if mf == nil {
+		return 0, false
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		for _, kv := range want {
+			k, v, _ := strings.Cut(kv, "=")
+			if !hasLabel(m, k, v) {
+				continue next
+			}
+		}
+		if g := m.GetGauge(); g != nil {
+			return g.GetValue(), true
+		}
+		return m.GetCounter().GetValue(), true
+	}
+	return 0, false
+}
+
+func hasLabel(m *dto.Metric, k, v string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == k && l.GetValue() == v {
+			return true
+		}
+	}
+	return false
+}
+
+// simulated is a simulated Asana with two workspaces and a token file.
+type simulated struct {
+	srv       *asanatest.Server
+	gids      []string
+	tokenFile string
+	config    string
+}
+
+var (
+	acmeSpec   = asanatest.WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}
+	globexSpec = asanatest.WorkspaceSpec{Name: "Globex", IsOrganization: true, Licensed: 412, Admins: 5, ViewOnly: 40, Guests: 85, Inactive: 63}
+)
+
+func newSimulated(t *testing.T, cfg asanatest.Config) *simulated {
+	t.Helper()
+	s := &simulated{srv: asanatest.NewServer(asanatest.Generate(11, acmeSpec, globexSpec), cfg)}
+	t.Cleanup(s.srv.Close)
+	s.srv.Mutate(func(o *asanatest.Org) {
+		for _, w := range o.Workspaces {
+			s.gids = append(s.gids, w.GID)
+		}
+	})
+	dir := t.TempDir()
+	s.tokenFile = filepath.Join(dir, "token")
+	writeFile(t, s.tokenFile, asanatest.DefaultToken+"\n")
+	s.config = filepath.Join(dir, "asana.yml")
+	writeFile(t, s.config, fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 30\n  - gid: %q\n    seats_purchased: 400\n", s.gids[0], s.gids[1]))
+	return s
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *simulated) args(extra ...string) []string {
+	return append([]string{"--asana.url=" + s.srv.BaseURL, "--asana.token-file=" + s.tokenFile, "--config.file=" + s.config}, extra...)
+}
+
+func (s *simulated) addLicensed(n int) {
+	s.srv.Mutate(func(o *asanatest.Org) {
+		for range n {
+			o.AddMember(o.Workspaces[0], asanatest.Membership{IsActive: true})
+		}
+	})
+}
+
+func checkSeats(t *testing.T, families map[string]*dto.MetricFamily, gid string, want asana.SeatCounts, purchased float64) {
+	t.Helper()
+	for state, n := range map[string]int{"licensed": want.Licensed, "view_only": want.ViewOnly, "guest": want.Guest, "inactive": want.Inactive} {
+		if v, ok := sample(families, "asana_workspace_members", "workspace_gid="+gid, "state="+state); !ok || v != float64(n) {
+			t.Errorf("asana_workspace_members{workspace_gid=%s,state=%s} = %v (present %v), want %d", gid, state, v, ok, n)
+		}
+	}
+	if v, _ := sample(families, "asana_workspace_admins", "workspace_gid="+gid); v != float64(want.Admins) {
+		t.Errorf("admins of %s = %v, want %d", gid, v, want.Admins)
+	}
+	if v, _ := sample(families, "asana_workspace_seats_purchased", "workspace_gid="+gid); v != purchased {
+		t.Errorf("seats purchased of %s = %v, want %v", gid, v, purchased)
+	}
+}
+
+// promtoolCheckMetrics lints an exposition with the real promtool.
+func promtoolCheckMetrics(t *testing.T, exposition string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool is not installed: run `make test-deps` (Debian package prometheus)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestEndToEndBackgroundMode(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	e := startExporter(t, nil, s.args("--asana.refresh-interval=1s")...)
+	e.waitFor(t, "/-/ready")
+
+	raw, families := e.scrape(t, "")
+	checkSeats(t, families, s.gids[0], acmeSpec.Seats(), 30)
+	checkSeats(t, families, s.gids[1], globexSpec.Seats(), 400)
+	if v, _ := sample(families, "asana_up"); v != 1 {
+		t.Errorf("asana_up = %v", v)
+	}
+	if v, ok := sample(families, "asana_workspace_info", "workspace_gid="+s.gids[0], "workspace_name=Acme Corp", "is_organization=true"); !ok || v != 1 {
+		t.Errorf("asana_workspace_info for Acme missing")
+	}
+	if _, ok := sample(families, "asana_exporter_build_info"); !ok {
+		t.Errorf("asana_exporter_build_info missing")
+	}
+	if !strings.Contains(raw, "Cached: refreshed every 1s in the background.") {
+		t.Errorf("HELP does not say the numbers are cached")
+	}
+	promtoolCheckMetrics(t, raw)
+
+	// A scrape only reads the snapshot: it makes no API call.
+	before := len(s.srv.Requests())
+	e.scrape(t, "")
+	e.scrape(t, "")
+	if after := len(s.srv.Requests()); after-before > 4 {
+		t.Errorf("two scrapes made %d API requests in background mode", after-before)
+	}
+
+	// People join; the next refresh shows it.
+	s.addLicensed(5)
+	want := acmeSpec.Seats()
+	want.Licensed += 5
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, families = e.scrape(t, "")
+		if v, _ := sample(families, "asana_workspace_members", "workspace_gid="+s.gids[0], "state=licensed"); v == float64(want.Licensed) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("licensed never reached %d", want.Licensed)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	checkSeats(t, families, s.gids[0], want, 30)
+
+	// SIGTERM: a clean exit.
+	e.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-e.exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+		e.exited <- nil // for the cleanup
+	case <-time.After(5 * time.Second):
+		t.Error("no exit within 5s of SIGTERM")
+	}
+}
+
+func TestEndToEndOnScrapeMode(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	e := startExporter(t, nil, s.args("--asana.refresh-interval=0")...)
+	e.waitFor(t, "/-/ready")
+
+	raw, families := e.scrape(t, "10")
+	checkSeats(t, families, s.gids[0], acmeSpec.Seats(), 30)
+	checkSeats(t, families, s.gids[1], globexSpec.Seats(), 400)
+	if !strings.Contains(raw, "Collected at scrape time.") {
+		t.Errorf("HELP does not say the numbers are collected at scrape time")
+	}
+	promtoolCheckMetrics(t, raw)
+
+	// Every scrape counts anew.
+	s.addLicensed(3)
+	_, families = e.scrape(t, "10")
+	want := acmeSpec.Seats()
+	want.Licensed += 3
+	checkSeats(t, families, s.gids[0], want, 30)
+
+	// Concurrent scrapes share one collection: /workspaces, 2 pages of
+	// Acme (189), 6 of Globex (600).
+	s.srv.Inject(asanatest.Fault{Latency: 100 * time.Millisecond})
+	s.srv.ResetRequests()
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() { e.scrape(t, "10") })
+	}
+	wg.Wait()
+	if n := len(s.srv.Requests()); n != 9 {
+		t.Errorf("5 concurrent scrapes made %d API requests, want one collection's 9", n)
+	}
+	s.srv.ClearFaults()
+
+	// A listing that cannot finish within the scrape timeout publishes no
+	// seat numbers for that workspace; the other one is unaffected.
+	s.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 3, Latency: 5 * time.Second})
+	start := time.Now()
+	_, families = e.scrape(t, "2")
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("scrape with a 2s timeout took %v", took)
+	}
+	if _, ok := sample(families, "asana_workspace_members", "workspace_gid="+s.gids[1]); ok {
+		t.Errorf("half-counted Globex was published")
+	}
+	if v, _ := sample(families, "asana_collection_success", "workspace_gid="+s.gids[1]); v != 0 {
+		t.Errorf("collection_success for the timed-out workspace = %v", v)
+	}
+	checkSeats(t, families, s.gids[0], want, 30)
+}
+
+func TestLandingPageAndHealth(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	e := startExporter(t, nil, s.args()...)
+	for path, want := range map[string]string{"/": "/metrics", "/-/healthy": "Healthy"} {
+		resp, err := http.Get(e.url(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestStartupFailsWithAClearMessage(t *testing.T) {
+	const granular = "granular-token"
+	s := newSimulated(t, asanatest.Config{Tokens: map[string]asanatest.TokenKind{asanatest.DefaultToken: asanatest.FullAccess, granular: asanatest.GranularScopes}})
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		writeFile(t, p, content)
+		return p
+	}
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want []string
+	}{
+		{"no token", []string{"ASANA_TOKEN="}, []string{"--asana.url=" + s.srv.BaseURL},
+			[]string{"no Asana token", "--asana.token-file", "ASANA_TOKEN"}},
+		{"empty token file", nil, []string{"--asana.url=" + s.srv.BaseURL, "--asana.token-file=" + file("empty", "\n")},
+			[]string{"token file", "is empty"}},
+		{"missing token file", nil, []string{"--asana.token-file=" + filepath.Join(dir, "nope")},
+			[]string{"reading the Asana token", "no such file"}},
+		{"revoked token", nil, []string{"--asana.url=" + s.srv.BaseURL, "--asana.token-file=" + file("bad", "revoked-token")},
+			[]string{"401 Unauthorized", "invalid, expired or revoked"}},
+		{"granular OAuth token", nil, []string{"--asana.url=" + s.srv.BaseURL, "--asana.token-file=" + file("granular", granular)},
+			[]string{"Full permissions are required", "no granular OAuth scope covers workspace memberships"}},
+		{"URL without /api/1.0", nil, []string{"--asana.url=" + s.srv.URL, "--asana.token-file=" + s.tokenFile},
+			[]string{"No matching route for request", "--asana.url"}},
+		{"unknown config key", nil, []string{"--asana.token-file=" + s.tokenFile, "--config.file=" + file("typo.yml", "workspaces:\n  - gid: \"1\"\n    seat_purchased: 3\n")},
+			[]string{"typo.yml", `unknown key "seat_purchased"`}},
+		{"token as a flag", nil, []string{"--asana.token=secret"},
+			[]string{"unknown long flag '--asana.token'"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, append([]string{"--web.listen-address=" + freeAddress(t)}, tc.args...)...)
+			cmd.Env = append(os.Environ(), tc.env...)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Fatalf("exit: %v, want status 1\n%s", err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output does not say %q:\n%s", w, out)
+				}
+			}
+			for _, secret := range []string{asanatest.DefaultToken, granular, "revoked-token"} {
+				if strings.Contains(string(out), secret) {
+					t.Errorf("output leaks a token:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	out, err := exec.Command(binary, s.args("--config.check")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("--config.check: %v\n%s", err, out)
+	}
+	for _, want := range []string{"is valid", "sees 2 workspace(s)", s.gids[0], "Acme Corp", "organization", "readable", "400"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("--config.check output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := len(s.srv.Requests()); n != 3 {
+		t.Errorf("--config.check made %d API requests, want 3 (workspaces + one page each)", n)
+	}
+
+	writeFile(t, s.config, "workspaces:\n  - gid: \"1299999999999999\"\n")
+	out, err = exec.Command(binary, s.args("--config.check")...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot see this workspace") {
+		t.Errorf("--config.check with an invisible workspace: %v\n%s", err, out)
+	}
+}
