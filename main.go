@@ -118,8 +118,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	apiMetrics := collector.NewAPIMetrics(reg)
+	apiMetrics := collector.NewAPIMetrics()
 	transport, err := asana.BearerToken(token, nil)
 	if err != nil {
 		return err
@@ -156,12 +155,9 @@ func run(args []string, stdout io.Writer) error {
 		freshness = fmt.Sprintf("Cached: refreshed every %v in the background.", f.refreshInterval)
 		go refresher.Run(ctx, f.refreshInterval)
 	}
-	reg.MustRegister(
-		versioncollector.NewCollector(program),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collector.NewCollector(refresher.Snapshot, freshness),
-	)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(exporterCollectors(refresher, apiMetrics, freshness)...)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mux := http.NewServeMux()
 	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -212,6 +208,16 @@ func run(args []string, stdout io.Writer) error {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+// exporterCollectors are the asana_* metrics, the ones the README's table
+// documents.
+func exporterCollectors(r *collector.Refresher, api *collector.APIMetrics, freshness string) []prometheus.Collector {
+	return []prometheus.Collector{
+		versioncollector.NewCollector(program),
+		api,
+		collector.NewCollector(r.Snapshot, freshness),
 	}
 }
 

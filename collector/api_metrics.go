@@ -21,9 +21,9 @@ type APIMetrics struct {
 
 var _ asana.Observer = (*APIMetrics)(nil)
 
-// NewAPIMetrics registers the API metrics on reg, with every endpoint
-// initialised so that rate() works from the first scrape.
-func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
+// NewAPIMetrics returns the API metrics, with every endpoint initialised
+// so that rate() works from the first scrape. Register it as a collector.
+func NewAPIMetrics() *APIMetrics {
 	m := &APIMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "asana_api_requests_total",
@@ -43,7 +43,6 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 			Help: "Asana API requests retried after a 429, a 5xx, a network error or a malformed body, by route template.",
 		}, []string{"endpoint"}),
 	}
-	reg.MustRegister(m.requests, m.durations, m.rateLimited, m.retries)
 	for _, ep := range []string{asana.EndpointWorkspaces, asana.EndpointWorkspace, asana.EndpointWorkspaceMemberships} {
 		m.durations.WithLabelValues(ep)
 		m.rateLimited.WithLabelValues(ep)
@@ -59,3 +58,19 @@ func (m *APIMetrics) Request(endpoint string, code int, d time.Duration) {
 
 func (m *APIMetrics) RateLimited(endpoint string) { m.rateLimited.WithLabelValues(endpoint).Inc() }
 func (m *APIMetrics) Retry(endpoint string)       { m.retries.WithLabelValues(endpoint).Inc() }
+
+func (m *APIMetrics) vecs() []prometheus.Collector {
+	return []prometheus.Collector{m.requests, m.durations, m.rateLimited, m.retries}
+}
+
+func (m *APIMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, v := range m.vecs() {
+		v.Describe(ch)
+	}
+}
+
+func (m *APIMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, v := range m.vecs() {
+		v.Collect(ch)
+	}
+}

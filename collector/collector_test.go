@@ -66,7 +66,9 @@ func newEnv(t *testing.T, retainStale bool, configYAML string, specs ...asanates
 		t.Fatal(err)
 	}
 	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
-	client, err := asana.New(asana.Options{BaseURL: e.srv.BaseURL, Transport: tr, Observer: collector.NewAPIMetrics(e.reg),
+	api := collector.NewAPIMetrics()
+	e.reg.MustRegister(api)
+	client, err := asana.New(asana.Options{BaseURL: e.srv.BaseURL, Transport: tr, Observer: api,
 		RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond, MaxAttempts: 2})
 	if err != nil {
 		t.Fatal(err)
