@@ -257,14 +257,23 @@ func promtoolCheckMetrics(t *testing.T, exposition string) {
 	}
 }
 
-func TestEndToEndBackgroundMode(t *testing.T) {
+// startCounting runs the exporter against a fresh simulated Asana with the
+// given refresh interval, scrapes it once it is ready, and checks the
+// numbers of both workspaces and the exposition's lint.
+func startCounting(t *testing.T, refreshInterval string) (*simulated, *exporter, string, map[string]*dto.MetricFamily) {
+	t.Helper()
 	s := newSimulated(t, asanatest.Config{})
-	e := startExporter(t, nil, s.args("--asana.refresh-interval=1s")...)
+	e := startExporter(t, nil, s.args("--asana.refresh-interval="+refreshInterval)...)
 	e.waitFor(t, "/-/ready")
-
-	raw, families := e.scrape(t, "")
+	raw, families := e.scrape(t, "10")
 	checkSeats(t, families, s.gids[0], acmeSpec.Seats(), 30)
 	checkSeats(t, families, s.gids[1], globexSpec.Seats(), 400)
+	promtoolCheckMetrics(t, raw)
+	return s, e, raw, families
+}
+
+func TestEndToEndBackgroundMode(t *testing.T) {
+	s, e, raw, families := startCounting(t, "1s")
 	if v, _ := sample(families, "asana_up"); v != 1 {
 		t.Errorf("asana_up = %v", v)
 	}
@@ -277,7 +286,6 @@ func TestEndToEndBackgroundMode(t *testing.T) {
 	if !strings.Contains(raw, "Cached: refreshed every 1s in the background.") {
 		t.Errorf("HELP does not say the numbers are cached")
 	}
-	promtoolCheckMetrics(t, raw)
 
 	// A scrape only reads the snapshot: it makes no API call.
 	before := len(s.srv.Requests())
@@ -318,17 +326,10 @@ func TestEndToEndBackgroundMode(t *testing.T) {
 }
 
 func TestEndToEndOnScrapeMode(t *testing.T) {
-	s := newSimulated(t, asanatest.Config{})
-	e := startExporter(t, nil, s.args("--asana.refresh-interval=0")...)
-	e.waitFor(t, "/-/ready")
-
-	raw, families := e.scrape(t, "10")
-	checkSeats(t, families, s.gids[0], acmeSpec.Seats(), 30)
-	checkSeats(t, families, s.gids[1], globexSpec.Seats(), 400)
+	s, e, raw, families := startCounting(t, "0")
 	if !strings.Contains(raw, "Collected at scrape time.") {
 		t.Errorf("HELP does not say the numbers are collected at scrape time")
 	}
-	promtoolCheckMetrics(t, raw)
 
 	// Every scrape counts anew.
 	s.addLicensed(3)

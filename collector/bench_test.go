@@ -19,7 +19,7 @@ func BenchmarkScrape(b *testing.B) {
 	for i := range 100 {
 		snap.Workspaces = append(snap.Workspaces, collector.WorkspaceState{
 			GID: fmt.Sprint(1200000000000000 + i), Name: fmt.Sprint("Workspace ", i), SeatsPurchased: &seats,
-			Seats: &asana.SeatCounts{Licensed: 480, ViewOnly: 20, Guest: 300, Inactive: 40, Admins: 5},
+			Seats:   &asana.SeatCounts{Licensed: 480, ViewOnly: 20, Guest: 300, Inactive: 40, Admins: 5},
 			Success: true, Duration: time.Second, LastSuccess: time.Now(),
 		})
 	}
