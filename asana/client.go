@@ -52,14 +52,11 @@ type Options struct {
 // Client talks to Asana. It is safe for concurrent use; make one per token,
 // since the rate budget is per token.
 type Client struct {
-	base      *url.URL
-	http      *http.Client
-	userAgent string
-	limiter   *rate.Limiter
-	inflight  chan struct{}
-	opts      Options
-	observer  Observer
-	logger    *slog.Logger
+	base     *url.URL
+	http     *http.Client
+	limiter  *rate.Limiter
+	inflight chan struct{}
+	opts     Options // with defaults filled in
 }
 
 // New validates opts and returns a Client.
@@ -94,14 +91,11 @@ func New(opts Options) (*Client, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Client{
-		base:      base,
-		http:      &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout},
-		userAgent: opts.UserAgent,
-		limiter:   minuteBudget(opts.RequestsPerMinute),
-		inflight:  make(chan struct{}, opts.MaxConcurrent),
-		opts:      opts,
-		observer:  opts.Observer,
-		logger:    opts.Logger,
+		base:     base,
+		http:     &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout},
+		limiter:  minuteBudget(opts.RequestsPerMinute),
+		inflight: make(chan struct{}, opts.MaxConcurrent),
+		opts:     opts,
 	}, nil
 }
 
@@ -149,8 +143,8 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 			apiErr.Attempts = attempt
 			return fmt.Errorf("%w (no time left to retry before the deadline)", apiErr)
 		}
-		c.observer.Retry(endpoint)
-		c.logger.Debug("Retrying Asana request", "endpoint", endpoint, "attempt", attempt, "wait", wait, "err", apiErr)
+		c.opts.Observer.Retry(endpoint)
+		c.opts.Logger.Debug("Retrying Asana request", "endpoint", endpoint, "attempt", attempt, "wait", wait, "err", apiErr)
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("asana: GET %s: %w (while waiting to retry after: %v)", endpoint, err, apiErr)
 		}
@@ -173,13 +167,13 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	if err != nil {
 		return fmt.Errorf("asana: GET %s: %w", endpoint, err)
 	}
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("User-Agent", c.opts.UserAgent)
 	req.Header.Set("Accept", "application/json")
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.observer.Request(endpoint, 0, time.Since(start))
+		c.opts.Observer.Request(endpoint, 0, time.Since(start))
 		if ctx.Err() != nil {
 			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
 		}
@@ -187,12 +181,12 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	resp.Body.Close()
-	c.observer.Request(endpoint, resp.StatusCode, time.Since(start))
+	c.opts.Observer.Request(endpoint, resp.StatusCode, time.Since(start))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := apiError(endpoint, resp.StatusCode, resp.Header, body)
 		if apiErr.Kind == ErrRateLimited {
-			c.observer.RateLimited(endpoint)
+			c.opts.Observer.RateLimited(endpoint)
 		}
 		return apiErr
 	}

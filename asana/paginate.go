@@ -46,7 +46,7 @@ func eachPage[T any](ctx context.Context, c *Client, endpoint, path, optFields s
 			return restarts, err
 		}
 		restarts++
-		c.logger.Info("Asana pagination offset expired, restarting the listing", "endpoint", endpoint, "restart", restarts)
+		c.opts.Logger.Info("Asana pagination offset expired, restarting the listing", "endpoint", endpoint, "restart", restarts)
 	}
 }
 
