@@ -10,6 +10,7 @@ LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X
             -X $(PKG).BuildUser=$(shell id -un) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 DEMO_ADDRESS ?= 127.0.0.1:9861
 IMAGE    ?= asana_exporter:$(VERSION)
+STATICCHECK_VERSION := v0.7.0
 
 .PHONY: all build test test-deps demo bench lint docker clean
 
@@ -35,6 +36,7 @@ bench:
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .

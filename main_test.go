@@ -326,14 +326,14 @@ func TestEndToEndBackgroundMode(t *testing.T) {
 }
 
 func TestEndToEndOnScrapeMode(t *testing.T) {
-	s, e, raw, families := startCounting(t, "0")
+	s, e, raw, _ := startCounting(t, "0")
 	if !strings.Contains(raw, "Collected at scrape time.") {
 		t.Errorf("HELP does not say the numbers are collected at scrape time")
 	}
 
 	// Every scrape counts anew.
 	s.addLicensed(3)
-	_, families = e.scrape(t, "10")
+	_, families := e.scrape(t, "10")
 	want := acmeSpec.Seats()
 	want.Licensed += 3
 	checkSeats(t, families, s.gids[0], want, 30)

@@ -309,3 +309,32 @@ func TestMetricsLintAndPrivacy(t *testing.T) {
 		}
 	}
 }
+
+// panicky counts one workspace and panics on the other.
+type panicky struct{}
+
+func (panicky) Workspaces(context.Context) ([]asana.Workspace, error) {
+	return []asana.Workspace{{GID: "1", Name: "fine"}, {GID: "2", Name: "buggy"}}, nil
+}
+
+func (panicky) CountSeats(_ context.Context, gid string) (asana.SeatListing, error) {
+	if gid == "2" {
+		panic("bug")
+	}
+	return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 7}}, nil
+}
+
+func TestAPanicCostsOneWorkspaceOneCycle(t *testing.T) {
+	r := collector.NewRefresher(panicky{}, collector.Options{})
+	snap := r.Refresh(context.Background())
+	if !snap.Up || len(snap.Workspaces) != 2 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	fine, buggy := snap.Workspaces[0], snap.Workspaces[1]
+	if !fine.Success || fine.Seats.Licensed != 7 {
+		t.Errorf("healthy workspace: %+v", fine)
+	}
+	if buggy.Success || buggy.Seats != nil || buggy.Name != "buggy" {
+		t.Errorf("panicking workspace: %+v", buggy)
+	}
+}

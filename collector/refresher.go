@@ -141,6 +141,13 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			defer func() {
+				// A bug must cost one workspace one cycle, not the exporter.
+				if p := recover(); p != nil {
+					r.opts.Logger.Error("Panic while counting a workspace; please report it", "workspace_gid", w.GID, "panic", p)
+					states[i] = r.failed(WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}, previous(prev, w.GID))
+				}
+			}()
 			states[i] = r.collect(ctx, w, prev)
 		})
 	}
@@ -173,10 +180,7 @@ func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapsh
 	if ws := r.opts.Config.Workspace(w.GID); ws != nil {
 		state.SeatsPurchased = ws.SeatsPurchased
 	}
-	var old WorkspaceState
-	if i := slices.IndexFunc(prev.Workspaces, func(p WorkspaceState) bool { return p.GID == w.GID }); i >= 0 {
-		old = prev.Workspaces[i]
-	}
+	old := previous(prev, w.GID)
 	if state.Name == "" { // listed in the config but not visible: keep what we knew
 		state.Name, state.IsOrganization = old.Name, old.IsOrganization
 	}
@@ -209,4 +213,13 @@ func (r *Refresher) failed(state, old WorkspaceState) WorkspaceState {
 		state.Seats = old.Seats
 	}
 	return state
+}
+
+// previous is a workspace's state in the previous snapshot, or the zero
+// state.
+func previous(prev *Snapshot, gid string) WorkspaceState {
+	if i := slices.IndexFunc(prev.Workspaces, func(p WorkspaceState) bool { return p.GID == gid }); i >= 0 {
+		return prev.Workspaces[i]
+	}
+	return WorkspaceState{}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 )
@@ -25,9 +24,15 @@ type offsetClaims struct {
 
 var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT","alg":"HS256"}`))
 
-var (
-	errOffsetInvalid = errors.New("offset: Your pagination token is invalid.")
-	errOffsetExpired = errors.New("offset: Your pagination token has expired.")
+// offsetError is an offset rejection; its text is Asana's message, which
+// ends in a full stop unlike Go error strings.
+type offsetError string
+
+func (e offsetError) Error() string { return string(e) }
+
+const (
+	errOffsetInvalid offsetError = "offset: Your pagination token is invalid."
+	errOffsetExpired offsetError = "offset: Your pagination token has expired."
 )
 
 type offsetSigner struct{ key []byte }
