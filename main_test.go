@@ -19,6 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
@@ -78,6 +79,15 @@ type exporter struct {
 // until it answers /-/healthy.
 func startExporter(t *testing.T, env []string, args ...string) *exporter {
 	t.Helper()
+	e := launchExporter(t, env, args...)
+	e.waitFor(t, "/-/healthy")
+	return e
+}
+
+// launchExporter runs the built binary on a free loopback port, and stops
+// it with SIGTERM when the test ends.
+func launchExporter(t *testing.T, env []string, args ...string) *exporter {
+	t.Helper()
 	e := &exporter{addr: freeAddress(t), output: &syncBuffer{}, exited: make(chan error, 1)}
 	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + e.addr}, args...)...)
 	e.cmd.Env = append(os.Environ(), env...)
@@ -97,13 +107,13 @@ func startExporter(t *testing.T, env []string, args ...string) *exporter {
 			t.Logf("exporter output:\n%s", e.output)
 		}
 	})
-	e.waitFor(t, "/-/healthy")
 	return e
 }
 
 func (e *exporter) url(path string) string { return "http://" + e.addr + path }
 
-func (e *exporter) waitFor(t *testing.T, path string) {
+// waitFor polls path until it answers with status (200 unless given).
+func (e *exporter) waitFor(t *testing.T, path string, status ...int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -114,7 +124,7 @@ func (e *exporter) waitFor(t *testing.T, path string) {
 		}
 		if resp, err := http.Get(e.url(path)); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == append(status, http.StatusOK)[0] {
 				return
 			}
 		}
@@ -367,6 +377,31 @@ func TestEndToEndOnScrapeMode(t *testing.T) {
 		t.Errorf("collection_success for the timed-out workspace = %v", v)
 	}
 	checkSeats(t, families, s.gids[0], want, 30)
+}
+
+// TestWebConfigBasicAuth proves --web.config.file reaches exporter-toolkit:
+// with basic_auth_users set, /metrics needs the password.
+func TestWebConfigBasicAuth(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	writeFile(t, webConfig, "basic_auth_users:\n  prometheus: "+string(hash)+"\n")
+	e := launchExporter(t, nil, s.args("--web.config.file="+webConfig)...)
+	e.waitFor(t, "/metrics", http.StatusUnauthorized)
+
+	req, _ := http.NewRequest(http.MethodGet, e.url("/metrics"), nil)
+	req.SetBasicAuth("prometheus", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/metrics with the password: %d", resp.StatusCode)
+	}
 }
 
 func TestLandingPageAndHealth(t *testing.T) {
