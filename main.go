@@ -159,6 +159,31 @@ func run(args []string, stdout io.Writer) error {
 	reg.MustRegister(exporterCollectors(refresher, apiMetrics, freshness)...)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	handler, err := newMux(reg, refresher, f, background, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- web.ListenAndServe(srv, f.web, logger) }()
+	if f.demo {
+		fmt.Fprintf(stdout, "asana_exporter demo: metrics at http://%s%s (simulated Asana at %s)\n",
+			displayAddress((*f.web.WebListenAddresses)[0]), f.telemetryPath, f.asanaURL)
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+		logger.Info("Shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+// newMux serves the metrics, the health and readiness probes and the
+// landing page.
+func newMux(reg *prometheus.Registry, refresher *collector.Refresher, f *flags, background bool, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
@@ -176,39 +201,24 @@ func run(args []string, stdout io.Writer) error {
 		}
 		http.Error(w, "Not ready: waiting for the first collection to reach Asana", http.StatusServiceUnavailable)
 	})
-	if f.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Asana Exporter",
-			Description: "Asana seats (licensed, view-only, guest, inactive) as Prometheus metrics",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: f.telemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-		})
-		if err != nil {
-			return err
-		}
-		mux.Handle("/", landing)
+	if f.telemetryPath == "/" {
+		return mux, nil
 	}
-
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- web.ListenAndServe(srv, f.web, logger) }()
-	if f.demo {
-		fmt.Fprintf(stdout, "asana_exporter demo: metrics at http://%s%s (simulated Asana at %s)\n",
-			displayAddress((*f.web.WebListenAddresses)[0]), f.telemetryPath, f.asanaURL)
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "Asana Exporter",
+		Description: "Asana seats (licensed, view-only, guest, inactive) as Prometheus metrics",
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: f.telemetryPath, Text: "Metrics"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/-/ready", Text: "Readiness"},
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-		logger.Info("Shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdownCtx)
-	}
+	mux.Handle("/", landing)
+	return mux, nil
 }
 
 // exporterCollectors are the asana_* metrics, the ones the README's table
