@@ -338,3 +338,20 @@ func TestAPanicCostsOneWorkspaceOneCycle(t *testing.T) {
 		t.Errorf("panicking workspace: %+v", buggy)
 	}
 }
+
+func TestWorkspacesAreCollectedConcurrentlyWithABound(t *testing.T) {
+	specs := make([]asanatest.WorkspaceSpec, 6)
+	for i := range specs {
+		specs[i] = asanatest.WorkspaceSpec{Licensed: 5}
+	}
+	e := newEnv(t, false, "workspace_concurrency: 2", specs...)
+	e.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Latency: 200 * time.Millisecond})
+	snap := e.refresher.Refresh(context.Background())
+	if len(snap.Workspaces) != 6 {
+		t.Fatalf("%d workspaces", len(snap.Workspaces))
+	}
+	// Concurrent (2 at once, not 1) and bounded (not 6).
+	if got := e.srv.Stats(asanatest.DefaultToken).MaxInFlight; got != 2 {
+		t.Errorf("%d workspace listings in flight at once, want the bound of 2", got)
+	}
+}
