@@ -45,11 +45,9 @@ func checkConfig(ctx context.Context, client *asana.Client, cfg *config.Config, 
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", w.GID, w.Name, kind, yesNo(collected), purchased(cfg, w.GID), status)
 	}
-	for _, w := range cfg.Workspaces {
-		if !seen[w.GID] && cfg.Collects(w.GID) {
-			failed++
-			fmt.Fprintf(tw, "%s\t?\t?\tyes\t%s\tERROR: the token cannot see this workspace; check the gid or use a token of one of its members\n", w.GID, purchased(cfg, w.GID))
-		}
+	for _, gid := range cfg.ListedButAbsent(func(gid string) bool { return seen[gid] }) {
+		failed++
+		fmt.Fprintf(tw, "%s\t?\t?\tyes\t%s\tERROR: the token cannot see this workspace; check the gid or use a token of one of its members\n", gid, purchased(cfg, gid))
 	}
 	tw.Flush()
 	if failed > 0 {

@@ -128,6 +128,7 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 		log.Error("Cannot list Asana workspaces", "err", err)
 		states := make([]WorkspaceState, len(prev.Workspaces))
 		for i, p := range prev.Workspaces {
+			p.Duration = 0 // no listing was attempted
 			states[i] = r.failed(p, p)
 		}
 		return &Snapshot{Up: false, Workspaces: states}
@@ -145,7 +146,8 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 				// A bug must cost one workspace one cycle, not the exporter.
 				if p := recover(); p != nil {
 					r.opts.Logger.Error("Panic while counting a workspace; please report it", "workspace_gid", w.GID, "panic", p)
-					states[i] = r.failed(WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}, previous(prev, w.GID))
+					old := previous(prev, w.GID)
+					states[i] = r.failed(r.base(w, old), old)
 				}
 			}()
 			states[i] = r.collect(ctx, w, prev)
@@ -166,34 +168,38 @@ func (r *Refresher) targets(visible []asana.Workspace) []asana.Workspace {
 			out = append(out, w)
 		}
 	}
-	for _, w := range cfg.Workspaces {
-		if cfg.Collects(w.GID) && !slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == w.GID }) {
-			out = append(out, asana.Workspace{GID: w.GID})
-		}
+	for _, gid := range cfg.ListedButAbsent(func(gid string) bool {
+		return slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == gid })
+	}) {
+		out = append(out, asana.Workspace{GID: gid})
 	}
 	slices.SortFunc(out, func(a, b asana.Workspace) int { return cmp.Compare(a.GID, b.GID) })
 	return out
 }
 
-func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapshot) WorkspaceState {
+// base is what is known of a workspace before its listing: its name and
+// type, and its purchased seats from the config.
+func (r *Refresher) base(w asana.Workspace, old WorkspaceState) WorkspaceState {
 	state := WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}
 	if ws := r.opts.Config.Workspace(w.GID); ws != nil {
 		state.SeatsPurchased = ws.SeatsPurchased
 	}
-	old := previous(prev, w.GID)
 	if state.Name == "" { // listed in the config but not visible: keep what we knew
 		state.Name, state.IsOrganization = old.Name, old.IsOrganization
 	}
+	return state
+}
 
+func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapshot) WorkspaceState {
+	old := previous(prev, w.GID)
+	state := r.base(w, old)
 	start := r.opts.Now()
 	listing, err := r.src.CountSeats(ctx, w.GID)
 	end := r.opts.Now()
 	state.Duration = end.Sub(start)
 	if err != nil {
 		r.opts.Logger.Error("Cannot count workspace memberships", "workspace_gid", w.GID, "err", err)
-		failed := r.failed(state, old)
-		failed.Duration = state.Duration
-		return failed
+		return r.failed(state, old)
 	}
 	r.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
 		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
@@ -206,7 +212,7 @@ func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapsh
 // failed is state after a failed attempt: no success, and the previous
 // numbers only while they are fresh enough to publish.
 func (r *Refresher) failed(state, old WorkspaceState) WorkspaceState {
-	state.Success, state.Duration, state.Seats = false, 0, nil
+	state.Success, state.Seats = false, nil
 	state.LastSuccess = old.LastSuccess
 	maxAge := time.Duration(r.opts.Config.MaxStaleness)
 	if r.opts.RetainStale && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {

@@ -158,6 +158,18 @@ func (c *Config) Collects(gid string) bool {
 	return !c.OnlyListedWorkspaces || c.Workspace(gid) != nil
 }
 
+// ListedButAbsent returns the gids listed under workspaces: and collected
+// for which present is false: the workspaces the token cannot see.
+func (c *Config) ListedButAbsent(present func(gid string) bool) []string {
+	var out []string
+	for _, w := range c.Workspaces {
+		if c.Collects(w.GID) && !present(w.GID) {
+			out = append(out, w.GID)
+		}
+	}
+	return out
+}
+
 // Duration is a time.Duration written as "90s", "15m" or "1h".
 type Duration time.Duration
 
