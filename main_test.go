@@ -23,6 +23,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/internal/testbin"
 )
 
 // binary is the exporter built once for the end-to-end tests.
@@ -256,11 +257,7 @@ func checkSeats(t *testing.T, families map[string]*dto.MetricFamily, gid string,
 // promtoolCheckMetrics lints an exposition with the real promtool.
 func promtoolCheckMetrics(t *testing.T, exposition string) {
 	t.Helper()
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool is not installed: run `make test-deps` (Debian package prometheus)")
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := exec.Command(testbin.Find(t, "promtool"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(exposition)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

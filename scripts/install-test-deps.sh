@@ -1,16 +1,52 @@
 #!/usr/bin/env bash
-# Installs what the test suite runs for real: Prometheus and promtool,
-# Alertmanager and amtool (Debian packages), Node.js for the official Asana
-# Node client, and that client itself (npm ci, pinned by package-lock.json).
-# Idempotent: it installs only what is missing.
+# Installs what the test suite runs for real:
+#   - Prometheus and promtool 3.16, Alertmanager and amtool 0.31, built from
+#     the versions pinned in tools/*/go.mod into .tools/bin (about 3 minutes
+#     cold; rebuilt only when a go.mod changes);
+#   - Node.js and npm (Debian), and the official Asana Node client (npm ci,
+#     pinned by package-lock.json).
+# If the pinned build fails (for example the module proxy refuses a module),
+# it falls back to Debian's prometheus and prometheus-alertmanager packages
+# (2.42 and 0.25), which the tests also accept. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bin=.tools/bin
+mkdir -p "$bin"
+
+# build_pinned MODULE_DIR VERSION PACKAGE... builds the packages at the
+# versions tools/MODULE_DIR/go.mod pins, unless that go.mod is unchanged
+# since the last build.
+build_pinned() {
+  local dir=tools/$1 version=$2 stamp=$bin/.$1.go.mod
+  shift 2
+  local built=1 p
+  for p in "$@"; do [[ -x $bin/${p##*/} ]] || built=0; done
+  if ((built)) && cmp -s "$stamp" "$dir/go.mod"; then
+    return 0
+  fi
+  echo "install-test-deps: building ${*##*/} $version (pinned in $dir/go.mod)" >&2
+  # remove_all_sd leaves out Prometheus's service discovery plugins: the
+  # tests use static targets, and one plugin's module is not on the proxy.
+  (cd "$dir" && CGO_ENABLED=0 go build -tags remove_all_sd \
+    -ldflags "-X github.com/prometheus/common/version.Version=$version" -o "../../$bin/" "$@") &&
+    cp "$dir/go.mod" "$stamp"
+}
+
+debian=()
+build_pinned prometheus 3.16.0 github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool ||
+  debian+=(prometheus)
+build_pinned alertmanager 0.31.1 github.com/prometheus/alertmanager/cmd/alertmanager github.com/prometheus/alertmanager/cmd/amtool ||
+  debian+=(prometheus-alertmanager)
+((${#debian[@]} == 0)) || echo "install-test-deps: the pinned build failed; falling back to Debian's ${debian[*]}" >&2
+
 missing=()
-command -v prometheus >/dev/null || missing+=(prometheus)
-command -v promtool >/dev/null || missing+=(prometheus)
-command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
-command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
+for pkg in "${debian[@]}"; do
+  case $pkg in
+  prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus) ;;
+  prometheus-alertmanager) command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null || missing+=(prometheus-alertmanager) ;;
+  esac
+done
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 
