@@ -298,7 +298,7 @@ func checkWorkspaceVariable(t *testing.T, promURL string, d dashboards.Dashboard
 	if err != nil {
 		t.Fatalf("%s: workspace variable query %q: %v", d.File, inner, err)
 	}
-	re := regexp.MustCompile(strings.Trim(workspaceRegex(t, d), "/"))
+	re := regexp.MustCompile(strings.Trim(v.Regex, "/"))
 	got := map[string]string{}
 	for _, r := range res {
 		keys := make([]string, 0, len(r.Metric))
@@ -321,29 +321,6 @@ func checkWorkspaceVariable(t *testing.T, promURL string, d dashboards.Dashboard
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%s: workspace variable options (value: text) %v, want %v", d.File, got, want)
 	}
-}
-
-// workspaceRegex is the regex of the dashboard's workspace variable.
-func workspaceRegex(t *testing.T, d dashboards.Dashboard) string {
-	t.Helper()
-	var raw struct {
-		Templating struct {
-			List []struct {
-				Name  string `json:"name"`
-				Regex string `json:"regex"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
-	if err := json.Unmarshal(d.Raw, &raw); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range raw.Templating.List {
-		if v.Name == "workspace" {
-			return v.Regex
-		}
-	}
-	t.Fatalf("%s has no workspace variable", d.File)
-	return ""
 }
 
 // checkMetricNames: every metric a rule or panel selects is exported by the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/dashboards"
 )
 
 // TestREADMEMetricsTableMatchesTheCode keeps the README's metrics table and
@@ -71,5 +73,35 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 	}
 	if len(registered) != 13 {
 		t.Errorf("%d asana_* metrics registered: %v", len(registered), registered)
+	}
+}
+
+// TestREADMEDescribesEveryPanelAndAlert: the README's alert table names
+// every alert, and its dashboard tables every panel.
+func TestREADMEDescribesEveryPanelAndAlert(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	rules, err := os.ReadFile(filepath.Join("alerts", "asana_rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s+- alert: (\S+)`).FindAllStringSubmatch(string(rules), -1) {
+		if !strings.Contains(readme, "| `"+m[1]+"` |") {
+			t.Errorf("the README's alert table lacks %s", m[1])
+		}
+	}
+	all, err := dashboards.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range all {
+		for _, p := range d.Panels {
+			if p.Type != "row" && !strings.Contains(readme, "| "+p.Title+" |") {
+				t.Errorf("the README's table for %s lacks panel %q", d.File, p.Title)
+			}
+		}
 	}
 }

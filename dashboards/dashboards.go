@@ -35,6 +35,7 @@ type Variable struct {
 	Name  string `json:"name"`
 	Type  string `json:"type"`
 	Query any    `json:"query"` // a string, or an object with "query"
+	Regex string `json:"regex"` // picks value and text out of each result
 }
 
 // Panel is a dashboard panel or row.
