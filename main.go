@@ -34,6 +34,10 @@ import (
 	"github.com/asana-exporter/asana_exporter/config"
 )
 
+// maxScrapeTimeout caps the time an on-scrape collection may take, whatever
+// timeout the scraper announces.
+const maxScrapeTimeout = 5 * time.Minute
+
 const (
 	program     = "asana_exporter"
 	defaultPort = ":9861"
@@ -119,13 +123,13 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	apiMetrics := collector.NewAPIMetrics()
-	transport, err := asana.BearerToken(token, nil)
+	bearer, err := asana.BearerToken(token, nil)
 	if err != nil {
 		return err
 	}
 	client, err := asana.New(asana.Options{
 		BaseURL:           f.asanaURL,
-		Transport:         transport,
+		Transport:         bearer,
 		UserAgent:         program + "/" + version.Version,
 		RequestsPerMinute: cfg.RequestsPerMinute,
 		Observer:          apiMetrics,
@@ -150,20 +154,30 @@ func run(args []string, stdout io.Writer) error {
 			"refresh_interval", f.refreshInterval)
 	}
 	refresher := collector.NewRefresher(client, collector.Options{Config: cfg, Logger: logger, RetainStale: background})
+	reload := newReloader(f.configFile, f.tokenFile, refresher, client, bearer, logger)
+	go reload.onSIGHUP(ctx)
 	freshness := "Collected at scrape time."
 	if background {
 		freshness = fmt.Sprintf("Cached: refreshed every %v in the background.", f.refreshInterval)
 		go refresher.Run(ctx, f.refreshInterval)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(exporterCollectors(refresher, apiMetrics, freshness)...)
+	reg.MustRegister(exporterCollectors(refresher, apiMetrics, reload, freshness)...)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	handler, err := newMux(reg, refresher, f, background, logger)
+	handler, err := newMux(reg, refresher, reload, f, background, logger)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// On-scrape mode answers within the scrape timeout, which is capped
+		// at maxScrapeTimeout.
+		WriteTimeout: maxScrapeTimeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+	}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, f.web, logger) }()
 	if f.demo {
@@ -181,9 +195,9 @@ func run(args []string, stdout io.Writer) error {
 	}
 }
 
-// newMux serves the metrics, the health and readiness probes and the
-// landing page.
-func newMux(reg *prometheus.Registry, refresher *collector.Refresher, f *flags, background bool, logger *slog.Logger) (http.Handler, error) {
+// newMux serves the metrics, the health and readiness probes, the reload
+// endpoint and the landing page.
+func newMux(reg *prometheus.Registry, refresher *collector.Refresher, reload http.Handler, f *flags, background bool, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
@@ -193,6 +207,7 @@ func newMux(reg *prometheus.Registry, refresher *collector.Refresher, f *flags, 
 		metrics = collectOnScrape(refresher, metrics, f.timeoutOffset)
 	}
 	mux.Handle(f.telemetryPath, metrics)
+	mux.Handle("/-/reload", reload)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !background || refresher.Ready() {
@@ -223,10 +238,11 @@ func newMux(reg *prometheus.Registry, refresher *collector.Refresher, f *flags, 
 
 // exporterCollectors are the asana_* metrics, the ones the README's table
 // documents.
-func exporterCollectors(r *collector.Refresher, api *collector.APIMetrics, freshness string) []prometheus.Collector {
+func exporterCollectors(r *collector.Refresher, api *collector.APIMetrics, reload prometheus.Collector, freshness string) []prometheus.Collector {
 	return []prometheus.Collector{
 		versioncollector.NewCollector(program),
 		api,
+		reload,
 		collector.NewCollector(r.Snapshot, freshness),
 	}
 }
@@ -310,7 +326,7 @@ func collectOnScrape(r *collector.Refresher, next http.Handler, offset time.Dura
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		timeout := 10 * time.Second // Prometheus's default scrape timeout
 		if v, err := strconv.ParseFloat(req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && v > 0 {
-			timeout = time.Duration(v * float64(time.Second))
+			timeout = min(time.Duration(v*float64(time.Second)), maxScrapeTimeout)
 		}
 		ctx, cancel := context.WithTimeout(req.Context(), max(timeout-offset, 100*time.Millisecond))
 		defer cancel()

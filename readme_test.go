@@ -29,9 +29,10 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 
 	reg := prometheus.NewPedanticRegistry()
 	refresher := collector.NewRefresher(nil, collector.Options{})
-	reg.MustRegister(exporterCollectors(refresher, collector.NewAPIMetrics(), "")...)
+	reload := newReloader("", "", refresher, nil, nil, nil)
+	reg.MustRegister(exporterCollectors(refresher, collector.NewAPIMetrics(), reload, "")...)
 	descs := make(chan *prometheus.Desc, 100)
-	for _, c := range exporterCollectors(refresher, collector.NewAPIMetrics(), "") {
+	for _, c := range exporterCollectors(refresher, collector.NewAPIMetrics(), reload, "") {
 		c.Describe(descs)
 	}
 	close(descs)
@@ -71,7 +72,7 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 			t.Errorf("README types %s as %q, the exporter as %q", mf.GetName(), documented[mf.GetName()], want)
 		}
 	}
-	if len(registered) != 13 {
+	if len(registered) != 15 {
 		t.Errorf("%d asana_* metrics registered: %v", len(registered), registered)
 	}
 }

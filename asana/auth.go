@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 )
 
 // BearerToken returns a RoundTripper that authenticates every request with a
@@ -13,31 +14,45 @@ import (
 //
 // The token is validated here (not echoed) so that a token file with stray
 // whitespace or control characters fails at startup with a clear message.
-func BearerToken(token string, base http.RoundTripper) (http.RoundTripper, error) {
-	if token == "" {
-		return nil, errors.New("asana: token is empty")
-	}
-	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return nil, errors.New("asana: token contains whitespace or control characters; check the token file for extra lines or spaces")
-	}
+func BearerToken(token string, base http.RoundTripper) (*Bearer, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &bearerTransport{header: "Bearer " + token, base: base}, nil
+	t := &Bearer{base: base}
+	if err := t.SetToken(token); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-type bearerTransport struct {
-	header string
+// Bearer is the RoundTripper BearerToken returns.
+type Bearer struct {
+	header atomic.Pointer[string]
 	base   http.RoundTripper
 }
 
-func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+// SetToken replaces the token for the requests that follow, as when a
+// rotated token file is reloaded. An invalid token is refused and the old
+// one kept.
+func (t *Bearer) SetToken(token string) error {
+	if token == "" {
+		return errors.New("asana: token is empty")
+	}
+	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return errors.New("asana: token contains whitespace or control characters; check the token file for extra lines or spaces")
+	}
+	header := "Bearer " + token
+	t.header.Store(&header)
+	return nil
+}
+
+func (t *Bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	// RoundTrippers must not modify the caller's request.
 	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", t.header)
+	r.Header.Set("Authorization", *t.header.Load())
 	return t.base.RoundTrip(r)
 }
 
 // String and GoString keep the token out of any accidental %v or %#v.
-func (t *bearerTransport) String() string   { return "asana.BearerToken(<redacted>)" }
-func (t *bearerTransport) GoString() string { return t.String() }
+func (t *Bearer) String() string   { return "asana.BearerToken(<redacted>)" }
+func (t *Bearer) GoString() string { return t.String() }

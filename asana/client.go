@@ -93,7 +93,7 @@ func New(opts Options) (*Client, error) {
 	return &Client{
 		base:     base,
 		http:     &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout},
-		limiter:  minuteBudget(opts.RequestsPerMinute),
+		limiter:  rate.NewLimiter(minuteBudget(opts.RequestsPerMinute)),
 		inflight: make(chan struct{}, opts.MaxConcurrent),
 		opts:     opts,
 	}, nil
@@ -108,9 +108,16 @@ func setDefault[T int | time.Duration](v *T, def T) {
 // minuteBudget returns a token bucket that never lets more than perMinute
 // requests through in any 60-second window: a bucket with burst b and rate r
 // admits at most b + 60r in a minute, so r is (perMinute - b) / 60.
-func minuteBudget(perMinute int) *rate.Limiter {
+func minuteBudget(perMinute int) (rate.Limit, int) {
 	burst := max(1, min(10, perMinute/10))
-	return rate.NewLimiter(rate.Limit(float64(perMinute-burst)/60), burst)
+	return rate.Limit(float64(perMinute-burst) / 60), burst
+}
+
+// SetRequestsPerMinute changes the client's budget, for a config reload.
+func (c *Client) SetRequestsPerMinute(perMinute int) {
+	limit, burst := minuteBudget(perMinute)
+	c.limiter.SetBurst(burst)
+	c.limiter.SetLimit(limit)
 }
 
 // BaseURL returns the API root this client talks to.

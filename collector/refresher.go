@@ -37,6 +37,7 @@ type Options struct {
 type Refresher struct {
 	src     Source
 	opts    Options
+	config  atomic.Pointer[config.Config]
 	current atomic.Pointer[Snapshot]
 	ready   atomic.Bool
 
@@ -61,9 +62,17 @@ func NewRefresher(src Source, opts Options) *Refresher {
 		opts.Now = time.Now
 	}
 	r := &Refresher{src: src, opts: opts}
+	r.config.Store(opts.Config)
 	r.current.Store(&Snapshot{})
 	return r
 }
+
+// SetConfig makes the next cycle use cfg (a reload); a cycle already
+// running finishes with the config it started with.
+func (r *Refresher) SetConfig(cfg *config.Config) { r.config.Store(cfg) }
+
+// Config returns the config the next cycle will use.
+func (r *Refresher) Config() *config.Config { return r.config.Load() }
 
 // Snapshot returns the latest published snapshot.
 func (r *Refresher) Snapshot() *Snapshot { return r.current.Load() }
@@ -122,6 +131,7 @@ func (r *Refresher) Refresh(ctx context.Context) *Snapshot {
 // complete listing or publishes no new numbers: never a partial count.
 func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 	prev := r.Snapshot()
+	cfg := r.Config() // one config for the whole cycle, even across a reload
 	log := r.opts.Logger
 	visible, err := r.src.Workspaces(ctx)
 	if err != nil {
@@ -129,14 +139,14 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 		states := make([]WorkspaceState, len(prev.Workspaces))
 		for i, p := range prev.Workspaces {
 			p.Duration = 0 // no listing was attempted
-			states[i] = r.failed(p, p)
+			states[i] = r.failed(cfg, p, p)
 		}
 		return &Snapshot{Up: false, Workspaces: states}
 	}
 
-	targets := r.targets(visible)
+	targets := r.targets(cfg, visible)
 	states := make([]WorkspaceState, len(targets))
-	sem := make(chan struct{}, r.opts.Config.WorkspaceConcurrency)
+	sem := make(chan struct{}, cfg.WorkspaceConcurrency)
 	var wg sync.WaitGroup
 	for i, w := range targets {
 		wg.Go(func() {
@@ -147,10 +157,10 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 				if p := recover(); p != nil {
 					r.opts.Logger.Error("Panic while counting a workspace; please report it", "workspace_gid", w.GID, "panic", p)
 					old := previous(prev, w.GID)
-					states[i] = r.failed(r.base(w, old), old)
+					states[i] = r.failed(cfg, base(cfg, w, old), old)
 				}
 			}()
-			states[i] = r.collect(ctx, w, prev)
+			states[i] = r.collect(ctx, cfg, w, prev)
 		})
 	}
 	wg.Wait()
@@ -160,8 +170,7 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 // targets picks the workspaces to collect, sorted by gid. A workspace
 // listed in the config but not visible to the token is kept, so that its
 // failure shows in asana_collection_success.
-func (r *Refresher) targets(visible []asana.Workspace) []asana.Workspace {
-	cfg := r.opts.Config
+func (r *Refresher) targets(cfg *config.Config, visible []asana.Workspace) []asana.Workspace {
 	var out []asana.Workspace
 	for _, w := range visible {
 		if cfg.Collects(w.GID) {
@@ -179,9 +188,9 @@ func (r *Refresher) targets(visible []asana.Workspace) []asana.Workspace {
 
 // base is what is known of a workspace before its listing: its name and
 // type, and its purchased seats from the config.
-func (r *Refresher) base(w asana.Workspace, old WorkspaceState) WorkspaceState {
+func base(cfg *config.Config, w asana.Workspace, old WorkspaceState) WorkspaceState {
 	state := WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}
-	if ws := r.opts.Config.Workspace(w.GID); ws != nil {
+	if ws := cfg.Workspace(w.GID); ws != nil {
 		state.SeatsPurchased = ws.SeatsPurchased
 	}
 	if state.Name == "" { // listed in the config but not visible: keep what we knew
@@ -190,16 +199,16 @@ func (r *Refresher) base(w asana.Workspace, old WorkspaceState) WorkspaceState {
 	return state
 }
 
-func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapshot) WorkspaceState {
+func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Workspace, prev *Snapshot) WorkspaceState {
 	old := previous(prev, w.GID)
-	state := r.base(w, old)
+	state := base(cfg, w, old)
 	start := r.opts.Now()
 	listing, err := r.src.CountSeats(ctx, w.GID)
 	end := r.opts.Now()
 	state.Duration = end.Sub(start)
 	if err != nil {
 		r.opts.Logger.Error("Cannot count workspace memberships", "workspace_gid", w.GID, "err", err)
-		return r.failed(state, old)
+		return r.failed(cfg, state, old)
 	}
 	r.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
 		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
@@ -211,10 +220,10 @@ func (r *Refresher) collect(ctx context.Context, w asana.Workspace, prev *Snapsh
 
 // failed is state after a failed attempt: no success, and the previous
 // numbers only while they are fresh enough to publish.
-func (r *Refresher) failed(state, old WorkspaceState) WorkspaceState {
+func (r *Refresher) failed(cfg *config.Config, state, old WorkspaceState) WorkspaceState {
 	state.Success, state.Seats = false, nil
 	state.LastSuccess = old.LastSuccess
-	maxAge := time.Duration(r.opts.Config.MaxStaleness)
+	maxAge := time.Duration(cfg.MaxStaleness)
 	if r.opts.RetainStale && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {
 		state.Seats = old.Seats
 	}

@@ -69,6 +69,7 @@ type API struct {
 
 type tokenUse struct {
 	kind        TokenKind
+	requests    int
 	recent      []time.Time // request times inside the rate window
 	inFlight    int
 	maxInFlight int
@@ -160,6 +161,7 @@ func (a *API) ResetRequests() {
 
 // TokenStats is what one token did to the limits.
 type TokenStats struct {
+	Requests    int // requests it sent, rejected ones included
 	MaxInFlight int // most requests it had in flight at once
 	RateLimited int // requests answered 429 by the server's own limits
 }
@@ -169,7 +171,7 @@ func (a *API) Stats(token string) TokenStats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if u := a.tokens[token]; u != nil {
-		return TokenStats{MaxInFlight: u.maxInFlight, RateLimited: u.limited}
+		return TokenStats{Requests: u.requests, MaxInFlight: u.maxInFlight, RateLimited: u.limited}
 	}
 	return TokenStats{}
 }
@@ -306,6 +308,7 @@ func (a *API) admit(c *call, use *tokenUse) (release func()) {
 		i++
 	}
 	use.recent = append(use.recent[i:], now) // rejected requests count too
+	use.requests++
 	if len(use.recent) > a.cfg.RequestsPerWindow {
 		use.limited++
 		wait := use.recent[len(use.recent)-a.cfg.RequestsPerWindow-1].Add(a.cfg.RateWindow).Sub(now)
