@@ -22,7 +22,7 @@ build:
 # Installs Prometheus, promtool, Alertmanager, Node and the pinned Asana
 # Node client when missing (apt-get and npm ci), then runs every test.
 test: test-deps
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel 16 ./...
 
 test-deps:
 	scripts/install-test-deps.sh

@@ -127,14 +127,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	client, err := asana.New(asana.Options{
-		BaseURL:           f.asanaURL,
-		Transport:         bearer,
-		UserAgent:         program + "/" + version.Version,
-		RequestsPerMinute: cfg.RequestsPerMinute,
-		Observer:          apiMetrics,
-		Logger:            logger,
-	})
+	client, err := newClient(f.asanaURL, bearer, cfg, apiMetrics, logger)
 	if err != nil {
 		return err
 	}
@@ -148,29 +141,20 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	background := f.refreshInterval > 0
-	if background && f.refreshInterval < time.Minute && !f.demo {
+	if f.refreshInterval > 0 && f.refreshInterval < time.Minute && !f.demo {
 		logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change",
 			"refresh_interval", f.refreshInterval)
 	}
-	refresher := collector.NewRefresher(client, collector.Options{Config: cfg, Logger: logger, RetainStale: background})
-	reload := newReloader(f.configFile, f.tokenFile, refresher, client, bearer, logger)
-	go reload.onSIGHUP(ctx)
-	freshness := "Collected at scrape time."
-	if background {
-		freshness = fmt.Sprintf("Cached: refreshed every %v in the background.", f.refreshInterval)
-		go refresher.Run(ctx, f.refreshInterval)
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(exporterCollectors(refresher, apiMetrics, reload, freshness)...)
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	handler, err := newMux(reg, refresher, reload, f, background, logger)
+	a, err := newApp(client, apiMetrics, bearer, cfg, f, logger)
 	if err != nil {
 		return err
 	}
+	go a.reload.onSIGHUP(ctx)
+	if a.background {
+		go a.refresher.Run(ctx, f.refreshInterval)
+	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// On-scrape mode answers within the scrape timeout, which is capped
@@ -193,6 +177,42 @@ func run(args []string, stdout io.Writer) error {
 		defer cancel()
 		return srv.Shutdown(shutdownCtx)
 	}
+}
+
+func newClient(baseURL string, bearer *asana.Bearer, cfg *config.Config, apiMetrics *collector.APIMetrics, logger *slog.Logger) (*asana.Client, error) {
+	return asana.New(asana.Options{
+		BaseURL:           baseURL,
+		Transport:         bearer,
+		UserAgent:         program + "/" + version.Version,
+		RequestsPerMinute: cfg.RequestsPerMinute,
+		Observer:          apiMetrics,
+		Logger:            logger,
+	})
+}
+
+// app is the exporter without its listener and goroutines: the refresher,
+// the reloader and the HTTP handler that run serves.
+type app struct {
+	refresher  *collector.Refresher
+	reload     *reloader
+	handler    http.Handler
+	background bool // refreshed by refresher.Run; otherwise at every scrape
+}
+
+func newApp(client *asana.Client, apiMetrics *collector.APIMetrics, bearer *asana.Bearer, cfg *config.Config, f *flags, logger *slog.Logger) (*app, error) {
+	a := &app{background: f.refreshInterval > 0}
+	a.refresher = collector.NewRefresher(client, collector.Options{Config: cfg, Logger: logger, RetainStale: a.background})
+	a.reload = newReloader(f.configFile, f.tokenFile, a.refresher, client, bearer, logger)
+	freshness := "Collected at scrape time."
+	if a.background {
+		freshness = fmt.Sprintf("Cached: refreshed every %v in the background.", f.refreshInterval)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(exporterCollectors(a.refresher, apiMetrics, a.reload, freshness)...)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	a.handler, err = newMux(reg, a.refresher, a.reload, f, a.background, logger)
+	return a, err
 }
 
 // newMux serves the metrics, the health and readiness probes, the reload

@@ -28,6 +28,20 @@ type Fault struct {
 	Truncate bool
 	// Malformed sends a 200 whose body is not valid JSON.
 	Malformed bool
+	// WrongTypes sends a 200 whose JSON is valid but whose fields have the
+	// wrong types ("is_active": "yes").
+	WrongTypes bool
+	// Revoke revokes the request's token, as an admin would mid-cycle, and
+	// answers 401; every later request with it gets 401 too, until
+	// GrantToken.
+	Revoke bool
+	// Delete deletes the requested workspace from the organisation, as if
+	// it were deleted mid-cycle, and answers 404 as Asana then does.
+	Delete bool
+	// Reset sends the real answer's headers and half its body, then resets
+	// the TCP connection (RST), as a proxy or load balancer dying mid-body
+	// would.
+	Reset bool
 	// ExpireOffset answers 400 "offset: Your pagination token has expired."
 	// (only for requests that carry an offset).
 	ExpireOffset bool
@@ -40,6 +54,18 @@ func (a *API) Inject(f Fault) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.faults = append(a.faults, &f)
+}
+
+// GrantToken makes token valid with the given kind, as after a revocation
+// is undone or a new token is created.
+func (a *API) GrantToken(token string, kind TokenKind) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if u := a.tokens[token]; u != nil {
+		u.kind, u.revoked = kind, false
+		return
+	}
+	a.tokens[token] = &tokenUse{kind: kind}
 }
 
 // ClearFaults removes every fault.

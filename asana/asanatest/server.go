@@ -3,6 +3,7 @@ package asanatest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -69,6 +70,7 @@ type API struct {
 
 type tokenUse struct {
 	kind        TokenKind
+	revoked     bool
 	requests    int
 	recent      []time.Time // request times inside the rate window
 	inFlight    int
@@ -190,7 +192,10 @@ type call struct {
 	declared int           // Content-Length to declare when it differs from len(body)
 	slow     time.Duration // spread the body over this long
 	dropped  bool
-	release  func() // ends the request's in-flight slot, after the write
+	reset    bool      // send half the body, then RST
+	use      *tokenUse // the request's token
+	gid      string    // the workspace in the path, if any
+	release  func()    // ends the request's in-flight slot, after the write
 }
 
 func (c *call) reply(status int, header http.Header, body []byte) {
@@ -228,6 +233,19 @@ func (c *call) write(w http.ResponseWriter) {
 	if c.declared > 0 {
 		w.Header().Set("Content-Length", strconv.Itoa(c.declared))
 	}
+	if c.reset {
+		w.Header().Set("Content-Length", strconv.Itoa(len(c.body)))
+		w.WriteHeader(c.status)
+		w.Write(c.body[:len(c.body)/2])
+		http.NewResponseController(w).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tcp, ok := conn.(*net.TCPConn); ok {
+				tcp.SetLinger(0) // close with RST, not FIN
+			}
+			conn.Close()
+		}
+		return
+	}
 	w.WriteHeader(c.status)
 	if c.slow > 0 {
 		writeSlowly(c.r.Context(), w, c.body, c.slow)
@@ -255,8 +273,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	a.mu.Lock()
 	use := a.tokens[tok]
+	revoked := use != nil && use.revoked
 	a.mu.Unlock()
-	if use == nil {
+	c.use = use
+	if use == nil || revoked {
 		c.fail(http.StatusUnauthorized, msgNotAuthorized, nil)
 		return
 	}
@@ -330,6 +350,7 @@ func (a *API) admit(c *call, use *tokenUse) (release func()) {
 }
 
 func (a *API) serveRoute(c *call, route, gid string) {
+	c.gid = gid
 	q := c.entry.Query
 	var (
 		claims    offsetClaims
@@ -454,13 +475,23 @@ func (a *API) applyFault(c *call, f Fault) bool {
 		case <-c.r.Context().Done():
 		}
 	}
-	c.slow = f.SlowBody
+	c.slow, c.reset = f.SlowBody, f.Reset
 	switch {
 	case f.Drop:
 		c.dropped = true
 		c.entry.Status = 0
 	case f.ExpireOffset:
 		c.fail(http.StatusBadRequest, errOffsetExpired.Error(), nil)
+	case f.Revoke:
+		a.mu.Lock()
+		c.use.revoked = true
+		a.mu.Unlock()
+		c.fail(http.StatusUnauthorized, msgNotAuthorized, nil)
+	case f.Delete && c.gid != "":
+		a.mu.Lock()
+		a.org.Workspaces = slices.DeleteFunc(a.org.Workspaces, func(w *Workspace) bool { return w.GID == c.gid })
+		a.mu.Unlock()
+		c.fail(http.StatusNotFound, "workspace: Not a recognized ID: "+c.gid, nil)
 	case f.Status != 0:
 		msg := f.Message
 		if msg == "" {
@@ -473,12 +504,14 @@ func (a *API) applyFault(c *call, f Fault) bool {
 		c.fail(f.Status, msg, h)
 	case f.Malformed:
 		c.reply(http.StatusOK, nil, []byte(`{"data": [{"gid": "1", "is_active": tru`))
+	case f.WrongTypes:
+		c.reply(http.StatusOK, nil, []byte(`{"data":[{"gid":"1200000000000001","is_active":"yes","is_guest":0}],"next_page":null}`))
 	case f.Truncate:
 		body := []byte(`{"data":[{"gid":"1200000000000001","is_active":true,"is_guest":false}],"next_page":null}`)
 		c.reply(http.StatusOK, nil, body[:len(body)/2])
 		c.declared = len(body)
 	default:
-		return false // latency or a slow body on an otherwise normal answer
+		return false // latency, a slow body or a reset on an otherwise normal answer
 	}
 	return true
 }
