@@ -12,7 +12,7 @@ DEMO_ADDRESS ?= 127.0.0.1:9861
 IMAGE    ?= asana_exporter:$(VERSION)
 STATICCHECK_VERSION := v0.7.0
 
-.PHONY: all build test test-deps demo bench lint docker clean
+.PHONY: all build test test-deps demo bench soak lint docker clean
 
 all: lint build test
 
@@ -29,6 +29,12 @@ test-deps:
 
 demo: build
 	./$(BIN) --demo --web.listen-address=$(DEMO_ADDRESS)
+
+# Thousands of collections with random faults per refresh mode, without the
+# race detector (make test runs a short one with it).
+SOAK_CYCLES ?= 5000
+soak:
+	ASANA_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m .
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -34,7 +34,7 @@ type inProcess struct {
 	truth    []asana.SeatCounts // what a complete count of each workspace finds
 }
 
-func newInProcess(t *testing.T, background bool, deadline time.Duration, specs ...asanatest.WorkspaceSpec) *inProcess {
+func newInProcess(t testing.TB, background bool, deadline time.Duration, specs ...asanatest.WorkspaceSpec) *inProcess {
 	t.Helper()
 	p := &inProcess{deadline: deadline, srv: asanatest.NewServer(asanatest.Generate(11, specs...), asanatest.Config{})}
 	t.Cleanup(p.srv.Close)
