@@ -19,7 +19,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
@@ -378,29 +377,6 @@ func TestEndToEndOnScrapeMode(t *testing.T) {
 
 // TestWebConfigBasicAuth proves --web.config.file reaches exporter-toolkit:
 // with basic_auth_users set, /metrics needs the password.
-func TestWebConfigBasicAuth(t *testing.T) {
-	s := newSimulated(t, asanatest.Config{})
-	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	webConfig := filepath.Join(t.TempDir(), "web.yml")
-	writeFile(t, webConfig, "basic_auth_users:\n  prometheus: "+string(hash)+"\n")
-	e := launchExporter(t, nil, s.args("--web.config.file="+webConfig)...)
-	e.waitFor(t, "/metrics", http.StatusUnauthorized)
-
-	req, _ := http.NewRequest(http.MethodGet, e.url("/metrics"), nil)
-	req.SetBasicAuth("prometheus", "s3cret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("/metrics with the password: %d", resp.StatusCode)
-	}
-}
-
 func TestLandingPageAndHealth(t *testing.T) {
 	s := newSimulated(t, asanatest.Config{})
 	e := startExporter(t, nil, s.args()...)
