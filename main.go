@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -154,7 +155,10 @@ func run(args []string, stdout io.Writer) error {
 		go a.refresher.Run(ctx, f.refreshInterval)
 	}
 	srv := &http.Server{
-		Handler:           a.handler,
+		Handler: a.handler,
+		// Requests share the signal context: SIGTERM cancels an on-scrape
+		// collection in flight, so shutdown does not wait for Asana.
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// On-scrape mode answers within the scrape timeout, which is capped
