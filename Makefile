@@ -11,8 +11,10 @@ LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X
 DEMO_ADDRESS ?= 127.0.0.1:9861
 IMAGE    ?= asana_exporter:$(VERSION)
 STATICCHECK_VERSION := v0.7.0
+GOVULNCHECK_VERSION := v1.9.0
+export GOVULNCHECK_VERSION
 
-.PHONY: all build test test-deps demo bench soak lint docker clean
+.PHONY: all build test test-deps demo bench soak fuzz lint vulncheck docker clean
 
 all: lint build test
 
@@ -36,13 +38,28 @@ SOAK_CYCLES ?= 5000
 soak:
 	ASANA_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m .
 
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+# .ci/run runs a short one; run longer ones locally, e.g. FUZZTIME=10m.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := asana:FuzzDecodeClassifyPage asana:FuzzAPIError asana:FuzzParseRetryAfter config:FuzzParse
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint:
+lint: vulncheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# govulncheck against GOVULNDB (default https://vuln.go.dev); see the script
+# for what happens when the database is unreachable.
+vulncheck:
+	scripts/vulncheck.sh
 
 docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .

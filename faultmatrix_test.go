@@ -233,6 +233,7 @@ func TestFaultMatrix(t *testing.T) {
 				if took > cycleDeadline+time.Second {
 					t.Errorf("the faulty cycle took %v; the deadline is %v", took.Round(time.Millisecond), cycleDeadline)
 				}
+				t.Logf("faulty cycle: %v", took.Round(time.Millisecond))
 				success, _ := sample(faulty, "asana_collection_success", "workspace_gid="+globex)
 				switch {
 				case fc.absorbed:

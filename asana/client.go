@@ -206,6 +206,11 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	case len(body) > maxBodyBytes:
 		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
 	}
+	// A failed attempt may have filled out in part (json.Unmarshal keeps
+	// going after a type error), and a retry decodes into the same out.
+	if p, ok := out.(interface{ reset() }); ok {
+		p.reset()
+	}
 	if err := json.Unmarshal(body, out); err != nil {
 		// A truncated or garbled 200 is usually a proxy or connection
 		// fault, so it is retried like one.

@@ -3,10 +3,12 @@ package asana
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind classifies an API failure. Every Kind is an error, so callers can test
@@ -97,9 +99,12 @@ func (e *Error) Retryable() bool {
 	return false
 }
 
-// maxMessageLen bounds what we copy from a response body into an error, so a
-// misbehaving proxy cannot flood the logs.
-const maxMessageLen = 300
+// maxMessageLen and maxMessages bound what we copy from a response body into
+// an error, so a misbehaving proxy cannot flood the logs.
+const (
+	maxMessageLen = 300
+	maxMessages   = 3
+)
 
 // apiError builds an Error from a non-2xx response.
 func apiError(endpoint string, status int, header http.Header, body []byte) *Error {
@@ -108,7 +113,7 @@ func apiError(endpoint string, status int, header http.Header, body []byte) *Err
 		Errors []ErrorMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &envelope) == nil {
-		for _, m := range envelope.Errors {
+		for _, m := range envelope.Errors[:min(len(envelope.Errors), maxMessages)] {
 			m.Message = truncate(m.Message)
 			m.Phrase = truncate(m.Phrase)
 			m.Help = truncate(m.Help)
@@ -167,7 +172,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+	// Beyond maxSeconds, time.Duration overflows to a negative wait.
+	const maxSeconds = math.MaxInt64 / int64(time.Second)
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 && int64(secs) <= maxSeconds {
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
@@ -180,5 +187,9 @@ func truncate(s string) string {
 	if len(s) <= maxMessageLen {
 		return s
 	}
-	return s[:maxMessageLen] + "…"
+	n := maxMessageLen
+	for n > 0 && !utf8.RuneStart(s[n]) { // do not split a rune
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -56,7 +56,8 @@ func walk[T any](ctx context.Context, c *Client, endpoint, path, optFields strin
 		if index >= maxPages {
 			return &Error{Kind: ErrMalformedResponse, Endpoint: endpoint, Err: fmt.Errorf("listing did not end after %d pages", maxPages)}
 		}
-		page.reset()
+		// get resets page before each decode, so no field of the last page
+		// (or of a failed attempt at this one) survives into this one.
 		if err := c.get(ctx, endpoint, path, listQuery(optFields, offset), page); err != nil {
 			return err
 		}

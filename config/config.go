@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -91,7 +92,7 @@ func friendlyYAMLError(err error) error {
 	for i, m := range te.Errors {
 		if before, after, ok := strings.Cut(m, "field "); ok && strings.Contains(after, " not found in type ") {
 			key, _, _ := strings.Cut(after, " not found in type ")
-			m = before + "unknown key \"" + key + "\" (see config.example.yml for the keys)"
+			m = before + "unknown key \"" + excerpt(key) + "\" (see config.example.yml for the keys)"
 		}
 		msgs[i] = m
 	}
@@ -106,9 +107,9 @@ func (c *Config) validate() error {
 		case w.GID == "":
 			errs = append(errs, fmt.Errorf("workspaces[%d]: gid is missing", i))
 		case !isGID(w.GID):
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, w.GID))
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, excerpt(w.GID)))
 		case seen[w.GID]:
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %s is listed twice", i, w.GID))
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %s is listed twice", i, excerpt(w.GID)))
 		}
 		seen[w.GID] = true
 		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
@@ -117,9 +118,9 @@ func (c *Config) validate() error {
 	}
 	for _, gid := range c.ExcludeWorkspaces {
 		if !isGID(gid) {
-			errs = append(errs, fmt.Errorf("exclude_workspaces: %q is not an Asana gid", gid))
+			errs = append(errs, fmt.Errorf("exclude_workspaces: %q is not an Asana gid", excerpt(gid)))
 		} else if seen[gid] {
-			errs = append(errs, fmt.Errorf("exclude_workspaces: %s is also listed under workspaces; remove one", gid))
+			errs = append(errs, fmt.Errorf("exclude_workspaces: %s is also listed under workspaces; remove one", excerpt(gid)))
 		}
 	}
 	if c.OnlyListedWorkspaces && len(c.Workspaces) == 0 {
@@ -135,6 +136,20 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("requests_per_minute %d is outside 1..1500 (Asana allows 1500 on paid plans, 150 on free ones)", c.RequestsPerMinute))
 	}
 	return errors.Join(errs...)
+}
+
+// excerpt shortens a value quoted in an error, so that a pasted blob does not
+// end up whole in the log or the reload response.
+func excerpt(s string) string {
+	const max = 48
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func isGID(s string) bool {
@@ -176,7 +191,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 30m or 2h", n.Line, n.Value)
+		return fmt.Errorf("line %d: %q is not a duration such as 30m or 2h", n.Line, excerpt(n.Value))
 	}
 	*d = Duration(v)
 	return nil

@@ -1,0 +1,448 @@
+package asana
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// Fuzz targets for what the client does with bytes from the network. Run one
+// with, e.g.:
+//
+//	go test -run '^$' -fuzz '^FuzzDecodeClassifyPage$' -fuzztime=1m ./asana
+//
+// Plain go test runs the f.Add seeds and testdata/fuzz/<FuzzName>/*.
+
+// fuzzPageSeeds are page bodies: real shapes, and the edge cases the
+// decoder and classifier must survive.
+func fuzzPageSeeds() [][]byte {
+	return [][]byte{
+		membershipPageJSON(),
+		// The OpenAPI example shape, with a user asked for by opt_fields.
+		[]byte(`{"data":[{"gid":"12345","resource_type":"workspace_membership","user":{"gid":"12345","resource_type":"user","name":"Greg Sanchez","email":"gsanchez@example.com"},"is_active":true,"is_admin":false,"is_guest":false,"is_view_only":false}],"next_page":{"offset":"eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9","path":"/workspaces/1/workspace_memberships?limit=100&offset=eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9","uri":"https://app.asana.com/api/1.0/workspaces/1/workspace_memberships?limit=100&offset=eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9"}}`),
+		[]byte(`{"data":[{"gid":"1","is_active":true,"is_admin":true,"is_guest":true,"is_view_only":true},{"gid":"2","is_active":false,"is_admin":true,"is_guest":false,"is_view_only":false}],"next_page":null}`),
+		[]byte(`{"data":[]}`),
+		[]byte(`{"data":null,"next_page":null}`),
+		[]byte(`{}`),
+		[]byte(`null`),
+		[]byte(`[]`),
+		[]byte(`{"data":[{}]}`),
+		[]byte(`{"data":[{"gid":"1","is_active":true}],"next_page":{"offset":""}}`),
+		[]byte(`{"data":[{"gid":1,"is_active":"yes","is_admin":true}],"next_page":{"offset":"x"}}`),
+		[]byte(`{"data":[{"gid":"1","is_active":true,"user":null}],"DATA":[{"IS_ADMIN":true}]}`),
+		[]byte(`{"data":[{"gid":"1","is_active":true,"is_admin":true,"user":{"gid":"u","name":"n"}}],"next_page":{"offset":"o"}`), // truncated
+	}
+}
+
+// FuzzDecodeClassifyPage decodes body as one page of workspace memberships,
+// as the client does, and classifies it. prev is what the reused page buffer
+// held before: the previous page of the listing, or a failed attempt at the
+// same page that the client retries.
+func FuzzDecodeClassifyPage(f *testing.F) {
+	seeds := fuzzPageSeeds()
+	for _, body := range seeds {
+		f.Add([]byte(nil), body)
+		if len(body) < 1000 { // the 100-record page slows the fuzzer down as a pair
+			f.Add(seeds[1], body)
+			f.Add(seeds[2], body)
+		}
+	}
+	// A 200 whose body does not fit the page (here gid is a number) is
+	// retried; the retry here is the good body.
+	f.Add([]byte(`{"data":[{"gid":1,"is_active":true,"is_admin":true}],"next_page":{"offset":"a"}}`),
+		[]byte(`{"data":[{"gid":"1","is_active":true,"is_admin":true}],"next_page":{"offset":"a"}}`))
+	f.Fuzz(func(t *testing.T, prev, body []byte) {
+		var fresh listPage[Membership]
+		freshErr := json.Unmarshal(body, &fresh)
+		if freshErr == nil {
+			checkSeatCounts(t, fresh.Data)
+		}
+
+		// Across pages, the client resets the one page buffer and decodes
+		// the next page into it.
+		var page listPage[Membership]
+		page.reset()
+		_ = json.Unmarshal(prev, &page)
+		page.reset()
+		err := json.Unmarshal(body, &page)
+		if (err == nil) != (freshErr == nil) {
+			t.Fatalf("reused page buffer: err %v, fresh page: err %v", err, freshErr)
+		}
+		if err == nil {
+			if d := pageDiff(&page, &fresh); d != "" {
+				t.Fatalf("page decoded into a reused buffer differs from a fresh decode: %s", d)
+			}
+		}
+
+		// Within a page, get retries a body that failed to decode into the
+		// same buffer: the real client, with prev as the first response
+		// and body as the retry.
+		if json.Unmarshal(prev, new(listPage[Membership])) != nil {
+			page.reset()
+			err := getTwice(t, prev, body, &page)
+			if (err == nil) != (freshErr == nil) {
+				t.Fatalf("after a retry: err %v, fresh page: err %v", err, freshErr)
+			}
+			if err == nil {
+				if d := pageDiff(&page, &fresh); d != "" {
+					t.Fatalf("page decoded on a retry differs from a fresh decode: %s", d)
+				}
+			}
+		}
+	})
+}
+
+// getTwice runs Client.get against a transport that answers 200 with first,
+// then 200 with second, allowing exactly one retry and no backoff.
+func getTwice(t *testing.T, first, second []byte, out any) error {
+	t.Helper()
+	bodies := [][]byte{first, second}
+	c, err := New(Options{
+		Transport:      fuzzTransport(func(*http.Request) []byte { b := bodies[0]; bodies = bodies[1:]; return b }),
+		MaxAttempts:    2,
+		RetryBaseDelay: time.Nanosecond,
+		RetryMaxDelay:  time.Nanosecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.get(context.Background(), EndpointWorkspaceMemberships, "/workspaces/1/workspace_memberships", listQuery(seatFields, ""), out)
+	if len(bodies) != 0 {
+		t.Fatalf("a body that failed to decode was not retried")
+	}
+	return err
+}
+
+type fuzzTransport func(*http.Request) []byte
+
+func (f fuzzTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(f(r))), Request: r}, nil
+}
+
+// checkSeatCounts classifies ms record by record against the rules in
+// seats.go, and checks the invariants SeatCounts documents.
+func checkSeatCounts(t *testing.T, ms []Membership) {
+	t.Helper()
+	var s SeatCounts
+	s.AddPage(ms)
+	var want SeatCounts
+	for _, m := range ms {
+		switch {
+		case !m.IsActive:
+			want.Inactive++
+			continue
+		case m.IsGuest:
+			want.Guest++
+		case m.IsViewOnly:
+			want.ViewOnly++
+		default:
+			want.Licensed++
+		}
+		if m.IsAdmin {
+			want.Admins++
+		}
+	}
+	if s != want {
+		t.Fatalf("SeatCounts %+v, want %+v", s, want)
+	}
+	if s.Total() != len(ms) || s.Licensed+s.ViewOnly+s.Guest+s.Inactive != len(ms) {
+		t.Fatalf("SeatCounts %+v: total %d, %d records", s, s.Total(), len(ms))
+	}
+	if s.Licensed < 0 || s.ViewOnly < 0 || s.Guest < 0 || s.Inactive < 0 || s.Admins < 0 {
+		t.Fatalf("negative count in %+v", s)
+	}
+	if s.Admins > s.Licensed+s.ViewOnly+s.Guest {
+		t.Fatalf("%d admins but only %d active members", s.Admins, s.Licensed+s.ViewOnly+s.Guest)
+	}
+	// Counting is additive across pages.
+	again := s
+	again.AddPage(ms)
+	if again != (SeatCounts{2 * s.Licensed, 2 * s.ViewOnly, 2 * s.Guest, 2 * s.Inactive, 2 * s.Admins}) {
+		t.Fatalf("counting the page twice gave %+v, once %+v", again, s)
+	}
+}
+
+// pageDiff compares two pages as walk sees them: an empty Data is empty
+// whether nil or not.
+func pageDiff(got, want *listPage[Membership]) string {
+	if len(got.Data) != len(want.Data) {
+		return fmt.Sprintf("%d records, want %d", len(got.Data), len(want.Data))
+	}
+	for i := range got.Data {
+		g, w := got.Data[i], want.Data[i]
+		if (g.User == nil) != (w.User == nil) || (g.User != nil && *g.User != *w.User) {
+			return fmt.Sprintf("record %d: user %+v, want %+v", i, g.User, w.User)
+		}
+		g.User, w.User = nil, nil
+		if g != w {
+			return fmt.Sprintf("record %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if (got.NextPage == nil) != (want.NextPage == nil) || (got.NextPage != nil && *got.NextPage != *want.NextPage) {
+		return fmt.Sprintf("next_page %+v, want %+v", got.NextPage, want.NextPage)
+	}
+	return ""
+}
+
+// fuzzToken is the bearer token in the request headers handed to apiError.
+const fuzzToken = "1/1234567890:fuzzsecret"
+
+var allKinds = []Kind{
+	ErrBadRequest, ErrOffsetExpired, ErrUnauthorized, ErrPaymentRequired, ErrForbidden,
+	ErrFullPermissionsRequired, ErrNoRoute, ErrNotFound, ErrRateLimited, ErrLegal,
+	ErrServer, ErrMalformedResponse, ErrUnexpectedStatus, ErrNetwork,
+}
+
+// fuzzErrorBody is the {"errors":[…]} body Asana sends.
+func fuzzErrorBody(msg, phrase string) []byte {
+	e := map[string]string{"message": msg, "help": "For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors"}
+	if phrase != "" {
+		e["phrase"] = phrase
+	}
+	b, _ := json.Marshal(map[string][]map[string]string{"errors": {e}})
+	return b
+}
+
+// FuzzAPIError builds an Error from a non-2xx response, as the client does.
+func FuzzAPIError(f *testing.F) {
+	for _, s := range []struct {
+		status     int
+		body       []byte
+		retryAfter string
+	}{
+		{401, fuzzErrorBody("Not Authorized", ""), ""},
+		{403, fuzzErrorBody("Full permissions are required to use this endpoint.", ""), ""},
+		{403, fuzzErrorBody("You do not have access to this workspace.", ""), ""},
+		{404, fuzzErrorBody("No matching route for request", ""), ""},
+		{404, fuzzErrorBody("workspace: Unknown object: 1", ""), ""},
+		{429, fuzzErrorBody("You've made too many requests and hit a rate limit. Please retry after the given amount of time.", ""), "30"},
+		{429, []byte(`{"errors":[{"message":"rate limited"}]}`), "Wed, 21 Oct 2015 07:28:00 GMT"},
+		{503, []byte(`<html>Service Unavailable</html>`), "120"},
+		{500, fuzzErrorBody("Server Error", "6 sad squid snuggle softly"), ""},
+		{400, fuzzErrorBody("offset: Your pagination token has expired.", ""), ""},
+		{400, fuzzErrorBody("limit: Not a valid integer", ""), ""},
+		{402, fuzzErrorBody("This feature is only available to premium organizations and workspaces.", ""), ""},
+		{424, nil, "5"},
+		{451, fuzzErrorBody("This request is blocked for legal reasons.", ""), ""},
+		{302, nil, ""},
+		{418, []byte(`{"errors":null}`), ""},
+		{401, []byte(`{"errors":[{"message":"bad token ` + fuzzToken + `"}]}`), ""},
+		{400, fuzzErrorBody("a"+strings.Repeat("é", 200), strings.Repeat("\x01", 400)), ""},
+		{500, []byte(`{"errors":[{},{},{},{},{},{},{},{}]}`), ""},
+		{429, nil, "99999999999"},
+		{429, nil, "-1"},
+	} {
+		f.Add(s.status, s.body, s.retryAfter)
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfter string) {
+		status = 100 + int(uint(status)%500)
+		header := http.Header{}
+		header.Set("Authorization", "Bearer "+fuzzToken)
+		header.Set("Retry-After", retryAfter)
+		const endpoint = EndpointWorkspaceMemberships
+		e := apiError(endpoint, status, header, body)
+		if e == nil {
+			t.Fatal("apiError returned nil")
+		}
+		if e.StatusCode != status || e.Endpoint != endpoint {
+			t.Fatalf("status %d endpoint %q, want %d %q", e.StatusCode, e.Endpoint, status, endpoint)
+		}
+		var err error = e
+		msg := err.Error()
+
+		if !errors.Is(err, e.Kind) {
+			t.Fatalf("errors.Is(err, %q) is false", e.Kind)
+		}
+		known := false
+		for _, k := range allKinds {
+			if k == e.Kind {
+				known = true
+			} else if errors.Is(err, k) {
+				t.Fatalf("error of kind %q also matches %q", e.Kind, k)
+			}
+		}
+		if !known {
+			t.Fatalf("unknown kind %q", e.Kind)
+		}
+		if want := kindForStatus(status); want != "" && e.Kind != want {
+			t.Fatalf("status %d: kind %q, want %q", status, e.Kind, want)
+		}
+		if (e.Hint == "") != (e.Kind == ErrUnexpectedStatus) {
+			t.Fatalf("kind %q with hint %q", e.Kind, e.Hint)
+		}
+		if k, h := classify(status, e.firstMessage()); k != e.Kind || h != e.Hint {
+			t.Fatalf("classify disagrees with apiError: %q %q", k, h)
+		}
+		if e.Retryable() != (e.Kind == ErrRateLimited || e.Kind == ErrServer) {
+			t.Fatalf("kind %q: Retryable() = %t", e.Kind, e.Retryable())
+		}
+
+		if e.RetryAfter < 0 {
+			t.Fatalf("Retry-After %q: RetryAfter %v is negative", retryAfter, e.RetryAfter)
+		}
+		if e.RetryAfter != 0 && status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+			t.Fatalf("status %d has RetryAfter %v", status, e.RetryAfter)
+		}
+
+		if !utf8.ValidString(msg) {
+			t.Fatalf("Error() is not valid UTF-8: %q", msg)
+		}
+		if len(e.Messages) > maxMessages {
+			t.Fatalf("%d messages kept, at most %d", len(e.Messages), maxMessages)
+		}
+		for _, m := range e.Messages {
+			for _, s := range []string{m.Message, m.Phrase, m.Help} {
+				if len(s) > maxMessageLen+len("…") || !utf8.ValidString(s) {
+					t.Fatalf("message field of %d bytes, valid UTF-8 %t: %q", len(s), utf8.ValidString(s), s)
+				}
+			}
+		}
+		// %q spends at most 4 bytes per byte (\x01), plus quotes and "…".
+		quoted := 2 + 4*maxMessageLen + len("…")
+		bound := len("asana: GET ") + len(endpoint) + len(": ") + len(strconv.Itoa(status)) + 1 + len(http.StatusText(status)) +
+			maxMessages*(len(": ")+quoted+len(" (phrase ")+quoted+len(")")) + len(" - ") + len(e.Hint)
+		if len(msg) > bound {
+			t.Fatalf("Error() is %d bytes, bound %d", len(msg), bound)
+		}
+
+		if strings.Contains(msg, fuzzToken) {
+			echoed := false
+			for _, m := range e.Messages {
+				echoed = echoed || strings.Contains(m.Message, fuzzToken) || strings.Contains(m.Phrase, fuzzToken)
+			}
+			if !echoed {
+				t.Fatalf("Error() leaks the Authorization header: %q", msg)
+			}
+		}
+	})
+}
+
+// kindForStatus is the Kind a status implies whatever the message says, or
+// "" when the message decides.
+func kindForStatus(status int) Kind {
+	switch {
+	case status == 400, status == 403, status == 404:
+		return ""
+	case status == 401:
+		return ErrUnauthorized
+	case status == 402:
+		return ErrPaymentRequired
+	case status == 424, status == 429:
+		return ErrRateLimited
+	case status == 451:
+		return ErrLegal
+	case status >= 500:
+		return ErrServer
+	}
+	return ErrUnexpectedStatus
+}
+
+// FuzzParseRetryAfter parses a Retry-After value v at time now (nowSec,
+// nowNsec). n drives two generated values: n seconds as delta-seconds and
+// as an HTTP-date n seconds after now.
+func FuzzParseRetryAfter(f *testing.F) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 250_000_000, time.UTC)
+	for _, v := range []string{
+		"", "0", "1", "30", "120", " 7 ", "+5", "-1", "-0", "1.5", "1e3", "0x10", "٣",
+		"3600", "86400", "9223372036", "9223372037", "99999999999", "9223372036854775807", "9223372036854775808",
+		"Wed, 21 Oct 2015 07:28:00 GMT", "Sun, 01 Mar 2026 12:00:30 GMT", "Sunday, 01-Mar-26 12:00:30 GMT",
+		"Sun Mar  1 12:00:30 2026", "Fri, 31 Dec 9999 23:59:59 GMT", "Sun, 01 Mar 2026 12:00:00 GMT", "soon",
+	} {
+		f.Add(v, now.Unix(), int64(now.Nanosecond()), int64(30))
+	}
+	f.Fuzz(func(t *testing.T, v string, nowSec, nowNsec, n int64) {
+		// 1970 to 2200, so that now plus a billion seconds is a four-digit year.
+		now := time.Unix(int64(uint64(nowSec)%7_258_118_400), int64(uint64(nowNsec)%1e9))
+
+		d := parseRetryAfter(v, now)
+		if d < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, negative", v, d)
+		}
+		trimmed := strings.TrimSpace(v)
+		secs, atoiErr := strconv.Atoi(trimmed)
+		date, dateErr := http.ParseTime(v)
+		switch {
+		case atoiErr == nil && secs >= 0 && int64(secs) <= math.MaxInt64/int64(time.Second):
+			if d != time.Duration(secs)*time.Second {
+				t.Fatalf("parseRetryAfter(%q) = %v, want %ds", v, d, secs)
+			}
+		case atoiErr == nil || isDigits(trimmed):
+			// A negative or overflowing delta: ignored, so not a wait.
+			if d != 0 {
+				t.Fatalf("parseRetryAfter(%q) = %v, want 0", v, d)
+			}
+		case dateErr == nil:
+			want := max(0, date.Sub(now))
+			if d != want {
+				t.Fatalf("parseRetryAfter(%q) at %v = %v, want %v", v, now, d, want)
+			}
+		default:
+			if d != 0 {
+				t.Fatalf("parseRetryAfter(%q) = %v, want 0 for a value that is neither seconds nor a date", v, d)
+			}
+		}
+
+		n = int64(uint64(n) % 1_000_000_000)
+		if got := parseRetryAfter(strconv.FormatInt(n, 10), now); got != time.Duration(n)*time.Second {
+			t.Fatalf("parseRetryAfter(%q) = %v, want %ds", strconv.FormatInt(n, 10), got, n)
+		}
+		at := now.Add(time.Duration(n) * time.Second)
+		httpDate := at.UTC().Format(http.TimeFormat)
+		want := max(0, at.Truncate(time.Second).Sub(now))
+		if got := parseRetryAfter(httpDate, now); got != want {
+			t.Fatalf("parseRetryAfter(%q) at %v = %v, want %v", httpDate, now, got, want)
+		}
+		past := now.Add(-time.Duration(n) * time.Second).UTC().Format(http.TimeFormat)
+		if got := parseRetryAfter(past, now); got != 0 {
+			t.Fatalf("parseRetryAfter(%q) at %v = %v, a date in the past", past, now, got)
+		}
+	})
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// TestRetryDecodesIntoACleanPage is the regression test for what
+// FuzzDecodeClassifyPage found: a 200 whose body decoded in part before a
+// type error left its records and next_page in the page buffer, and the
+// retry decoded over them, so a field the good body leaves out kept the
+// failed attempt's value.
+func TestRetryDecodesIntoACleanPage(t *testing.T) {
+	var queries []string
+	bodies := []string{
+		`{"next_page":{"offset":"stale"},"data":[{"gid":"1","is_active":true,"is_admin":true},{"gid":2}]}`,
+		`{"data":[{"gid":"1","is_active":true}]}`,
+		`{"data":[{"gid":"3","is_active":true}],"next_page":null}`,
+	}
+	c, err := New(Options{
+		Transport: fuzzTransport(func(r *http.Request) []byte {
+			queries = append(queries, r.URL.Query().Get("offset"))
+			b := bodies[0]
+			bodies = bodies[1:]
+			return []byte(b)
+		}),
+		RetryBaseDelay: time.Nanosecond,
+		RetryMaxDelay:  time.Nanosecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.CountSeats(context.Background(), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (SeatListing{Seats: SeatCounts{Licensed: 1}, Pages: 1}); got != want {
+		t.Errorf("CountSeats = %+v, want %+v (requests with offsets %q)", got, want, queries)
+	}
+}

@@ -1,0 +1,242 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxEcho bounds how much of the file an error may quote verbatim: enough to
+// show the value at fault, not enough to pour a pasted blob into the log or
+// the /-/reload response.
+const maxEcho = 128
+
+// FuzzParse parses arbitrary bytes as a config file. Run it with:
+//
+//	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime=1m ./config
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile(filepath.Join("..", "config.example.yml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		string(example),
+		"",
+		"# nothing but a comment\n",
+		"---\n",
+		"null\n",
+		"workspaces:\n  - gid: \"1111\"\n    seats_purchased: 1000\n  - gid: \"2222\"\nexclude_workspaces: [\"3333\"]\nmax_staleness: 2h\n",
+		"workspaces: [{gid: \"1\"}]\nonly_listed_workspaces: true\nworkspace_concurrency: 20\nrequests_per_minute: 1\nmax_staleness: 0s\n",
+		"workspaces:\n  - gid: 1111\n",
+		"workspaces:\n  - gid: \"0x1F\"\n",
+		"workspaces:\n  - gid: \"1\"\n  - gid: \"1\"\n",
+		"workspaces:\n  - gid: \"1\"\n    seats_purchased: -1\n",
+		"workspaces:\n  - gid: \"1\"\n    seat_purchased: 5\n",
+		"exclude_workspaces: [\"1\"]\nworkspaces:\n  - gid: \"1\"\n",
+		"only_listed_workspaces: true\n",
+		"max_staleness: -1h\n",
+		"max_staleness: forever\n",
+		"max_staleness: 9999999999h\n",
+		"workspace_concurrency: 21\nrequests_per_minute: 0\n",
+		"requests_per_minute: 1e3\n",
+		"workspaces: [\n",
+		"workspaces: &a [*a]\n",
+		"a: &a [*a, *a]\nb: &b [*a, *a]\n",
+		"workspaces:\n  - gid: \"" + strings.Repeat("x", 300) + "\"\n",
+		"max_staleness: " + strings.Repeat("9", 300) + "\n",
+		strings.Repeat("k", 300) + ": 1\n",
+		"workspaces: {gid: \"1\"}\n",
+		"\xef\xbb\xbfworkspace_concurrency: 2\n",
+		"workspace_concurrency: 2\n---\nworkspace_concurrency: 30\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := Parse(raw)
+		if err != nil {
+			msg := err.Error()
+			if strings.TrimSpace(msg) == "" {
+				t.Fatalf("empty error for %q", raw)
+			}
+			if echo := longEcho(unquoted(withoutYAMLMessages(msg, raw)), raw); echo != "" {
+				t.Fatalf("error quotes %d+ bytes of the file (%q...): %s", len(echo), echo, msg)
+			}
+			return
+		}
+		if c == nil {
+			t.Fatal("nil config and nil error")
+		}
+		checkValid(t, c)
+
+		// What Parse accepted, written back out, parses to the same config.
+		again, err := Parse([]byte(render(c)))
+		if err != nil {
+			t.Fatalf("re-parsing %q: %v", render(c), err)
+		}
+		if render(again) != render(c) {
+			t.Fatalf("round trip changed the config:\n%s\nto\n%s", render(c), render(again))
+		}
+	})
+}
+
+// checkValid checks the invariants validate promises, independently of it.
+func checkValid(t *testing.T, c *Config) {
+	t.Helper()
+	seen := map[string]bool{}
+	for i, w := range c.Workspaces {
+		if !digits(w.GID) {
+			t.Fatalf("workspaces[%d]: gid %q is not digits", i, w.GID)
+		}
+		if seen[w.GID] {
+			t.Fatalf("workspaces[%d]: gid %s twice", i, w.GID)
+		}
+		seen[w.GID] = true
+		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
+			t.Fatalf("workspaces[%d]: seats_purchased %d", i, *w.SeatsPurchased)
+		}
+		got := c.Workspace(w.GID)
+		if got != &c.Workspaces[i] {
+			t.Fatalf("Workspace(%q) = %p, want workspaces[%d] at %p", w.GID, got, i, &c.Workspaces[i])
+		}
+		if !c.Collects(w.GID) {
+			t.Fatalf("listed workspace %s is not collected", w.GID)
+		}
+	}
+	for _, gid := range c.ExcludeWorkspaces {
+		if !digits(gid) || seen[gid] {
+			t.Fatalf("exclude_workspaces: %q (listed too: %t)", gid, seen[gid])
+		}
+		if c.Collects(gid) {
+			t.Fatalf("excluded workspace %s is collected", gid)
+		}
+	}
+	if c.OnlyListedWorkspaces {
+		if len(c.Workspaces) == 0 {
+			t.Fatal("only_listed_workspaces with no workspaces")
+		}
+		if c.Collects("0" + strings.Repeat("9", 20)) {
+			t.Fatal("an unlisted workspace is collected in only-listed mode")
+		}
+	}
+	if c.MaxStaleness < 0 {
+		t.Fatalf("max_staleness %v", time.Duration(c.MaxStaleness))
+	}
+	if c.WorkspaceConcurrency < 1 || c.WorkspaceConcurrency > 20 {
+		t.Fatalf("workspace_concurrency %d", c.WorkspaceConcurrency)
+	}
+	if c.RequestsPerMinute < 1 || c.RequestsPerMinute > 1500 {
+		t.Fatalf("requests_per_minute %d", c.RequestsPerMinute)
+	}
+	var listed []string
+	for _, w := range c.Workspaces {
+		listed = append(listed, w.GID)
+	}
+	if absent := c.ListedButAbsent(func(string) bool { return false }); !slices.Equal(absent, listed) {
+		t.Fatalf("ListedButAbsent(none present) = %v, want %v", absent, listed)
+	}
+	if absent := c.ListedButAbsent(func(string) bool { return true }); len(absent) != 0 {
+		t.Fatalf("ListedButAbsent(all present) = %v", absent)
+	}
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// render writes c as YAML that Parse reads back.
+func render(c *Config) string {
+	var b strings.Builder
+	b.WriteString("workspaces:\n")
+	for _, w := range c.Workspaces {
+		fmt.Fprintf(&b, "  - gid: %q\n", w.GID)
+		if w.SeatsPurchased != nil {
+			fmt.Fprintf(&b, "    seats_purchased: %d\n", *w.SeatsPurchased)
+		}
+	}
+	fmt.Fprintf(&b, "only_listed_workspaces: %t\n", c.OnlyListedWorkspaces)
+	b.WriteString("exclude_workspaces:\n")
+	for _, gid := range c.ExcludeWorkspaces {
+		fmt.Fprintf(&b, "  - %q\n", gid)
+	}
+	fmt.Fprintf(&b, "max_staleness: %s\n", time.Duration(c.MaxStaleness))
+	fmt.Fprintf(&b, "workspace_concurrency: %d\n", c.WorkspaceConcurrency)
+	fmt.Fprintf(&b, "requests_per_minute: %d\n", c.RequestsPerMinute)
+	return b.String()
+}
+
+// withoutYAMLMessages drops from msg the messages that yaml.v3 composes and
+// Parse passes on unchanged. Those are yaml.v3's to bound: it shortens a
+// value it quotes to 7 bytes, but quotes a custom tag, a repeated mapping
+// key or an anchor name whole.
+func withoutYAMLMessages(msg string, raw []byte) string {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	err := dec.Decode(Default())
+	var te *yaml.TypeError
+	switch {
+	case err == nil:
+		return msg // the message is validate's
+	case errors.As(err, &te):
+		for _, m := range te.Errors {
+			if !strings.Contains(m, " not found in type ") { // Parse rewords those
+				msg = strings.ReplaceAll(msg, m, "")
+			}
+		}
+		return msg
+	case strings.Contains(err.Error(), "is not a duration such as"): // Duration.UnmarshalYAML
+		return msg
+	}
+	return strings.ReplaceAll(msg, err.Error(), "")
+}
+
+// unquoted replaces each Go-quoted string in msg by its value, so that an
+// echo is measured in bytes of the file, not in the escapes %q writes for
+// them (32 backslashes quote as 64).
+func unquoted(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				v, _ := strconv.Unquote(q)
+				b.WriteString(v)
+				i += len(q)
+				continue
+			}
+		}
+		b.WriteByte(msg[i])
+		i++
+	}
+	return b.String()
+}
+
+// longEcho returns a piece of raw that msg quotes verbatim, if msg quotes
+// more than maxEcho bytes of it in one piece. Any such piece covers a whole
+// maxEcho/2-byte block of raw that starts at a multiple of maxEcho/2, so
+// looking for those blocks finds every echo longer than maxEcho (and may
+// report one between maxEcho/2 and maxEcho long).
+func longEcho(msg string, raw []byte) string {
+	const block = maxEcho / 2
+	for i := 0; i+block <= len(raw); i += block {
+		if piece := string(raw[i : i+block]); strings.Contains(msg, piece) {
+			return piece
+		}
+	}
+	return ""
+}
