@@ -134,7 +134,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	if f.configCheck {
-		return checkConfig(ctx, client, cfg, f.configFile, stdout)
+		return checkConfig(ctx, client, cfg, f.configFile, f.refreshInterval, stdout)
 	}
 
 	logger.Info("Starting "+program, "version", version.Info(), "build_context", version.BuildContext())

@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freeAddress(t *testing.T) string {
+func freeAddress(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -113,7 +113,7 @@ func launchExporter(t *testing.T, env []string, args ...string) *exporter {
 func (e *exporter) url(path string) string { return "http://" + e.addr + path }
 
 // waitFor polls path until it answers with status (200 unless given).
-func (e *exporter) waitFor(t *testing.T, path string, status ...int) {
+func (e *exporter) waitFor(t testing.TB, path string, status ...int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -134,7 +134,7 @@ func (e *exporter) waitFor(t *testing.T, path string, status ...int) {
 }
 
 // scrape fetches /metrics as Prometheus would and parses it.
-func (e *exporter) scrape(t *testing.T, timeout string) (string, map[string]*dto.MetricFamily) {
+func (e *exporter) scrape(t testing.TB, timeout string) (string, map[string]*dto.MetricFamily) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.url("/metrics"), nil)
 	if timeout != "" {
@@ -455,13 +455,30 @@ func TestConfigCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--config.check: %v\n%s", err, out)
 	}
-	for _, want := range []string{"is valid", "sees 2 workspace(s)", s.gids[0], "Acme Corp", "organization", "readable", "400"} {
+	for _, want := range []string{"is valid", "sees 2 workspace(s)", s.gids[0], "Acme Corp", "organization", "400",
+		"readable: 182 (27 licensed) in 2 page(s)", "readable: 600 (412 licensed) in 6 page(s)", "refresh: 9 requests, at least 0s of the 5m0s interval"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("--config.check output lacks %q:\n%s", want, out)
 		}
 	}
+	if n := len(s.srv.Requests()); n != 9 {
+		t.Errorf("--config.check made %d API requests, want 9 (workspaces + every page, as a refresh)", n)
+	}
+
+	// At 60 requests a minute (6 at once, then one every 1.1 s) the 9
+	// requests of a refresh need 3.3 s: more than a 2 s interval.
+	writeFile(t, s.config, "requests_per_minute: 60\n")
+	out, err = exec.Command(binary, s.args("--config.check", "--asana.refresh-interval=2s")...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "WARNING: the organisation is too big to count every 2s at 60 requests/minute") {
+		t.Errorf("--config.check of an organisation too big for its interval: %v\n%s", err, out)
+	}
+	s.srv.ResetRequests()
+	out, err = exec.Command(binary, s.args("--config.check", "--asana.refresh-interval=0s")...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "readable") || strings.Contains(string(out), "WARNING") {
+		t.Errorf("--config.check on scrape: %v\n%s", err, out)
+	}
 	if n := len(s.srv.Requests()); n != 3 {
-		t.Errorf("--config.check made %d API requests, want 3 (workspaces + one page each)", n)
+		t.Errorf("--config.check on scrape made %d API requests, want 3 (workspaces + one page each)", n)
 	}
 
 	writeFile(t, s.config, "workspaces:\n  - gid: \"1299999999999999\"\n")

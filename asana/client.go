@@ -113,6 +113,22 @@ func minuteBudget(perMinute int) (rate.Limit, int) {
 	return rate.Limit(float64(perMinute-burst) / 60), burst
 }
 
+// MinDuration is the least time n requests can take within a budget of
+// perMinute requests a minute: the burst goes at once, the rest at the
+// bucket's refill rate. No cycle of n requests can finish sooner.
+func MinDuration(n, perMinute int) time.Duration {
+	limit, burst := minuteBudget(perMinute)
+	if n <= burst {
+		return 0
+	}
+	return time.Duration(float64(n-burst) / float64(limit) * float64(time.Second))
+}
+
+// ErrBudgetExhausted means the next request could not start before the
+// caller's deadline without breaking the requests-per-minute budget: the
+// work needs more requests than the deadline allows.
+var ErrBudgetExhausted = errors.New("asana: the requests-per-minute budget leaves no room for another request before the deadline")
+
 // SetRequestsPerMinute changes the client's budget, for a config reload.
 func (c *Client) SetRequestsPerMinute(perMinute int) {
 	limit, burst := minuteBudget(perMinute)
@@ -161,6 +177,9 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 // try makes exactly one request.
 func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) error {
 	if err := c.limiter.Wait(ctx); err != nil {
+		if ctx.Err() == nil { // Wait refuses early when the deadline is too close
+			err = ErrBudgetExhausted
+		}
 		return fmt.Errorf("asana: GET %s: waiting for the request budget: %w", endpoint, err)
 	}
 	select {

@@ -22,6 +22,7 @@ type Collector struct {
 
 	members, admins, purchased, info   *prometheus.Desc
 	up, success, duration, lastSuccess *prometheus.Desc
+	minDuration, deadline, behind      *prometheus.Desc
 }
 
 // NewCollector reads snapshots from snapshot. freshness is appended to the
@@ -59,11 +60,24 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 		lastSuccess: prometheus.NewDesc("asana_collection_last_success_timestamp_seconds",
 			"Unix time of the last complete collection of the workspace's memberships; the seat numbers published are from then.",
 			ws, nil),
+		minDuration: prometheus.NewDesc("asana_refresh_min_duration_seconds",
+			"Least time a complete collection can take within the token's requests_per_minute budget: one request for GET /workspaces "+
+				"plus one per page of 100 memberships in each workspace's last complete listing.",
+			nil, nil),
+		deadline: prometheus.NewDesc("asana_refresh_deadline_seconds",
+			"Time the last collection was given: the refresh interval in background mode, the scrape timeout less the offset on scrape.",
+			nil, nil),
+		behind: prometheus.NewDesc("asana_refresh_falling_behind",
+			"1 if the organisation is too big to count within asana_refresh_deadline_seconds at the token's request budget "+
+				"(asana_refresh_min_duration_seconds is longer, or a listing ran out of budget before the deadline), else 0. "+
+				"Raise the refresh interval.",
+			nil, nil),
 	}
 }
 
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess} {
+	for _, d := range []*prometheus.Desc{c.members, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
+		c.minDuration, c.deadline, c.behind} {
 		ch <- d
 	}
 }
@@ -74,6 +88,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(c.up, boolFloat(snap.Up))
+	gauge(c.behind, boolFloat(snap.FallingBehind))
+	if snap.Deadline > 0 { // a cycle has run
+		gauge(c.minDuration, snap.MinDuration.Seconds())
+		gauge(c.deadline, snap.Deadline.Seconds())
+	}
 	for _, w := range snap.Workspaces {
 		gauge(c.info, 1, w.GID, w.Name, strconv.FormatBool(w.IsOrganization))
 		gauge(c.success, boolFloat(w.Success), w.GID)

@@ -3,6 +3,7 @@ package collector
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -132,6 +133,10 @@ func (r *Refresher) Refresh(ctx context.Context) *Snapshot {
 func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 	prev := r.Snapshot()
 	cfg := r.Config() // one config for the whole cycle, even across a reload
+	var deadline time.Duration
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d.Sub(r.opts.Now())
+	}
 	log := r.opts.Logger
 	visible, err := r.src.Workspaces(ctx)
 	if err != nil {
@@ -141,7 +146,7 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 			p.Duration = 0 // no listing was attempted
 			states[i] = r.failed(cfg, p, p)
 		}
-		return &Snapshot{Up: false, Workspaces: states}
+		return r.budget(cfg, prev, &Snapshot{Up: false, Workspaces: states, Deadline: deadline})
 	}
 
 	targets := r.targets(cfg, visible)
@@ -164,7 +169,33 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 		})
 	}
 	wg.Wait()
-	return &Snapshot{Up: true, Workspaces: states}
+	return r.budget(cfg, prev, &Snapshot{Up: true, Workspaces: states, Deadline: deadline})
+}
+
+// budget works out whether the organisation can be counted within the
+// cycle's deadline at the token's request budget, and says so in the log
+// when that changes.
+func (r *Refresher) budget(cfg *config.Config, prev, snap *Snapshot) *Snapshot {
+	snap.Requests = 1 // GET /workspaces
+	outOfBudget := false
+	for _, w := range snap.Workspaces {
+		snap.Requests += max(w.Pages, 1)
+		outOfBudget = outOfBudget || w.OutOfBudget
+	}
+	snap.MinDuration = asana.MinDuration(snap.Requests, cfg.RequestsPerMinute)
+	snap.FallingBehind = outOfBudget || (snap.Deadline > 0 && snap.MinDuration > snap.Deadline)
+	switch {
+	case snap.FallingBehind && !prev.FallingBehind:
+		r.opts.Logger.Warn("The organisation is too big to count within the deadline at the token's request budget; "+
+			"raise --asana.refresh-interval (or requests_per_minute, if the plan allows more)",
+			"requests_per_refresh", snap.Requests, "requests_per_minute", cfg.RequestsPerMinute,
+			"min_duration", snap.MinDuration.Round(time.Second), "deadline", snap.Deadline.Round(time.Second),
+			"listing_stopped_by_budget", outOfBudget)
+	case !snap.FallingBehind && prev.FallingBehind:
+		r.opts.Logger.Info("The organisation can be counted within the deadline again",
+			"requests_per_refresh", snap.Requests, "min_duration", snap.MinDuration.Round(time.Second), "deadline", snap.Deadline.Round(time.Second))
+	}
+	return snap
 }
 
 // targets picks the workspaces to collect, sorted by gid. A workspace
@@ -208,11 +239,13 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	state.Duration = end.Sub(start)
 	if err != nil {
 		r.opts.Logger.Error("Cannot count workspace memberships", "workspace_gid", w.GID, "err", err)
+		state.OutOfBudget = errors.Is(err, asana.ErrBudgetExhausted)
 		return r.failed(cfg, state, old)
 	}
 	r.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
 		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
 	state.Seats = &listing.Seats
+	state.Pages = listing.Pages
 	state.Success = true
 	state.LastSuccess = end
 	return state
@@ -222,7 +255,7 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 // numbers only while they are fresh enough to publish.
 func (r *Refresher) failed(cfg *config.Config, state, old WorkspaceState) WorkspaceState {
 	state.Success, state.Seats = false, nil
-	state.LastSuccess = old.LastSuccess
+	state.LastSuccess, state.Pages = old.LastSuccess, old.Pages
 	maxAge := time.Duration(cfg.MaxStaleness)
 	if r.opts.RetainStale && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {
 		state.Seats = old.Seats

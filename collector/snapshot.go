@@ -17,6 +17,19 @@ type Snapshot struct {
 	Up bool
 	// Workspaces is sorted by gid.
 	Workspaces []WorkspaceState
+
+	// Deadline is the time the cycle was given, 0 if it had no deadline.
+	Deadline time.Duration
+	// Requests is what one complete cycle needs: the workspace listing plus
+	// each workspace's pages in its last complete listing.
+	Requests int
+	// MinDuration is the least time Requests take within the token's
+	// requests-per-minute budget.
+	MinDuration time.Duration
+	// FallingBehind is true when MinDuration exceeds Deadline, or a listing
+	// stopped because the budget had no room left before the deadline: the
+	// organisation is too big to count within the deadline.
+	FallingBehind bool
 }
 
 // WorkspaceState is what is known about one workspace.
@@ -36,4 +49,9 @@ type WorkspaceState struct {
 	Duration time.Duration
 	// LastSuccess is when a listing last completed; zero if never.
 	LastSuccess time.Time
+	// Pages is how many pages the last complete listing took; 0 if never.
+	Pages int
+	// OutOfBudget is true when this cycle's listing stopped because the
+	// requests-per-minute budget had no room left before the deadline.
+	OutOfBudget bool
 }

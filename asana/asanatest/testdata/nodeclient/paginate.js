@@ -4,8 +4,13 @@
 // Asana-compatible server. See README.md.
 //
 // Env: ASANA_BASE_URL (e.g. http://127.0.0.1:PORT/api/1.0), ASANA_TOKEN,
-//      ASANA_WORKSPACE_GID, ASANA_OPT_FIELDS (optional), ASANA_LIMIT (optional).
+//      ASANA_WORKSPACE_GID, ASANA_OPT_FIELDS (optional), ASANA_LIMIT (optional),
+//      ASANA_OUTPUT=counts (optional: classify into seat counts, as the
+//      exporter does, instead of printing every record; for benchmarks).
 // Stdout (success, exit 0): {"pages": N, "memberships": [{gid, is_active, ...}]}
+//   or, with ASANA_OUTPUT=counts: {"pages": N, "seats": {...}, "listing_ms": T,
+//   "listing_cpu_us": C}, where T and C cover the listing alone, not Node's
+//   start-up or loading the library.
 // Stderr (failure, exit 1): one line.
 'use strict';
 
@@ -45,6 +50,10 @@ async function main() {
   // With client.RETURN_COLLECTION (true by default) list calls resolve to a
   // Collection: .data is the response's "data" array, exactly as parsed from the
   // JSON (no model classes), and .nextPage() fetches the following page.
+  const countsOnly = process.env.ASANA_OUTPUT === 'counts';
+  const seats = { licensed: 0, view_only: 0, guest: 0, inactive: 0, admins: 0 };
+  const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let page = await api.getWorkspaceMembershipsForWorkspace(workspaceGid, opts);
   let pages = 0;
   const memberships = [];
@@ -56,13 +65,37 @@ async function main() {
     pages++;
     if (pages > MAX_PAGES) throw new Error(`gave up after ${MAX_PAGES} pages: server never ended pagination`);
     for (const record of page.data) {
+      if (countsOnly) {
+        classify(seats, record);
+        continue;
+      }
       const m = {};
       for (const f of FIELDS) m[f] = record[f]; // absent fields are left out of the JSON
       memberships.push(m);
     }
     page = await page.nextPage();
   }
+  if (countsOnly) {
+    const cpu = process.cpuUsage(cpuStarted);
+    process.stdout.write(JSON.stringify({
+      pages, seats, listing_ms: performance.now() - started, listing_cpu_us: cpu.user + cpu.system,
+    }) + '\n');
+    return;
+  }
   process.stdout.write(JSON.stringify({ pages, memberships }) + '\n');
+}
+
+// classify follows asana/seats.go: inactive first, then guest, view-only,
+// licensed; admins are counted among the active.
+function classify(seats, m) {
+  if (!m.is_active) {
+    seats.inactive++;
+    return;
+  }
+  if (m.is_admin) seats.admins++;
+  if (m.is_guest) seats.guest++;
+  else if (m.is_view_only) seats.view_only++;
+  else seats.licensed++;
 }
 
 // Failures come from superagent (used by ApiClient.callApi): for a non-2xx

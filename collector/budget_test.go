@@ -1,0 +1,147 @@
+package collector_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+// sized reports one workspace of pages pages, counted at once.
+type sized struct{ pages int }
+
+func (s *sized) Workspaces(context.Context) ([]asana.Workspace, error) {
+	return []asana.Workspace{{GID: "1", Name: "Big"}}, nil
+}
+
+func (s *sized) CountSeats(context.Context, string) (asana.SeatListing, error) {
+	return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 100 * s.pages}, Pages: s.pages}, nil
+}
+
+// gaugeValue gathers c and returns its one series of name.
+func gaugeValue(t *testing.T, c prometheus.Collector, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no single series of %s", name)
+	return 0
+}
+
+// An organisation of 1M memberships needs 10,001 requests, 6m42s at 1500 a
+// minute: more than a 5m refresh. The exporter must say so, in the log once
+// and in a metric, and say when it fits again.
+func TestFallingBehindIsReportedFromTheLastCount(t *testing.T) {
+	src := &sized{pages: 10_000}
+	var log bytes.Buffer
+	r := collector.NewRefresher(src, collector.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	c := collector.NewCollector(r.Snapshot, "")
+	cycle := func() *collector.Snapshot {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		return r.Refresh(ctx)
+	}
+
+	if got := gaugeValue(t, c, "asana_refresh_falling_behind"); got != 0 {
+		t.Errorf("before any cycle: falling behind %v", got)
+	}
+	snap := cycle()
+	if !snap.FallingBehind || snap.Requests != 10_001 {
+		t.Fatalf("1M memberships in 5m: falling behind %t, requests %d", snap.FallingBehind, snap.Requests)
+	}
+	if got, want := gaugeValue(t, c, "asana_refresh_min_duration_seconds"), (10_001.0-10)/(1490.0/60); got < want-0.01 || got > want+0.01 {
+		t.Errorf("min duration %v s, want %v s", got, want)
+	}
+	if got := gaugeValue(t, c, "asana_refresh_deadline_seconds"); got < 299 || got > 300 {
+		t.Errorf("deadline %v s, want 300", got)
+	}
+	if got := gaugeValue(t, c, "asana_refresh_falling_behind"); got != 1 {
+		t.Errorf("falling behind %v, want 1", got)
+	}
+	if n := strings.Count(log.String(), "too big to count within the deadline"); n != 1 {
+		t.Errorf("%d warnings after one cycle, want 1:\n%s", n, log.String())
+	}
+	for _, want := range []string{"requests_per_refresh=10001", "requests_per_minute=1500", "min_duration=6m42s", "deadline=5m0s", "raise --asana.refresh-interval"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the warning does not say %q:\n%s", want, log.String())
+		}
+	}
+
+	cycle()
+	if n := strings.Count(log.String(), "too big to count"); n != 1 {
+		t.Errorf("%d warnings after two cycles, want 1 (only when it changes)", n)
+	}
+
+	src.pages = 100 // 10k memberships: 101 requests, 3.7 s
+	if snap := cycle(); snap.FallingBehind {
+		t.Errorf("10k memberships in 5m reported as falling behind: %+v", snap)
+	}
+	if !strings.Contains(log.String(), "can be counted within the deadline again") {
+		t.Errorf("no log line when it fits again:\n%s", log.String())
+	}
+}
+
+// The first count of a big organisation has no size to go on: the listing
+// runs until the rate budget has no room before the deadline. That must be
+// reported as falling behind at once, not waited out or taken for a fault.
+func TestAListingThatRunsOutOfBudgetIsFallingBehind(t *testing.T) {
+	big := asanatest.WorkspaceSpec{Name: "Big", Licensed: 2_500} // 25 pages
+	srv := asanatest.NewServer(asanatest.Generate(5, big), asanatest.Config{})
+	t.Cleanup(srv.Close)
+	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
+	client, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: tr, RequestsPerMinute: 60}) // burst 6, then 0.9/s
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte("requests_per_minute: 60\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	r := collector.NewRefresher(client, collector.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	snap := r.Refresh(ctx)
+	took := time.Since(start)
+	if len(snap.Workspaces) != 1 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	w := snap.Workspaces[0]
+	if w.Success || w.Seats != nil || !w.OutOfBudget {
+		t.Errorf("a listing cut short by the budget: success %t, seats %v, out of budget %t", w.Success, w.Seats, w.OutOfBudget)
+	}
+	if !snap.FallingBehind {
+		t.Error("not reported as falling behind")
+	}
+	// 6 requests at once, then one every 1.1 s: the 8th starts at 2.2 s, and
+	// the 9th would start after the 3 s deadline, so the budget refuses it
+	// then, without waiting for the deadline.
+	if took > 2900*time.Millisecond {
+		t.Errorf("the cycle took %v; the budget should refuse the request it cannot fit before the deadline", took)
+	}
+	if !strings.Contains(log.String(), "listing_stopped_by_budget=true") || !strings.Contains(log.String(), asana.ErrBudgetExhausted.Error()) {
+		t.Errorf("the log does not say the budget stopped the listing:\n%s", log.String())
+	}
+	if n := srv.Stats(asanatest.DefaultToken).RateLimited; n != 0 {
+		t.Errorf("%d requests answered 429: the client must stay inside its budget", n)
+	}
+}
