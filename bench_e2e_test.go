@@ -1,0 +1,342 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+// BenchmarkEndToEnd runs the built exporter, in its own process, against the
+// simulated Asana answering every request after a fixed latency, and then
+// Asana's official Node client over the same memberships. One iteration per
+// case: run it with -benchtime=1x (make bench does). Environment:
+//
+//	ASANA_BENCH_CASES  comma-separated case names (default: all)
+//	ASANA_BENCH_RTT    latency per request (default 50ms)
+func BenchmarkEndToEnd(b *testing.B) {
+	rtt := 50 * time.Millisecond
+	if v := os.Getenv("ASANA_BENCH_RTT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("ASANA_BENCH_RTT: %v", err)
+		}
+		rtt = d
+	}
+	only := strings.Split(os.Getenv("ASANA_BENCH_CASES"), ",")
+	for _, c := range []struct {
+		name       string
+		workspaces int
+		members    int // per workspace
+	}{
+		{"1k", 1, 1_000},
+		{"10k", 1, 10_000},
+		{"100k", 1, 100_000},
+		{"10x10k", 10, 10_000},
+		{"1M", 1, 1_000_000},
+	} {
+		if only[0] != "" && !slices.Contains(only, c.name) {
+			continue
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				runEndToEnd(b, c.workspaces, c.members, rtt)
+			}
+		})
+	}
+}
+
+// orgSpec splits n memberships the way a real organisation might.
+func orgSpec(name string, n int) asanatest.WorkspaceSpec {
+	licensed := n * 60 / 100
+	return asanatest.WorkspaceSpec{Name: name, IsOrganization: true, Licensed: licensed, Admins: max(1, n/200),
+		ViewOnly: n * 5 / 100, Guests: n * 25 / 100, Inactive: n - licensed - n*5/100 - n*25/100}
+}
+
+// cycleProbe wraps the simulated API and notes when the exporter's first
+// refresh begins: its second GET /workspaces (the first is the startup
+// check). It samples the exporter's CPU time at that instant.
+type cycleProbe struct {
+	next      http.Handler
+	pid       atomic.Int64
+	lists     atomic.Int32
+	start     atomic.Pointer[time.Time]
+	startCPU  atomic.Int64
+	startSeen chan struct{}
+}
+
+func (p *cycleProbe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/workspaces") && p.lists.Add(1) == 2 {
+		now := time.Now()
+		p.startCPU.Store(int64(cpuTime(int(p.pid.Load()))))
+		p.start.Store(&now)
+		close(p.startSeen)
+	}
+	p.next.ServeHTTP(w, r)
+}
+
+// cpuTime is the on-CPU time of every thread of process pid, from
+// /proc/<pid>/task/*/schedstat (nanoseconds, unlike /proc/<pid>/stat's
+// 10 ms ticks).
+func cpuTime(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total int64
+	for _, f := range tasks {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue // a thread that just exited
+		}
+		fields := strings.Fields(string(raw))
+		if len(fields) > 0 {
+			ns, _ := strconv.ParseInt(fields[0], 10, 64)
+			total += ns
+		}
+	}
+	return time.Duration(total)
+}
+
+// peakRSS is VmHWM of process pid, in bytes.
+func peakRSS(pid int) int64 {
+	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
+	specs := make([]asanatest.WorkspaceSpec, workspaces)
+	var want asana.SeatCounts
+	pages, minRequests := 0, 1 // GET /workspaces
+	for i := range specs {
+		specs[i] = orgSpec(fmt.Sprintf("Workspace %d", i), members)
+		s := specs[i].Seats()
+		want.Licensed, want.ViewOnly, want.Guest, want.Inactive, want.Admins =
+			want.Licensed+s.Licensed, want.ViewOnly+s.ViewOnly, want.Guest+s.Guest, want.Inactive+s.Inactive, want.Admins+s.Admins
+		pages = max(pages, (members+asana.PageLimit-1)/asana.PageLimit)
+		minRequests += (members + asana.PageLimit - 1) / asana.PageLimit
+	}
+	api := asanatest.NewAPI(asanatest.Generate(1, specs...), asanatest.Config{OffsetTTL: time.Hour})
+	api.Inject(asanatest.Fault{Latency: rtt})
+	probe := &cycleProbe{next: api, startSeen: make(chan struct{})}
+	srv := httptest.NewServer(probe)
+	defer srv.Close()
+	baseURL := srv.URL + "/api/1.0"
+
+	dir := b.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(asanatest.DefaultToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	addr := freeAddress(b)
+	cmd := exec.Command(binary, "--web.listen-address="+addr, "--asana.url="+baseURL, "--asana.token-file="+tokenFile,
+		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	probe.pid.Store(int64(cmd.Process.Pid))
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+
+	// The refresh ends when the log says every workspace was counted.
+	counted := make(chan struct{})
+	var logTail bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		n := 0
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"msg":"Counted workspace memberships"`) {
+				if n++; n == workspaces {
+					close(counted)
+				}
+			} else if logTail.Len() < 64<<10 {
+				logTail.Write(append(sc.Bytes(), '\n'))
+			}
+		}
+	}()
+	timeout := time.Duration(minRequests)*rtt*2 + 2*time.Minute
+	select {
+	case <-counted:
+	case <-time.After(timeout):
+		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
+	}
+	end, endCPU := time.Now(), cpuTime(cmd.Process.Pid)
+	<-probe.startSeen
+	start := *probe.start.Load()
+	wall := end.Sub(start)
+	cpu := endCPU - time.Duration(probe.startCPU.Load())
+	rss := peakRSS(cmd.Process.Pid)
+
+	requests := 0
+	for _, r := range api.Requests() {
+		if !r.Time.Before(start) {
+			requests++
+		}
+	}
+	// The floor: pages one after another, each one round trip, or the rate
+	// budget for every request, whichever is longer.
+	floor := max(time.Duration(1+pages)*rtt, asana.MinDuration(minRequests, 1500)+rtt)
+
+	e := &exporter{addr: addr}
+	e.waitFor(b, "/-/ready")
+	_, families := e.scrape(b, "")
+	var got asana.SeatCounts
+	for _, st := range []struct {
+		state string
+		n     *int
+	}{{"licensed", &got.Licensed}, {"view_only", &got.ViewOnly}, {"guest", &got.Guest}, {"inactive", &got.Inactive}} {
+		for _, m := range families["asana_workspace_members"].GetMetric() {
+			if hasLabel(m, "state", st.state) {
+				*st.n += int(m.GetGauge().GetValue())
+			}
+		}
+	}
+	for _, m := range families["asana_workspace_admins"].GetMetric() {
+		got.Admins += int(m.GetGauge().GetValue())
+	}
+	if got != want {
+		b.Fatalf("the exporter published %+v, want %+v", got, want)
+	}
+
+	p50, p99 := scrapeLatency(b, e.url("/metrics"), 50, 100*time.Millisecond, 5*time.Second)
+
+	total := workspaces * members
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(float64(requests-minRequests), "redundant-requests")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(total), "cpu-ns/member")
+	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(p50, "scrape-p50-ms")
+	b.ReportMetric(p99, "scrape-p99-ms")
+	b.Logf("%d memberships in %d workspace(s): refresh %v (floor %v: %d pages × %v, or %d requests at 1500/min), %d requests (minimum %d), CPU %v, peak RSS %.1f MiB",
+		total, workspaces, wall.Round(time.Millisecond), floor.Round(time.Millisecond), pages, rtt, minRequests, requests, minRequests, cpu.Round(time.Microsecond), float64(rss)/(1<<20))
+
+	if workspaces == 1 {
+		node := runNodeBench(b, baseURL, api, members, want)
+		b.ReportMetric(node.wall.Seconds()/wall.Seconds(), "node-wall/exporter-wall")
+		b.ReportMetric(float64(node.cpu)/float64(cpu), "node-cpu/exporter-cpu")
+		b.ReportMetric(float64(node.rss)/(1<<20), "node-peak-rss-MiB")
+		b.Logf("official Node client: listing %v, CPU %v, peak RSS %.1f MiB", node.wall.Round(time.Millisecond), node.cpu.Round(time.Microsecond), float64(node.rss)/(1<<20))
+	}
+}
+
+// scrapeLatency runs scrapers, each scraping url every interval (from a
+// random start), for d, and returns the p50 and p99 latency in ms. The
+// requests ask for gzip, as Prometheus does.
+func scrapeLatency(b *testing.B, url string, scrapers int, interval, d time.Duration) (p50, p99 float64) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: scrapers}, Timeout: 10 * time.Second}
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	for range scrapers {
+		wg.Go(func() {
+			time.Sleep(rand.N(interval))
+			var mine []time.Duration
+			for next := time.Now(); next.Before(stop); next = next.Add(interval) {
+				time.Sleep(time.Until(next))
+				start := time.Now()
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(latencies)
+	if len(latencies) == 0 {
+		b.Fatal("no scrapes")
+	}
+	ms := func(q float64) float64 {
+		return float64(latencies[int(math.Ceil(q*float64(len(latencies))))-1].Microseconds()) / 1000
+	}
+	return ms(0.50), ms(0.99)
+}
+
+type nodeResult struct {
+	wall, cpu time.Duration
+	rss       int64
+}
+
+// runNodeBench paginates the first workspace with Asana's official Node
+// client (asana@3.2.0) through the same simulator and latency.
+func runNodeBench(b *testing.B, baseURL string, api *asanatest.API, members int, want asana.SeatCounts) nodeResult {
+	var gid string
+	api.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[0].GID })
+	cmd := exec.Command("node", "paginate.js")
+	cmd.Dir = filepath.Join("asana", "asanatest", "testdata", "nodeclient")
+	cmd.Env = append(os.Environ(), "ASANA_BASE_URL="+baseURL, "ASANA_TOKEN="+asanatest.DefaultToken,
+		"ASANA_WORKSPACE_GID="+gid, "ASANA_OUTPUT=counts")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("node paginate.js (make test-deps installs Node and the client): %v\n%s", err, errOut.String())
+	}
+	var res struct {
+		Pages int `json:"pages"`
+		Seats struct {
+			Licensed int `json:"licensed"`
+			ViewOnly int `json:"view_only"`
+			Guest    int `json:"guest"`
+			Inactive int `json:"inactive"`
+			Admins   int `json:"admins"`
+		} `json:"seats"`
+		ListingMS    float64 `json:"listing_ms"`
+		ListingCPUUS float64 `json:"listing_cpu_us"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		b.Fatalf("paginate.js printed %q: %v", out.String(), err)
+	}
+	if got := (asana.SeatCounts{Licensed: res.Seats.Licensed, ViewOnly: res.Seats.ViewOnly, Guest: res.Seats.Guest, Inactive: res.Seats.Inactive, Admins: res.Seats.Admins}); got != want {
+		b.Fatalf("the Node client counted %+v, want %+v", got, want)
+	}
+	rusage, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss int64
+	if rusage != nil {
+		rss = rusage.Maxrss << 10
+	}
+	return nodeResult{
+		wall: time.Duration(res.ListingMS * float64(time.Millisecond)),
+		cpu:  time.Duration(res.ListingCPUUS * float64(time.Microsecond)),
+		rss:  rss,
+	}
+}
