@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -254,8 +253,7 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 // requests ask for gzip, as Prometheus does.
 func scrapeLatency(b *testing.B, url string, scrapers int, interval, d time.Duration) (p50, p99 float64) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: scrapers}, Timeout: 10 * time.Second}
-	var mu sync.Mutex
-	var latencies []time.Duration
+	var lat latencies
 	var wg sync.WaitGroup
 	stop := time.Now().Add(d)
 	for range scrapers {
@@ -276,20 +274,15 @@ func scrapeLatency(b *testing.B, url string, scrapers int, interval, d time.Dura
 				resp.Body.Close()
 				mine = append(mine, time.Since(start))
 			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
+			lat.add(mine)
 		})
 	}
 	wg.Wait()
-	slices.Sort(latencies)
-	if len(latencies) == 0 {
+	if len(lat.all) == 0 {
 		b.Fatal("no scrapes")
 	}
-	ms := func(q float64) float64 {
-		return float64(latencies[int(math.Ceil(q*float64(len(latencies))))-1].Microseconds()) / 1000
-	}
-	return ms(0.50), ms(0.99)
+	q := lat.quantiles(0.50, 0.99)
+	return q[0], q[1]
 }
 
 type nodeResult struct {

@@ -41,11 +41,7 @@ func newInProcess(t testing.TB, background bool, deadline time.Duration, specs .
 	for _, s := range specs {
 		p.truth = append(p.truth, s.Seats())
 	}
-	p.srv.Mutate(func(o *asanatest.Org) {
-		for _, w := range o.Workspaces {
-			p.gids = append(p.gids, w.GID)
-		}
-	})
+	p.gids = workspaceGIDs(p.srv.API)
 	bearer, err := asana.BearerToken(asanatest.DefaultToken, nil)
 	if err != nil {
 		t.Fatal(err)

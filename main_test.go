@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -206,17 +208,50 @@ func newSimulated(t *testing.T, cfg asanatest.Config) *simulated {
 	t.Helper()
 	s := &simulated{srv: asanatest.NewServer(asanatest.Generate(11, acmeSpec, globexSpec), cfg)}
 	t.Cleanup(s.srv.Close)
-	s.srv.Mutate(func(o *asanatest.Org) {
-		for _, w := range o.Workspaces {
-			s.gids = append(s.gids, w.GID)
-		}
-	})
+	s.gids = workspaceGIDs(s.srv.API)
 	dir := t.TempDir()
 	s.tokenFile = filepath.Join(dir, "token")
 	writeFile(t, s.tokenFile, asanatest.DefaultToken+"\n")
 	s.config = filepath.Join(dir, "asana.yml")
 	writeFile(t, s.config, fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 30\n  - gid: %q\n    seats_purchased: 400\n", s.gids[0], s.gids[1]))
 	return s
+}
+
+// workspaceGIDs returns the gids of api's workspaces, in order.
+func workspaceGIDs(api *asanatest.API) []string {
+	var gids []string
+	api.Mutate(func(o *asanatest.Org) {
+		for _, w := range o.Workspaces {
+			gids = append(gids, w.GID)
+		}
+	})
+	return gids
+}
+
+// latencies collects request latencies from concurrent workers.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) add(mine []time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all = append(l.all, mine...)
+}
+
+// quantiles returns the q-quantiles, in milliseconds.
+func (l *latencies) quantiles(qs ...float64) []float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	slices.Sort(l.all)
+	out := make([]float64, len(qs))
+	for i, q := range qs {
+		if n := len(l.all); n > 0 {
+			out[i] = float64(l.all[max(0, int(math.Ceil(q*float64(n)))-1)].Microseconds()) / 1000
+		}
+	}
+	return out
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -45,11 +44,7 @@ func newSoakTarget(t *testing.T, background bool) *inProcess {
 		srv: asanatest.NewServer(asanatest.Generate(11, acmeSpec, globexSpec), asanatest.Config{RequestsPerWindow: 1 << 30})}
 	t.Cleanup(p.srv.Close)
 	p.truth = []asana.SeatCounts{acmeSpec.Seats(), globexSpec.Seats()}
-	p.srv.Mutate(func(o *asanatest.Org) {
-		for _, w := range o.Workspaces {
-			p.gids = append(p.gids, w.GID)
-		}
-	})
+	p.gids = workspaceGIDs(p.srv.API)
 	bearer, err := asana.BearerToken(asanatest.DefaultToken, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -250,8 +245,7 @@ func BenchmarkScrapeStorm(b *testing.B) {
 	srv := httptest.NewServer(p.app.handler)
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 10 * time.Second}
-	var mu sync.Mutex
-	var latencies []time.Duration
+	var lat latencies
 	b.SetParallelism(200 / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -266,14 +260,10 @@ func BenchmarkScrapeStorm(b *testing.B) {
 			resp.Body.Close()
 			mine = append(mine, time.Since(start))
 		}
-		mu.Lock()
-		latencies = append(latencies, mine...)
-		mu.Unlock()
+		lat.add(mine)
 	})
 	b.StopTimer()
-	slices.Sort(latencies)
-	if n := len(latencies); n > 0 {
-		b.ReportMetric(float64(latencies[n/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(latencies[n*99/100].Microseconds())/1000, "p99-ms")
-	}
+	q := lat.quantiles(0.50, 0.99)
+	b.ReportMetric(q[0], "p50-ms")
+	b.ReportMetric(q[1], "p99-ms")
 }
