@@ -84,18 +84,16 @@ func (r *reloader) apply() error {
 			return err
 		}
 	}
-	var token string
 	if r.tokenFile != "" {
-		var err error
-		if token, err = readToken(r.tokenFile, r.logger); err != nil {
+		token, err := readToken(r.tokenFile, r.logger)
+		if err != nil {
 			return err
 		}
-		if _, err := asana.BearerToken(token, nil); err != nil {
+		// SetToken refuses an invalid token and keeps the old one; nothing
+		// else has been applied yet.
+		if err := r.bearer.SetToken(token); err != nil {
 			return fmt.Errorf("%s: %w", r.tokenFile, err)
 		}
-	}
-	if token != "" {
-		r.bearer.SetToken(token) // checked above
 	}
 	r.refresher.SetConfig(cfg)
 	r.client.SetRequestsPerMinute(cfg.RequestsPerMinute)
