@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
 
 // Kind classifies an API failure. Every Kind is an error, so callers can test
@@ -183,13 +184,4 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-func truncate(s string) string {
-	if len(s) <= maxMessageLen {
-		return s
-	}
-	n := maxMessageLen
-	for n > 0 && !utf8.RuneStart(s[n]) { // do not split a rune
-		n--
-	}
-	return s[:n] + "…"
-}
+func truncate(s string) string { return excerpt.Cut(s, maxMessageLen) }

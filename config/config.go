@@ -11,9 +11,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
 
 // Config is the YAML file. config.example.yml documents every key.
@@ -92,7 +93,7 @@ func friendlyYAMLError(err error) error {
 	for i, m := range te.Errors {
 		if before, after, ok := strings.Cut(m, "field "); ok && strings.Contains(after, " not found in type ") {
 			key, _, _ := strings.Cut(after, " not found in type ")
-			m = before + "unknown key \"" + excerpt(key) + "\" (see config.example.yml for the keys)"
+			m = before + "unknown key \"" + quoted(key) + "\" (see config.example.yml for the keys)"
 		}
 		msgs[i] = m
 	}
@@ -107,9 +108,9 @@ func (c *Config) validate() error {
 		case w.GID == "":
 			errs = append(errs, fmt.Errorf("workspaces[%d]: gid is missing", i))
 		case !isGID(w.GID):
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, excerpt(w.GID)))
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, quoted(w.GID)))
 		case seen[w.GID]:
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %s is listed twice", i, excerpt(w.GID)))
+			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %s is listed twice", i, quoted(w.GID)))
 		}
 		seen[w.GID] = true
 		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
@@ -118,9 +119,9 @@ func (c *Config) validate() error {
 	}
 	for _, gid := range c.ExcludeWorkspaces {
 		if !isGID(gid) {
-			errs = append(errs, fmt.Errorf("exclude_workspaces: %q is not an Asana gid", excerpt(gid)))
+			errs = append(errs, fmt.Errorf("exclude_workspaces: %q is not an Asana gid", quoted(gid)))
 		} else if seen[gid] {
-			errs = append(errs, fmt.Errorf("exclude_workspaces: %s is also listed under workspaces; remove one", excerpt(gid)))
+			errs = append(errs, fmt.Errorf("exclude_workspaces: %s is also listed under workspaces; remove one", quoted(gid)))
 		}
 	}
 	if c.OnlyListedWorkspaces && len(c.Workspaces) == 0 {
@@ -138,19 +139,9 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// excerpt shortens a value quoted in an error, so that a pasted blob does not
+// quoted shortens a value quoted in an error, so that a pasted blob does not
 // end up whole in the log or the reload response.
-func excerpt(s string) string {
-	const max = 48
-	if len(s) <= max {
-		return s
-	}
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func quoted(s string) string { return excerpt.Cut(s, 48) }
 
 func isGID(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
@@ -191,7 +182,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 30m or 2h", n.Line, excerpt(n.Value))
+		return fmt.Errorf("line %d: %q is not a duration such as 30m or 2h", n.Line, quoted(n.Value))
 	}
 	*d = Duration(v)
 	return nil
