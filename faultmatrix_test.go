@@ -36,10 +36,28 @@ type inProcess struct {
 
 func newInProcess(t testing.TB, background bool, deadline time.Duration, specs ...asanatest.WorkspaceSpec) *inProcess {
 	t.Helper()
-	p := &inProcess{deadline: deadline, srv: asanatest.NewServer(asanatest.Generate(11, specs...), asanatest.Config{})}
+	return wireInProcess(t, inProcessSetup{background: background, deadline: deadline, offset: 500 * time.Millisecond, newClient: newClient}, specs...)
+}
+
+// inProcessSetup is what differs between the in-process exporters.
+type inProcessSetup struct {
+	background bool
+	deadline   time.Duration // of one collection
+	offset     time.Duration // --asana.timeout-offset
+	api        asanatest.Config
+	// newClient makes the Asana client: main's newClient, or one tuned for
+	// a test.
+	newClient func(baseURL string, bearer *asana.Bearer, cfg *config.Config, m *collector.APIMetrics, logger *slog.Logger) (*asana.Client, error)
+}
+
+// wireInProcess starts a simulated organisation of specs and wires the
+// exporter to it with newApp, as run does.
+func wireInProcess(t testing.TB, s inProcessSetup, specs ...asanatest.WorkspaceSpec) *inProcess {
+	t.Helper()
+	p := &inProcess{deadline: s.deadline, srv: asanatest.NewServer(asanatest.Generate(11, specs...), s.api)}
 	t.Cleanup(p.srv.Close)
-	for _, s := range specs {
-		p.truth = append(p.truth, s.Seats())
+	for _, spec := range specs {
+		p.truth = append(p.truth, spec.Seats())
 	}
 	p.gids = workspaceGIDs(p.srv.API)
 	bearer, err := asana.BearerToken(asanatest.DefaultToken, nil)
@@ -49,13 +67,13 @@ func newInProcess(t testing.TB, background bool, deadline time.Duration, specs .
 	logger := slog.New(slog.DiscardHandler)
 	cfg := config.Default()
 	apiMetrics := collector.NewAPIMetrics()
-	client, err := newClient(p.srv.BaseURL, bearer, cfg, apiMetrics, logger)
+	client, err := s.newClient(p.srv.BaseURL, bearer, cfg, apiMetrics, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &flags{telemetryPath: "/metrics", timeoutOffset: 500 * time.Millisecond}
-	if background {
-		f.refreshInterval = deadline
+	f := &flags{telemetryPath: "/metrics", timeoutOffset: s.offset}
+	if s.background {
+		f.refreshInterval = s.deadline
 	}
 	if p.app, err = newApp(client, apiMetrics, bearer, cfg, f, logger); err != nil {
 		t.Fatal(err)

@@ -40,29 +40,14 @@ func soakCycles(t *testing.T) int {
 // resource hygiene and truthfulness, not timing.
 func newSoakTarget(t *testing.T, background bool) *inProcess {
 	t.Helper()
-	p := &inProcess{deadline: 300 * time.Millisecond,
-		srv: asanatest.NewServer(asanatest.Generate(11, acmeSpec, globexSpec), asanatest.Config{RequestsPerWindow: 1 << 30})}
-	t.Cleanup(p.srv.Close)
-	p.truth = []asana.SeatCounts{acmeSpec.Seats(), globexSpec.Seats()}
-	p.gids = workspaceGIDs(p.srv.API)
-	bearer, err := asana.BearerToken(asanatest.DefaultToken, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiMetrics := collector.NewAPIMetrics()
-	client, err := asana.New(asana.Options{BaseURL: p.srv.BaseURL, Transport: bearer, RequestsPerMinute: 1 << 30,
-		RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond, Observer: apiMetrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &flags{telemetryPath: "/metrics", timeoutOffset: 50 * time.Millisecond}
-	if background {
-		f.refreshInterval = p.deadline
-	}
-	if p.app, err = newApp(client, apiMetrics, bearer, config.Default(), f, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return wireInProcess(t, inProcessSetup{
+		background: background, deadline: 300 * time.Millisecond, offset: 50 * time.Millisecond,
+		api: asanatest.Config{RequestsPerWindow: 1 << 30},
+		newClient: func(baseURL string, bearer *asana.Bearer, _ *config.Config, m *collector.APIMetrics, _ *slog.Logger) (*asana.Client, error) {
+			return asana.New(asana.Options{BaseURL: baseURL, Transport: bearer, RequestsPerMinute: 1 << 30,
+				RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond, Observer: m})
+		},
+	}, acmeSpec, globexSpec)
 }
 
 // randomFault is one of the matrix's faults, on a random page, for one to
