@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,6 +40,10 @@ import (
 // timeout the scraper announces.
 const maxScrapeTimeout = 5 * time.Minute
 
+// processMetricsTTL is how long the process_* metrics are reused: reading
+// them from /proc is most of a scrape's cost.
+const processMetricsTTL = time.Second
+
 const (
 	program     = "asana_exporter"
 	defaultPort = ":9861"
@@ -55,6 +60,7 @@ type flags struct {
 	refreshSetByUser bool
 	timeoutOffset    time.Duration
 	telemetryPath    string
+	maxProcs         int
 	demo             bool
 	web              *web.FlagConfig
 	log              *promslog.Config
@@ -75,6 +81,10 @@ func parseFlags(args []string) (*flags, error) {
 	app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").
 		Default("500ms").DurationVar(&f.timeoutOffset)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	// As in node_exporter: the exporter waits on the network almost all the
+	// time, and with one P a page or a scrape wakes one thread, not several.
+	app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
+		Envar("GOMAXPROCS").Default("1").IntVar(&f.maxProcs)
 	app.Flag("demo", "Run against a built-in simulated Asana organisation on loopback; no token needed.").BoolVar(&f.demo)
 	f.web = kingpinflag.AddFlags(app, defaultPort)
 	flag.AddFlags(app, f.log)
@@ -85,6 +95,9 @@ func parseFlags(args []string) (*flags, error) {
 	}
 	if f.refreshInterval < 0 {
 		return nil, errors.New("--asana.refresh-interval must not be negative")
+	}
+	if f.maxProcs < 1 {
+		return nil, errors.New("--runtime.gomaxprocs (or $GOMAXPROCS) must be at least 1")
 	}
 	return f, nil
 }
@@ -102,6 +115,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := promslog.New(f.log)
+	runtime.GOMAXPROCS(f.maxProcs)
 
 	cfg := config.Default()
 	if f.configFile != "" {
@@ -137,7 +151,7 @@ func run(args []string, stdout io.Writer) error {
 		return checkConfig(ctx, client, cfg, f.configFile, f.refreshInterval, stdout)
 	}
 
-	logger.Info("Starting "+program, "version", version.Info(), "build_context", version.BuildContext())
+	logger.Info("Starting "+program, "version", version.Info(), "build_context", version.BuildContext(), "gomaxprocs", f.maxProcs)
 	if err := preflight(ctx, client, cfg, logger); err != nil {
 		return err
 	}
@@ -213,7 +227,8 @@ func newApp(client *asana.Client, apiMetrics *collector.APIMetrics, bearer *asan
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(exporterCollectors(a.refresher, apiMetrics, a.reload, freshness)...)
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(),
+		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), processMetricsTTL, nil))
 	var err error
 	a.handler, err = newMux(reg, a.refresher, a.reload, f, a.background, logger)
 	return a, err
@@ -226,6 +241,10 @@ func newMux(reg *prometheus.Registry, refresher *collector.Refresher, reload htt
 	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
+		// The answer is small (about 18 KB for one workspace), and gzip
+		// would take more CPU than the rest of a scrape together
+		// (BENCHMARKS.md). Prometheus takes an uncompressed answer as well.
+		DisableCompression: true,
 	}))
 	if !background {
 		metrics = collectOnScrape(refresher, metrics, f.timeoutOffset)

@@ -1,6 +1,7 @@
 package asana
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -142,6 +144,18 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // maxBodyBytes bounds one response body; a page of 100 memberships is ~20 KiB.
 const maxBodyBytes = 16 << 20
 
+// bodyBuffers reuse response buffers: a listing reads pages of the same
+// size one after another, and io.ReadAll would grow a new one each time.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 { // an outsized body is not worth keeping
+		return
+	}
+	b.Reset()
+	bodyBuffers.Put(b)
+}
+
 // get sends GET base+path?query, retrying what can be retried, and decodes
 // the 2xx body into out. endpoint is the route template used for metrics.
 func (c *Client) get(ctx context.Context, endpoint, path string, query url.Values, out any) error {
@@ -205,8 +219,11 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 		}
 		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: stripURL(err)}
 	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
 	resp.Body.Close()
+	body := buf.Bytes() // decode and apiError copy what they keep
 	c.opts.Observer.Request(endpoint, resp.StatusCode, time.Since(start))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -225,17 +242,25 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	case len(body) > maxBodyBytes:
 		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
 	}
-	// A failed attempt may have filled out in part (json.Unmarshal keeps
-	// going after a type error), and a retry decodes into the same out.
-	if p, ok := out.(interface{ reset() }); ok {
-		p.reset()
-	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := decode(body, out); err != nil {
 		// A truncated or garbled 200 is usually a proxy or connection
 		// fault, so it is retried like one.
 		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err}
 	}
 	return nil
+}
+
+// decode decodes a 2xx body into out.
+func decode(body []byte, out any) error {
+	switch out := out.(type) {
+	case *listPage[Membership]:
+		return decodeMembershipPage(body, out)
+	case interface{ reset() }:
+		// A failed attempt may have filled out in part (json.Unmarshal keeps
+		// going after a type error), and a retry decodes into the same out.
+		out.reset()
+	}
+	return json.Unmarshal(body, out)
 }
 
 // retryDelay is Retry-After plus up to 10% (at least 100ms) of jitter for a

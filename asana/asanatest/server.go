@@ -89,6 +89,9 @@ type Request struct {
 	Status     int // 0 when the connection was dropped
 	UserAgent  string
 	Authorized bool
+	// Served is how long the server took, from the request's arrival to
+	// its answer written, injected latency included.
+	Served time.Duration
 }
 
 // NewAPI returns the handler; most tests want NewServer.
@@ -255,6 +258,7 @@ func (c *call) write(w http.ResponseWriter) {
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	c := &call{r: r, entry: Request{
 		Time: a.now(), Method: r.Method, Path: path, Query: r.URL.Query(), UserAgent: r.UserAgent(),
@@ -262,6 +266,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, c.pretty = c.entry.Query["opt_pretty"]
 	defer func() {
 		c.write(w)
+		c.entry.Served = time.Since(arrived)
 		if c.release != nil {
 			c.release()
 		}
