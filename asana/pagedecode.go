@@ -25,41 +25,20 @@ func decodeMembershipPage(body []byte, p *listPage[Membership]) error {
 // holds a partial page that the caller must reset.
 func fastDecodePage(body []byte, p *listPage[Membership]) bool {
 	s := pageScanner{b: body}
-	if !s.consume('{') {
-		return false
-	}
-	if s.consume('}') {
-		return s.end()
-	}
 	var seenData, seenNext bool
-	for {
-		key, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(func(key []byte) bool {
 		switch {
-		case string(key) == "data":
-			if seenData || !s.membershipArray(p) {
-				return false
-			}
+		case string(key) == "data" && !seenData:
 			seenData = true
-		case string(key) == "next_page":
-			if seenNext || !s.nextPage(p) {
-				return false
-			}
+			return s.membershipArray(p)
+		case string(key) == "next_page" && !seenNext:
 			seenNext = true
+			return s.nextPage(p)
 		case foldsToAny(key, "data", "next_page"):
-			return false // encoding/json would match it case-insensitively
-		default:
-			if !s.skipValue(0) {
-				return false
-			}
+			return false // a repeat, or a key encoding/json matches regardless of case
 		}
-		if s.consume(',') {
-			continue
-		}
-		return s.consume('}') && s.end()
-	}
+		return s.skipValue(0)
+	}) && s.end()
 }
 
 // pageScanner reads JSON from b. Its methods report false for anything they
@@ -166,60 +145,30 @@ func (s *pageScanner) membershipArray(p *listPage[Membership]) bool {
 		p.Data = nil
 		return true
 	}
-	if !s.consume('[') {
-		return false
-	}
-	if s.consume(']') {
-		return true
-	}
-	for {
+	return s.array(func() bool {
 		p.Data = append(p.Data, Membership{}) // zeroed by reset, even when reused
-		if !s.membership(&p.Data[len(p.Data)-1]) {
-			return false
-		}
-		if s.consume(',') {
-			continue
-		}
-		return s.consume(']')
-	}
+		return s.membership(&p.Data[len(p.Data)-1])
+	})
 }
 
 func (s *pageScanner) membership(m *Membership) bool {
-	if !s.consume('{') {
-		return false
-	}
-	if s.consume('}') {
-		return true
-	}
-	for {
-		key, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(func(key []byte) bool {
 		switch string(key) {
 		case "gid":
-			ok = s.text(&m.GID)
+			return s.text(&m.GID)
 		case "is_active":
-			ok = s.flag(&m.IsActive)
+			return s.flag(&m.IsActive)
 		case "is_admin":
-			ok = s.flag(&m.IsAdmin)
+			return s.flag(&m.IsAdmin)
 		case "is_guest":
-			ok = s.flag(&m.IsGuest)
+			return s.flag(&m.IsGuest)
 		case "is_view_only":
-			ok = s.flag(&m.IsViewOnly)
+			return s.flag(&m.IsViewOnly)
 		case "user":
-			ok = s.literal("null") // a user object goes to encoding/json
-		default:
-			ok = !foldsToAny(key, "gid", "is_active", "is_admin", "is_guest", "is_view_only", "user") && s.skipValue(0)
+			return s.literal("null") // a user object goes to encoding/json
 		}
-		if !ok {
-			return false
-		}
-		if s.consume(',') {
-			continue
-		}
-		return s.consume('}')
-	}
+		return !foldsToAny(key, "gid", "is_active", "is_admin", "is_guest", "is_view_only", "user") && s.skipValue(0)
+	})
 }
 
 func (s *pageScanner) nextPage(p *listPage[Membership]) bool {
@@ -227,33 +176,53 @@ func (s *pageScanner) nextPage(p *listPage[Membership]) bool {
 		p.NextPage = nil
 		return true
 	}
+	p.NextPage = &nextPage{}
+	return s.object(func(key []byte) bool {
+		switch {
+		case string(key) == "offset":
+			return s.text(&p.NextPage.Offset)
+		case foldsToAny(key, "offset"):
+			return false
+		}
+		return s.skipValue(0)
+	})
+}
+
+// object reads an object whose keys are plain strings, handing each key to
+// field, which must read the value.
+func (s *pageScanner) object(field func(key []byte) bool) bool {
 	if !s.consume('{') {
 		return false
 	}
-	p.NextPage = &nextPage{}
 	if s.consume('}') {
 		return true
 	}
 	for {
 		key, ok := s.key()
-		if !ok {
+		if !ok || !field(key) {
 			return false
 		}
-		switch {
-		case string(key) == "offset":
-			ok = s.text(&p.NextPage.Offset)
-		case foldsToAny(key, "offset"):
-			ok = false
-		default:
-			ok = s.skipValue(0)
+		if !s.consume(',') {
+			return s.consume('}')
 		}
-		if !ok {
+	}
+}
+
+// array reads an array, calling elem to read each element.
+func (s *pageScanner) array(elem func() bool) bool {
+	if !s.consume('[') {
+		return false
+	}
+	if s.consume(']') {
+		return true
+	}
+	for {
+		if !elem() {
 			return false
 		}
-		if s.consume(',') {
-			continue
+		if !s.consume(',') {
+			return s.consume(']')
 		}
-		return s.consume('}')
 	}
 }
 
@@ -294,34 +263,10 @@ func (s *pageScanner) skipValue(depth int) bool {
 	case '"':
 		return s.skipString()
 	case '{':
-		s.i++
-		if s.consume('}') {
-			return true
-		}
-		for {
-			s.space()
-			if !s.skipString() || !s.consume(':') || !s.skipValue(depth+1) {
-				return false
-			}
-			if s.consume(',') {
-				continue
-			}
-			return s.consume('}')
-		}
+		// A key with escapes ends the fast path here; encoding/json reads it.
+		return s.object(func([]byte) bool { return s.skipValue(depth + 1) })
 	case '[':
-		s.i++
-		if s.consume(']') {
-			return true
-		}
-		for {
-			if !s.skipValue(depth + 1) {
-				return false
-			}
-			if s.consume(',') {
-				continue
-			}
-			return s.consume(']')
-		}
+		return s.array(func() bool { return s.skipValue(depth + 1) })
 	case 't':
 		return s.literal("true")
 	case 'f':
