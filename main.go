@@ -40,9 +40,10 @@ import (
 // timeout the scraper announces.
 const maxScrapeTimeout = 5 * time.Minute
 
-// processMetricsTTL is how long the process_* metrics are reused: reading
-// them from /proc is most of a scrape's cost.
-const processMetricsTTL = time.Second
+// selfMetricsTTL is how long the exporter's own go_* and process_* metrics
+// are reused: reading them (/proc and the runtime's statistics) is most of
+// a scrape's cost, and no scrape interval is shorter.
+const selfMetricsTTL = time.Second
 
 const (
 	program     = "asana_exporter"
@@ -227,8 +228,9 @@ func newApp(client *asana.Client, apiMetrics *collector.APIMetrics, bearer *asan
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(exporterCollectors(a.refresher, apiMetrics, a.reload, freshness)...)
-	reg.MustRegister(collectors.NewGoCollector(),
-		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), processMetricsTTL, nil))
+	reg.MustRegister(
+		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
+		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil))
 	var err error
 	a.handler, err = newMux(reg, a.refresher, a.reload, f, a.background, logger)
 	return a, err

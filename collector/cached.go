@@ -10,9 +10,9 @@ import (
 // Cached wraps a collector that is costly to read, and serves what it
 // collected for up to ttl. The process collector is the case in point: it
 // reads five files under /proc at every scrape, which costs more than the
-// rest of a scrape together. With a ttl of a second, no Prometheus scrape
-// interval sees a difference, and a storm of scrapes reads /proc once a
-// second instead of at every one of them.
+// rest of a scrape together; the Go collector comes next. With a ttl of a
+// second, no Prometheus scrape interval sees a difference, and a storm of
+// scrapes reads them once a second instead of at every one of them.
 //
 // The metrics are kept as collected: the client library's metrics are
 // immutable once made, so handing the same ones to several scrapes is safe.
