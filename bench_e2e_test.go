@@ -248,10 +248,10 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 		requests, minRequests, cpu.Round(time.Microsecond), float64(rss)/(1<<20))
 
 	if workspaces == 1 {
-		probe := runCPUFloor(b, srv.Listener.Addr().String(), api, pages)
-		b.ReportMetric(float64(probe.cpu.Nanoseconds())/float64(total), "floor-cpu-ns/member")
-		b.ReportMetric(float64(cpu)/float64(probe.cpu), "cpu/floor-cpu")
-		b.Logf("CPU floor (internal/cpufloor): listing %v, CPU %v", probe.wall.Round(time.Millisecond), probe.cpu.Round(time.Microsecond))
+		floorRun := runCPUFloor(b, srv.Listener.Addr().String(), api, pages)
+		b.ReportMetric(float64(floorRun.cpu.Nanoseconds())/float64(total), "floor-cpu-ns/member")
+		b.ReportMetric(float64(cpu)/float64(floorRun.cpu), "cpu/floor-cpu")
+		b.Logf("CPU floor (internal/cpufloor): listing %v, CPU %v", floorRun.wall.Round(time.Millisecond), floorRun.cpu.Round(time.Microsecond))
 
 		node := runNodeBench(b, baseURL, api, members, want)
 		b.ReportMetric(node.wall.Seconds()/wall.Seconds(), "node-wall/exporter-wall")
@@ -325,9 +325,8 @@ func (f *servedFloor) longest() time.Duration {
 // runCPUFloor lists the first workspace with internal/cpufloor, the least
 // CPU a Go program can spend on the same requests, and checks that it read
 // every page.
-func runCPUFloor(b *testing.B, addr string, api *asanatest.API, pages int) nodeResult {
-	var gid string
-	api.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[0].GID })
+func runCPUFloor(b *testing.B, addr string, api *asanatest.API, pages int) listingResult {
+	gid := workspaceGIDs(api)[0]
 	out, err := exec.Command(cpuFloorBinary(b), addr, "/api/1.0/workspaces/"+gid+"/workspace_memberships", asanatest.DefaultToken).Output()
 	if err != nil {
 		b.Fatalf("cpufloor: %v", err)
@@ -340,15 +339,13 @@ func runCPUFloor(b *testing.B, addr string, api *asanatest.API, pages int) nodeR
 	if err := json.Unmarshal(out, &res); err != nil || res.Pages != pages {
 		b.Fatalf("cpufloor printed %q (%v), want %d pages", out, err, pages)
 	}
-	return nodeResult{wall: time.Duration(res.WallNS), cpu: time.Duration(res.CPUNS)}
+	return listingResult{wall: time.Duration(res.WallNS), cpu: time.Duration(res.CPUNS)}
 }
 
+// cpuFloorOnce builds internal/cpufloor beside the exporter's binary, in
+// the directory TestMain removes.
 var cpuFloorOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "cpufloor")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "cpufloor")
+	bin := filepath.Join(filepath.Dir(binary), "cpufloor")
 	out, err := exec.Command("go", "build", "-o", bin, "./internal/cpufloor").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build ./internal/cpufloor: %v\n%s", err, out)
@@ -364,16 +361,17 @@ func cpuFloorBinary(b *testing.B) string {
 	return bin
 }
 
-type nodeResult struct {
+// listingResult is what a listing outside the exporter cost: the official
+// Node client's, or internal/cpufloor's (which reports no RSS).
+type listingResult struct {
 	wall, cpu time.Duration
 	rss       int64
 }
 
 // runNodeBench paginates the first workspace with Asana's official Node
 // client (asana@3.2.0) through the same simulator and latency.
-func runNodeBench(b *testing.B, baseURL string, api *asanatest.API, members int, want asana.SeatCounts) nodeResult {
-	var gid string
-	api.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[0].GID })
+func runNodeBench(b *testing.B, baseURL string, api *asanatest.API, members int, want asana.SeatCounts) listingResult {
+	gid := workspaceGIDs(api)[0]
 	cmd := exec.Command("node", "paginate.js")
 	cmd.Dir = filepath.Join("asana", "asanatest", "testdata", "nodeclient")
 	cmd.Env = append(os.Environ(), "ASANA_BASE_URL="+baseURL, "ASANA_TOKEN="+asanatest.DefaultToken,
@@ -406,7 +404,7 @@ func runNodeBench(b *testing.B, baseURL string, api *asanatest.API, members int,
 	if rusage != nil {
 		rss = rusage.Maxrss << 10
 	}
-	return nodeResult{
+	return listingResult{
 		wall: time.Duration(res.ListingMS * float64(time.Millisecond)),
 		cpu:  time.Duration(res.ListingCPUUS * float64(time.Microsecond)),
 		rss:  rss,
