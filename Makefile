@@ -22,9 +22,11 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # Installs Prometheus, promtool, Alertmanager, Node and the pinned Asana
-# Node client when missing (apt-get and npm ci), then runs every test.
+# Node client when missing (apt-get and npm ci), then runs every test, and
+# every micro-benchmark once so that one whose checks have gone stale fails
+# here and not only in make bench.
 test: test-deps
-	$(GO) test -race -count=1 -parallel 16 ./...
+	$(GO) test -race -count=1 -parallel 16 -bench . -benchtime 1x -skip '^BenchmarkEndToEnd$$' ./...
 
 test-deps:
 	scripts/install-test-deps.sh

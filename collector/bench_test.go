@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/collector"
@@ -28,8 +29,20 @@ func BenchmarkScrape(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		mfs, err := reg.Gather()
-		if err != nil || len(mfs) != 8 {
-			b.Fatal(len(mfs), err)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := membersSeries(mfs); n != 4*len(snap.Workspaces) {
+			b.Fatalf("%d asana_workspace_members series, want 4 states for each of %d workspaces", n, len(snap.Workspaces))
 		}
 	}
+}
+
+func membersSeries(mfs []*dto.MetricFamily) int {
+	for _, mf := range mfs {
+		if mf.GetName() == "asana_workspace_members" {
+			return len(mf.GetMetric())
+		}
+	}
+	return 0
 }
