@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -73,7 +74,8 @@ func orgSpec(name string, n int) asanatest.WorkspaceSpec {
 
 // cycleProbe wraps the simulated API and notes when the exporter's first
 // refresh begins: its second GET /workspaces (the first is the startup
-// check). It samples the exporter's CPU time at that instant.
+// check). It samples the exporter's CPU time at that instant. It also counts
+// the TCP connections the simulator accepts.
 type cycleProbe struct {
 	next      http.Handler
 	pid       atomic.Int64
@@ -81,6 +83,14 @@ type cycleProbe struct {
 	start     atomic.Pointer[time.Time]
 	startCPU  atomic.Int64
 	startSeen chan struct{}
+	conns     atomic.Int64 // TCP connections the simulator has accepted
+}
+
+// countConn is the simulator's http.Server.ConnState hook.
+func (p *cycleProbe) countConn(_ net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		p.conns.Add(1)
+	}
 }
 
 func (p *cycleProbe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +150,9 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 	api := asanatest.NewAPI(asanatest.Generate(1, specs...), asanatest.Config{OffsetTTL: time.Hour})
 	api.Inject(asanatest.Fault{Latency: rtt})
 	probe := &cycleProbe{next: api, startSeen: make(chan struct{})}
-	srv := httptest.NewServer(probe)
+	srv := httptest.NewUnstartedServer(probe)
+	srv.Config.ConnState = probe.countConn
+	srv.Start()
 	defer srv.Close()
 	baseURL := srv.URL + "/api/1.0"
 
@@ -187,12 +199,15 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 	case <-time.After(timeout):
 		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
 	}
-	end, endCPU := time.Now(), cpuTime(cmd.Process.Pid)
+	end, endCPU, endConns := time.Now(), cpuTime(cmd.Process.Pid), probe.conns.Load()
 	<-probe.startSeen
 	start := *probe.start.Load()
 	wall := end.Sub(start)
 	cpu := endCPU - time.Duration(probe.startCPU.Load())
 	rss := peakRSS(cmd.Process.Pid)
+	// Every connection so far is the exporter's, the startup check's
+	// included: the CPU floor and the Node client run after it.
+	conns := endConns
 
 	requests, served := 0, servedFloor{listings: map[string]time.Duration{}}
 	for _, r := range api.Requests() {
@@ -241,11 +256,12 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 	b.ReportMetric(float64(requests-minRequests), "redundant-requests")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(total), "cpu-ns/member")
 	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(float64(conns), "connections")
 	b.ReportMetric(p50, "scrape-p50-ms")
 	b.ReportMetric(p99, "scrape-p99-ms")
-	b.Logf("%d memberships in %d workspace(s): refresh %v (floor %v: %d pages × %v, or %d requests at 1500/min; served floor %v), %d requests (minimum %d), CPU %v, peak RSS %.1f MiB",
+	b.Logf("%d memberships in %d workspace(s): refresh %v (floor %v: %d pages × %v, or %d requests at 1500/min; served floor %v), %d requests (minimum %d), %d connection(s) since startup, CPU %v, peak RSS %.1f MiB",
 		total, workspaces, wall.Round(time.Millisecond), floor.Round(time.Millisecond), pages, rtt, minRequests, floorServed.Round(time.Millisecond),
-		requests, minRequests, cpu.Round(time.Microsecond), float64(rss)/(1<<20))
+		requests, minRequests, conns, cpu.Round(time.Microsecond), float64(rss)/(1<<20))
 
 	if workspaces == 1 {
 		floorRun := runCPUFloor(b, srv.Listener.Addr().String(), api, pages)
@@ -253,11 +269,15 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 		b.ReportMetric(float64(cpu)/float64(floorRun.cpu), "cpu/floor-cpu")
 		b.Logf("CPU floor (internal/cpufloor): listing %v, CPU %v", floorRun.wall.Round(time.Millisecond), floorRun.cpu.Round(time.Microsecond))
 
+		nodeConnsBefore := probe.conns.Load()
 		node := runNodeBench(b, baseURL, api, members, want)
+		nodeConns := probe.conns.Load() - nodeConnsBefore
 		b.ReportMetric(node.wall.Seconds()/wall.Seconds(), "node-wall/exporter-wall")
 		b.ReportMetric(float64(node.cpu)/float64(cpu), "node-cpu/exporter-cpu")
 		b.ReportMetric(float64(node.rss)/(1<<20), "node-peak-rss-MiB")
-		b.Logf("official Node client: listing %v, CPU %v, peak RSS %.1f MiB", node.wall.Round(time.Millisecond), node.cpu.Round(time.Microsecond), float64(node.rss)/(1<<20))
+		b.ReportMetric(float64(nodeConns), "node-connections")
+		b.Logf("official Node client: listing %v on %d connection(s), CPU %v, peak RSS %.1f MiB",
+			node.wall.Round(time.Millisecond), nodeConns, node.cpu.Round(time.Microsecond), float64(node.rss)/(1<<20))
 	}
 }
 

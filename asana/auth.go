@@ -14,9 +14,14 @@ import (
 //
 // The token is validated here (not echoed) so that a token file with stray
 // whitespace or control characters fails at startup with a clear message.
+//
+// A nil base is net/http's default transport with room to keep a connection
+// per request in flight (see idleConnsPerHost).
 func BearerToken(token string, base http.RoundTripper) (*Bearer, error) {
 	if base == nil {
-		base = http.DefaultTransport
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = idleConnsPerHost
+		base = t
 	}
 	t := &Bearer{base: base}
 	if err := t.SetToken(token); err != nil {
@@ -24,6 +29,12 @@ func BearerToken(token string, base http.RoundTripper) (*Bearer, error) {
 	}
 	return t, nil
 }
+
+// idleConnsPerHost is Asana's limit of 50 concurrent reads per token, more
+// than the client ever has in flight. net/http keeps only 2 idle connections
+// per host by default, so concurrent listings over HTTP/1.1 would close and
+// reopen connections between pages, a TCP and TLS handshake each time.
+const idleConnsPerHost = 50
 
 // Bearer is the RoundTripper BearerToken returns.
 type Bearer struct {

@@ -1,0 +1,64 @@
+package asana_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+// Asana is HTTPS only, so every new connection costs a TCP and a TLS
+// handshake, two network round trips or more, before its request. Ten
+// listings at once, as workspace_concurrency allows, must keep their ten
+// connections open between pages instead of closing all but two of them
+// (net/http's default idle pool per host).
+func TestConcurrentListingsKeepTheirConnections(t *testing.T) {
+	const listings = 10
+	specs := make([]asanatest.WorkspaceSpec, listings)
+	for i := range specs {
+		specs[i] = asanatest.WorkspaceSpec{Name: fmt.Sprint("W", i), Licensed: 3_000} // 30 pages
+	}
+	api := asanatest.NewAPI(asanatest.Generate(3, specs...), asanatest.Config{})
+	api.Inject(asanatest.Fault{Latency: 2 * time.Millisecond})
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(api)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
+	client, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: tr, RequestsPerMinute: 1 << 20, MaxConcurrent: listings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	workspaces, err := client.Workspaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, w := range workspaces {
+		wg.Go(func() {
+			if _, err := client.CountSeats(ctx, w.GID); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.Load(); n > listings {
+		t.Errorf("%d listings of 30 pages opened %d connections, want at most %d", listings, n, listings)
+	}
+}
