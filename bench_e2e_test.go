@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -43,26 +44,32 @@ func BenchmarkEndToEnd(b *testing.B) {
 		rtt = d
 	}
 	only := strings.Split(os.Getenv("ASANA_BENCH_CASES"), ",")
-	for _, c := range []struct {
-		name       string
-		workspaces int
-		members    int // per workspace
-	}{
-		{"1k", 1, 1_000},
-		{"10k", 1, 10_000},
-		{"100k", 1, 100_000},
-		{"10x10k", 10, 10_000},
-		{"1M", 1, 1_000_000},
+	for _, c := range []benchCase{
+		{"1k", 1, 1_000, false},
+		{"10k", 1, 10_000, false},
+		{"10k-tls", 1, 10_000, true},
+		{"100k", 1, 100_000, false},
+		{"10x10k", 10, 10_000, false},
+		{"1M", 1, 1_000_000, false},
 	} {
 		if only[0] != "" && !slices.Contains(only, c.name) {
 			continue
 		}
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
-				runEndToEnd(b, c.workspaces, c.members, rtt)
+				runEndToEnd(b, c, rtt)
 			}
 		})
 	}
+}
+
+type benchCase struct {
+	name       string
+	workspaces int
+	members    int // per workspace
+	// tls serves the simulator over HTTPS (HTTP/1.1), as Asana is served,
+	// so that every connection a client opens costs it a TLS handshake.
+	tls bool
 }
 
 // orgSpec splits n memberships the way a real organisation might.
@@ -135,7 +142,8 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
-func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
+func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
+	workspaces, members := c.workspaces, c.members
 	specs := make([]asanatest.WorkspaceSpec, workspaces)
 	var want asana.SeatCounts
 	pages, minRequests := 0, 1 // GET /workspaces
@@ -152,11 +160,22 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 	probe := &cycleProbe{next: api, startSeen: make(chan struct{})}
 	srv := httptest.NewUnstartedServer(probe)
 	srv.Config.ConnState = probe.countConn
-	srv.Start()
+	dir := b.TempDir()
+	// Both clients trust the simulator's certificate through the variables
+	// their TLS stacks read; they are ignored over plain HTTP.
+	caFile := filepath.Join(dir, "ca.pem")
+	if c.tls {
+		srv.StartTLS()
+		if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		srv.Start()
+	}
 	defer srv.Close()
 	baseURL := srv.URL + "/api/1.0"
+	clientEnv := append(os.Environ(), "SSL_CERT_FILE="+caFile, "NODE_EXTRA_CA_CERTS="+caFile)
 
-	dir := b.TempDir()
 	tokenFile := filepath.Join(dir, "token")
 	if err := os.WriteFile(tokenFile, []byte(asanatest.DefaultToken), 0o600); err != nil {
 		b.Fatal(err)
@@ -164,6 +183,7 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 	addr := freeAddress(b)
 	cmd := exec.Command(binary, "--web.listen-address="+addr, "--asana.url="+baseURL, "--asana.token-file="+tokenFile,
 		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json")
+	cmd.Env = clientEnv
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -264,13 +284,15 @@ func runEndToEnd(b *testing.B, workspaces, members int, rtt time.Duration) {
 		requests, minRequests, conns, cpu.Round(time.Microsecond), float64(rss)/(1<<20))
 
 	if workspaces == 1 {
-		floorRun := runCPUFloor(b, srv.Listener.Addr().String(), api, pages)
-		b.ReportMetric(float64(floorRun.cpu.Nanoseconds())/float64(total), "floor-cpu-ns/member")
-		b.ReportMetric(float64(cpu)/float64(floorRun.cpu), "cpu/floor-cpu")
-		b.Logf("CPU floor (internal/cpufloor): listing %v, CPU %v", floorRun.wall.Round(time.Millisecond), floorRun.cpu.Round(time.Microsecond))
+		if !c.tls { // cpufloor speaks plain HTTP
+			floorRun := runCPUFloor(b, srv.Listener.Addr().String(), api, pages)
+			b.ReportMetric(float64(floorRun.cpu.Nanoseconds())/float64(total), "floor-cpu-ns/member")
+			b.ReportMetric(float64(cpu)/float64(floorRun.cpu), "cpu/floor-cpu")
+			b.Logf("CPU floor (internal/cpufloor): listing %v, CPU %v", floorRun.wall.Round(time.Millisecond), floorRun.cpu.Round(time.Microsecond))
+		}
 
 		nodeConnsBefore := probe.conns.Load()
-		node := runNodeBench(b, baseURL, api, members, want)
+		node := runNodeBench(b, baseURL, clientEnv, api, want)
 		nodeConns := probe.conns.Load() - nodeConnsBefore
 		b.ReportMetric(node.wall.Seconds()/wall.Seconds(), "node-wall/exporter-wall")
 		b.ReportMetric(float64(node.cpu)/float64(cpu), "node-cpu/exporter-cpu")
@@ -390,11 +412,11 @@ type listingResult struct {
 
 // runNodeBench paginates the first workspace with Asana's official Node
 // client (asana@3.2.0) through the same simulator and latency.
-func runNodeBench(b *testing.B, baseURL string, api *asanatest.API, members int, want asana.SeatCounts) listingResult {
+func runNodeBench(b *testing.B, baseURL string, env []string, api *asanatest.API, want asana.SeatCounts) listingResult {
 	gid := workspaceGIDs(api)[0]
 	cmd := exec.Command("node", "paginate.js")
 	cmd.Dir = filepath.Join("asana", "asanatest", "testdata", "nodeclient")
-	cmd.Env = append(os.Environ(), "ASANA_BASE_URL="+baseURL, "ASANA_TOKEN="+asanatest.DefaultToken,
+	cmd.Env = append(env, "ASANA_BASE_URL="+baseURL, "ASANA_TOKEN="+asanatest.DefaultToken,
 		"ASANA_WORKSPACE_GID="+gid, "ASANA_OUTPUT=counts")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
