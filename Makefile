@@ -52,7 +52,7 @@ fuzz:
 
 # The Go micro-benchmarks, then the end-to-end harness of BENCHMARKS.md: the
 # built exporter and Asana's Node client against the simulator at 50 ms a
-# request. All cases take about 35 minutes; BENCH_CASES=1k,10k is quicker.
+# request. All cases take about 31 minutes; BENCH_CASES=1k,10k is quicker.
 BENCH_CASES ?=
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkEndToEnd$$' -benchmem ./...
