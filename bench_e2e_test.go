@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -303,41 +301,26 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 	}
 }
 
-// scrapeLatency runs scrapers, each scraping url every interval (from a
-// random start), for d, and returns the p50 and p99 latency in ms. The
-// requests ask for gzip, as Prometheus does.
+// scrapeLatency runs internal/scrapeload, in a process of its own as a
+// Prometheus server would be: scrapers each scraping url every interval for
+// d. It returns the p50 and p99 latency in ms.
 func scrapeLatency(b *testing.B, url string, scrapers int, interval, d time.Duration) (p50, p99 float64) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: scrapers}, Timeout: 10 * time.Second}
-	var lat latencies
-	var wg sync.WaitGroup
-	stop := time.Now().Add(d)
-	for range scrapers {
-		wg.Go(func() {
-			time.Sleep(rand.N(interval))
-			var mine []time.Duration
-			for next := time.Now(); next.Before(stop); next = next.Add(interval) {
-				time.Sleep(time.Until(next))
-				start := time.Now()
-				req, _ := http.NewRequest(http.MethodGet, url, nil)
-				req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				mine = append(mine, time.Since(start))
-			}
-			lat.add(mine)
-		})
+	cmd := exec.Command(helperBinary(b, "scrapeload"), url, strconv.Itoa(scrapers), interval.String(), d.String())
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("scrapeload: %v\n%s", err, errOut.String())
 	}
-	wg.Wait()
-	if len(lat.all) == 0 {
-		b.Fatal("no scrapes")
+	var res struct {
+		Scrapes int     `json:"scrapes"`
+		P50     float64 `json:"p50_ms"`
+		P99     float64 `json:"p99_ms"`
 	}
-	q := lat.quantiles(0.50, 0.99)
-	return q[0], q[1]
+	if err := json.Unmarshal(out, &res); err != nil || res.Scrapes == 0 {
+		b.Fatalf("scrapeload printed %q (%v)", out, err)
+	}
+	return res.P50, res.P99
 }
 
 // servedFloor adds up the simulator's serving times: the workspace listing,
@@ -369,7 +352,7 @@ func (f *servedFloor) longest() time.Duration {
 // every page.
 func runCPUFloor(b *testing.B, addr string, api *asanatest.API, pages int) listingResult {
 	gid := workspaceGIDs(api)[0]
-	out, err := exec.Command(cpuFloorBinary(b), addr, "/api/1.0/workspaces/"+gid+"/workspace_memberships", asanatest.DefaultToken).Output()
+	out, err := exec.Command(helperBinary(b, "cpufloor"), addr, "/api/1.0/workspaces/"+gid+"/workspace_memberships", asanatest.DefaultToken).Output()
 	if err != nil {
 		b.Fatalf("cpufloor: %v", err)
 	}
@@ -384,22 +367,25 @@ func runCPUFloor(b *testing.B, addr string, api *asanatest.API, pages int) listi
 	return listingResult{wall: time.Duration(res.WallNS), cpu: time.Duration(res.CPUNS)}
 }
 
-// cpuFloorOnce builds internal/cpufloor beside the exporter's binary, in
-// the directory TestMain removes.
-var cpuFloorOnce = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(filepath.Dir(binary), "cpufloor")
-	out, err := exec.Command("go", "build", "-o", bin, "./internal/cpufloor").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./internal/cpufloor: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+// helperBinaries builds each command under internal/ once, beside the
+// exporter's binary, in the directory TestMain removes.
+var (
+	helperMu       sync.Mutex
+	helperBinaries = map[string]string{}
+)
 
-func cpuFloorBinary(b *testing.B) string {
-	bin, err := cpuFloorOnce()
-	if err != nil {
-		b.Fatal(err)
+// helperBinary returns internal/<name> built, building it the first time.
+func helperBinary(b *testing.B, name string) string {
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	if bin, ok := helperBinaries[name]; ok {
+		return bin
 	}
+	bin := filepath.Join(filepath.Dir(binary), name)
+	if out, err := exec.Command("go", "build", "-o", bin, "./internal/"+name).CombinedOutput(); err != nil {
+		b.Fatalf("go build ./internal/%s: %v\n%s", name, err, out)
+	}
+	helperBinaries[name] = bin
 	return bin
 }
 

@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -226,32 +224,6 @@ func workspaceGIDs(api *asanatest.API) []string {
 		}
 	})
 	return gids
-}
-
-// latencies collects request latencies from concurrent workers.
-type latencies struct {
-	mu  sync.Mutex
-	all []time.Duration
-}
-
-func (l *latencies) add(mine []time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all = append(l.all, mine...)
-}
-
-// quantiles returns the q-quantiles, in milliseconds.
-func (l *latencies) quantiles(qs ...float64) []float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	slices.Sort(l.all)
-	out := make([]float64, len(qs))
-	for i, q := range qs {
-		if n := len(l.all); n > 0 {
-			out[i] = float64(l.all[max(0, int(math.Ceil(q*float64(n)))-1)].Microseconds()) / 1000
-		}
-	}
-	return out
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -18,6 +18,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/latency"
 )
 
 // soakCycles is how many collections each mode of TestSoak runs: a short
@@ -230,7 +231,7 @@ func BenchmarkScrapeStorm(b *testing.B) {
 	srv := httptest.NewServer(p.app.handler)
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 10 * time.Second}
-	var lat latencies
+	var lat latency.Recorder
 	b.SetParallelism(200 / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -245,10 +246,10 @@ func BenchmarkScrapeStorm(b *testing.B) {
 			resp.Body.Close()
 			mine = append(mine, time.Since(start))
 		}
-		lat.add(mine)
+		lat.Add(mine)
 	})
 	b.StopTimer()
-	q := lat.quantiles(0.50, 0.99)
+	q := lat.Quantiles(0.50, 0.99)
 	b.ReportMetric(q[0], "p50-ms")
 	b.ReportMetric(q[1], "p99-ms")
 }
