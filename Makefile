@@ -41,7 +41,7 @@ soak:
 	ASANA_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m .
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time),
-# a duration or a count such as 20000x. .ci/run runs a short count; run
+# a duration or a count such as 60000x. .ci/run runs a short count; run
 # longer ones locally, e.g. FUZZTIME=10m. A duration run that ends in a
 # bare "context deadline exceeded" and writes no failing input is Go 1.26's
 # coordinator (golang/go#75804), not a finding.

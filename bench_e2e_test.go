@@ -159,20 +159,21 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 	srv := httptest.NewUnstartedServer(probe)
 	srv.Config.ConnState = probe.countConn
 	dir := b.TempDir()
-	// Both clients trust the simulator's certificate through the variables
-	// their TLS stacks read; they are ignored over plain HTTP.
-	caFile := filepath.Join(dir, "ca.pem")
+	clientEnv := os.Environ()
 	if c.tls {
 		srv.StartTLS()
+		// Both clients trust the simulator's certificate through the
+		// variables their TLS stacks read.
+		caFile := filepath.Join(dir, "ca.pem")
 		if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 			b.Fatal(err)
 		}
+		clientEnv = append(clientEnv, "SSL_CERT_FILE="+caFile, "NODE_EXTRA_CA_CERTS="+caFile)
 	} else {
 		srv.Start()
 	}
 	defer srv.Close()
 	baseURL := srv.URL + "/api/1.0"
-	clientEnv := append(os.Environ(), "SSL_CERT_FILE="+caFile, "NODE_EXTRA_CA_CERTS="+caFile)
 
 	tokenFile := filepath.Join(dir, "token")
 	if err := os.WriteFile(tokenFile, []byte(asanatest.DefaultToken), 0o600); err != nil {
@@ -217,15 +218,14 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 	case <-time.After(timeout):
 		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
 	}
-	end, endCPU, endConns := time.Now(), cpuTime(cmd.Process.Pid), probe.conns.Load()
+	// Every connection so far is the exporter's, the startup check's
+	// included: the CPU floor and the Node client run after it.
+	end, endCPU, conns := time.Now(), cpuTime(cmd.Process.Pid), probe.conns.Load()
 	<-probe.startSeen
 	start := *probe.start.Load()
 	wall := end.Sub(start)
 	cpu := endCPU - time.Duration(probe.startCPU.Load())
 	rss := peakRSS(cmd.Process.Pid)
-	// Every connection so far is the exporter's, the startup check's
-	// included: the CPU floor and the Node client run after it.
-	conns := endConns
 
 	requests, served := 0, servedFloor{listings: map[string]time.Duration{}}
 	for _, r := range api.Requests() {
