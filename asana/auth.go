@@ -46,14 +46,23 @@ type Bearer struct {
 // rotated token file is reloaded. An invalid token is refused and the old
 // one kept.
 func (t *Bearer) SetToken(token string) error {
+	if err := ValidToken(token); err != nil {
+		return err
+	}
+	header := "Bearer " + token
+	t.header.Store(&header)
+	return nil
+}
+
+// ValidToken reports why token cannot be sent as a bearer token, if it
+// cannot. It never echoes the token.
+func ValidToken(token string) error {
 	if token == "" {
 		return errors.New("asana: token is empty")
 	}
 	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return errors.New("asana: token contains whitespace or control characters; check the token file for extra lines or spaces")
 	}
-	header := "Bearer " + token
-	t.header.Store(&header)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package asana
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +10,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"golang.org/x/time/rate"
 )
 
@@ -57,6 +59,7 @@ type Client struct {
 	base     *url.URL
 	http     *http.Client
 	limiter  *rate.Limiter
+	budget   atomic.Int64 // requests per minute, what limiter enforces
 	inflight chan struct{}
 	opts     Options // with defaults filled in
 }
@@ -92,13 +95,15 @@ func New(opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{
+	c := &Client{
 		base:     base,
 		http:     &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout},
 		limiter:  rate.NewLimiter(minuteBudget(opts.RequestsPerMinute)),
 		inflight: make(chan struct{}, opts.MaxConcurrent),
 		opts:     opts,
-	}, nil
+	}
+	c.budget.Store(int64(opts.RequestsPerMinute))
+	return c, nil
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -126,17 +131,20 @@ func MinDuration(n, perMinute int) time.Duration {
 	return time.Duration(float64(n-burst) / float64(limit) * float64(time.Second))
 }
 
-// ErrBudgetExhausted means the next request could not start before the
-// caller's deadline without breaking the requests-per-minute budget: the
-// work needs more requests than the deadline allows.
-var ErrBudgetExhausted = errors.New("asana: the requests-per-minute budget leaves no room for another request before the deadline")
-
 // SetRequestsPerMinute changes the client's budget, for a config reload.
 func (c *Client) SetRequestsPerMinute(perMinute int) {
 	limit, burst := minuteBudget(perMinute)
 	c.limiter.SetBurst(burst)
 	c.limiter.SetLimit(limit)
+	c.budget.Store(int64(perMinute))
 }
+
+// RequestsPerMinute is the client's budget for its token.
+func (c *Client) RequestsPerMinute() int { return int(c.budget.Load()) }
+
+// MinDuration is the least time n requests can take within the client's
+// budget.
+func (c *Client) MinDuration(n int) time.Duration { return MinDuration(n, c.RequestsPerMinute()) }
 
 // BaseURL returns the API root this client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }
@@ -192,7 +200,8 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) error {
 	if err := c.limiter.Wait(ctx); err != nil {
 		if ctx.Err() == nil { // Wait refuses early when the deadline is too close
-			err = ErrBudgetExhausted
+			return &Error{Kind: ErrBudgetExhausted, Endpoint: endpoint, Hint: "the work needs more requests than the deadline allows at " +
+				strconv.Itoa(c.RequestsPerMinute()) + " requests a minute; raise --asana.refresh-interval"}
 		}
 		return fmt.Errorf("asana: GET %s: waiting for the request budget: %w", endpoint, err)
 	}
@@ -250,14 +259,14 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	return nil
 }
 
-// decode decodes a 2xx body into out.
+// decode decodes a 2xx body into out with encoding/json/v2 (the
+// go-json-experiment module, which is the standard library's from Go 1.27):
+// on a latency-bound listing the CPU finds its caches cold at every page,
+// and v1's reflection cost several times as much per record (BENCHMARKS.md).
 func decode(body []byte, out any) error {
-	switch out := out.(type) {
-	case *listPage[Membership]:
-		return decodeMembershipPage(body, out)
-	case interface{ reset() }:
-		// A failed attempt may have filled out in part (json.Unmarshal keeps
-		// going after a type error), and a retry decodes into the same out.
+	if out, ok := out.(interface{ reset() }); ok {
+		// A failed attempt may have filled out in part, and a retry decodes
+		// into the same out.
 		out.reset()
 	}
 	return json.Unmarshal(body, out)

@@ -289,14 +289,12 @@ func TestLimiterKeepsBurstInsideTheRate(t *testing.T) {
 		o.MaxAttempts = 1 // a 429 must surface, not be retried away
 	}, spread(5))
 	h.srv.Inject(asanatest.Fault{Latency: 5 * time.Millisecond}) // keeps requests in flight together
-	gid := h.workspace(0)
-
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, calls)
 	for range calls {
 		wg.Go(func() {
-			if _, err := h.client.Workspace(context.Background(), gid); err != nil {
+			if _, err := h.client.Workspaces(context.Background()); err != nil {
 				errs <- err
 			}
 		})

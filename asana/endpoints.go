@@ -4,7 +4,6 @@ package asana
 // values, so they must never carry a gid.
 const (
 	EndpointWorkspaces           = "/workspaces"
-	EndpointWorkspace            = "/workspaces/{workspace_gid}"
 	EndpointWorkspaceMemberships = "/workspaces/{workspace_gid}/workspace_memberships"
 )
 

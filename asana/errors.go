@@ -1,13 +1,15 @@
 package asana
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
@@ -33,6 +35,9 @@ const (
 	ErrMalformedResponse       Kind = "malformed response"
 	ErrUnexpectedStatus        Kind = "unexpected status"
 	ErrNetwork                 Kind = "network error"
+	// ErrBudgetExhausted means the next request could not start before the
+	// caller's deadline without breaking the requests-per-minute budget.
+	ErrBudgetExhausted Kind = "the requests-per-minute budget leaves no room for another request before the deadline"
 )
 
 // Error is a failed API call. It carries the status code and Asana's own
@@ -100,6 +105,22 @@ func (e *Error) Retryable() bool {
 	return false
 }
 
+// Fatal reports whether the token, the URL or the plan must change before
+// any request can succeed: waiting and retrying will not help.
+func (e *Error) Fatal() bool {
+	switch e.Kind {
+	case ErrUnauthorized, ErrForbidden, ErrFullPermissionsRequired, ErrNoRoute, ErrPaymentRequired, ErrLegal, ErrBadRequest:
+		return true
+	}
+	return false
+}
+
+// IsFatal reports whether err is an Error that is Fatal.
+func IsFatal(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Fatal()
+}
+
 // maxMessageLen and maxMessages bound what we copy from a response body into
 // an error, so a misbehaving proxy cannot flood the logs.
 const (
@@ -160,7 +181,7 @@ func classify(status int, msg string) (Kind, string) {
 		return ErrNotFound, "the workspace gid does not exist or the token's user cannot see it; check the gid in the config file"
 	case status == http.StatusTooManyRequests, status == http.StatusFailedDependency:
 		// The spec maps 424 to its TooManyRequests response, so treat it alike.
-		return ErrRateLimited, "Asana's rate limit was hit; lower --asana.requests-per-minute or use a separate token for the exporter"
+		return ErrRateLimited, "Asana's rate limit was hit: another program shares the token's budget; lower requests_per_minute in the config file or give the exporter a token of its own"
 	case status == http.StatusUnavailableForLegalReasons:
 		return ErrLegal, "Asana blocked the request for legal reasons, usually an embargoed IP address; run the exporter from another network"
 	case status >= 500:

@@ -8,42 +8,16 @@ import (
 // Membership is one workspace membership: the join between a user and a
 // workspace, with the flags that decide what seat it takes.
 type Membership struct {
-	GID        string   `json:"gid"`
-	IsActive   bool     `json:"is_active"`
-	IsAdmin    bool     `json:"is_admin"`
-	IsGuest    bool     `json:"is_guest"`
-	IsViewOnly bool     `json:"is_view_only"`
-	User       *UserRef `json:"user,omitempty"` // only when MembershipFields asks for it
+	GID        string `json:"gid"`
+	IsActive   bool   `json:"is_active"`
+	IsAdmin    bool   `json:"is_admin"`
+	IsGuest    bool   `json:"is_guest"`
+	IsViewOnly bool   `json:"is_view_only"`
 }
 
-// UserRef is the user a membership belongs to.
-type UserRef struct {
-	GID   string `json:"gid"`
-	Name  string `json:"name,omitempty"`
-	Email string `json:"email,omitempty"`
-}
-
-// MembershipFields chooses the opt_fields of a listing. The seat flags are
-// always asked for; user details only when a caller really needs them, since
-// the exporter itself never does.
-type MembershipFields struct {
-	UserName  bool
-	UserEmail bool
-}
-
-// seatFields are the flags that classify a membership.
+// seatFields are the opt_fields of a listing: the flags that classify a
+// membership, and nothing more.
 const seatFields = "is_active,is_guest,is_admin,is_view_only"
-
-func (f MembershipFields) optFields() string {
-	s := seatFields
-	if f.UserName {
-		s += ",user.name"
-	}
-	if f.UserEmail {
-		s += ",user.email"
-	}
-	return s
-}
 
 // MembershipPage is one page of a membership listing. Index is 0 for the
 // first page; if the listing restarts because its offset expired, Index is 0
@@ -56,9 +30,9 @@ type MembershipPage struct {
 // EachMembershipPage streams GET /workspaces/{gid}/workspace_memberships to
 // fn, one page of up to 100 records at a time, and returns the number of
 // restarts. It never holds more than one page.
-func (c *Client) EachMembershipPage(ctx context.Context, workspaceGID string, fields MembershipFields, fn func(MembershipPage) error) (restarts int, err error) {
+func (c *Client) EachMembershipPage(ctx context.Context, workspaceGID string, fn func(MembershipPage) error) (restarts int, err error) {
 	path := "/workspaces/" + url.PathEscape(workspaceGID) + "/workspace_memberships"
-	return eachPage(ctx, c, EndpointWorkspaceMemberships, path, fields.optFields(), func(index int, items []Membership) error {
+	return eachPage(ctx, c, EndpointWorkspaceMemberships, path, seatFields, func(index int, items []Membership) error {
 		return fn(MembershipPage{Index: index, Items: items})
 	})
 }
@@ -75,7 +49,7 @@ type SeatListing struct {
 // count.
 func (c *Client) CountSeats(ctx context.Context, workspaceGID string) (SeatListing, error) {
 	var l SeatListing
-	restarts, err := c.EachMembershipPage(ctx, workspaceGID, MembershipFields{}, func(p MembershipPage) error {
+	restarts, err := c.EachMembershipPage(ctx, workspaceGID, func(p MembershipPage) error {
 		if p.Index == 0 {
 			l.Seats = SeatCounts{}
 		}

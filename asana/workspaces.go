@@ -1,9 +1,6 @@
 package asana
 
-import (
-	"context"
-	"net/url"
-)
+import "context"
 
 // Workspace is a workspace or organization the token's user belongs to.
 type Workspace struct {
@@ -29,14 +26,4 @@ func (c *Client) Workspaces(ctx context.Context) ([]Workspace, error) {
 		return nil
 	})
 	return all, err
-}
-
-// Workspace reads one workspace's details.
-func (c *Client) Workspace(ctx context.Context, gid string) (Workspace, error) {
-	var resp struct {
-		Data Workspace `json:"data"`
-	}
-	q := url.Values{"opt_fields": {workspaceFields}}
-	err := c.get(ctx, EndpointWorkspace, "/workspaces/"+url.PathEscape(gid), q, &resp)
-	return resp.Data, err
 }

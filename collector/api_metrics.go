@@ -43,7 +43,7 @@ func NewAPIMetrics() *APIMetrics {
 			Help: "Asana API requests retried after a 429, a 5xx, a network error or a malformed body, by route template.",
 		}, []string{"endpoint"}),
 	}
-	for _, ep := range []string{asana.EndpointWorkspaces, asana.EndpointWorkspace, asana.EndpointWorkspaceMemberships} {
+	for _, ep := range []string{asana.EndpointWorkspaces, asana.EndpointWorkspaceMemberships} {
 		m.durations.WithLabelValues(ep)
 		m.rateLimited.WithLabelValues(ep)
 		m.retries.WithLabelValues(ep)

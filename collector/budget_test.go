@@ -16,8 +16,17 @@ import (
 	"github.com/asana-exporter/asana_exporter/config"
 )
 
+// paidPlan is the request budget of a paid plan, for the fake sources.
+type paidPlan struct{}
+
+func (paidPlan) RequestsPerMinute() int          { return 1500 }
+func (paidPlan) MinDuration(n int) time.Duration { return asana.MinDuration(n, 1500) }
+
 // sized reports one workspace of pages pages, counted at once.
-type sized struct{ pages int }
+type sized struct {
+	paidPlan
+	pages int
+}
 
 func (s *sized) Workspaces(context.Context) ([]asana.Workspace, error) {
 	return []asana.Workspace{{GID: "1", Name: "Big"}}, nil
@@ -115,7 +124,7 @@ func TestAListingThatRunsOutOfBudgetIsFallingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	r := collector.NewRefresher(client, collector.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	r := collector.NewRefresher(client, collector.Options{Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -138,7 +147,7 @@ func TestAListingThatRunsOutOfBudgetIsFallingBehind(t *testing.T) {
 	if took > 2900*time.Millisecond {
 		t.Errorf("the cycle took %v; the budget should refuse the request it cannot fit before the deadline", took)
 	}
-	if !strings.Contains(log.String(), "listing_stopped_by_budget=true") || !strings.Contains(log.String(), asana.ErrBudgetExhausted.Error()) {
+	if !strings.Contains(log.String(), "listing_stopped_by_budget=true") || !strings.Contains(log.String(), string(asana.ErrBudgetExhausted)) {
 		t.Errorf("the log does not say the budget stopped the listing:\n%s", log.String())
 	}
 	if n := srv.Stats(asanatest.DefaultToken).RateLimited; n != 0 {

@@ -49,7 +49,7 @@ type env struct {
 // newEnv wires a simulated Asana, a real client, a Refresher and the
 // collector into a fresh registry. configYAML may use {0}, {1}… for the
 // generated workspace gids.
-func newEnv(t *testing.T, retainStale bool, configYAML string, specs ...asanatest.WorkspaceSpec) *env {
+func newEnv(t *testing.T, background bool, configYAML string, specs ...asanatest.WorkspaceSpec) *env {
 	t.Helper()
 	e := &env{srv: asanatest.NewServer(asanatest.Generate(3, specs...), asanatest.Config{}), clock: newClock(), reg: prometheus.NewPedanticRegistry()}
 	t.Cleanup(e.srv.Close)
@@ -73,9 +73,13 @@ func newEnv(t *testing.T, retainStale bool, configYAML string, specs ...asanates
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.refresher = collector.NewRefresher(client, collector.Options{Config: cfg, RetainStale: retainStale, Now: e.clock.now,
-		Logger: slog.New(slog.DiscardHandler)})
-	e.reg.MustRegister(collector.NewCollector(e.refresher.Snapshot, "Cached: refreshed every 5m0s in the background."))
+	var interval time.Duration
+	if background {
+		interval = 5 * time.Minute
+	}
+	e.refresher = collector.NewRefresher(client, collector.Options{Config: func() *config.Config { return cfg }, Interval: interval,
+		Now: e.clock.now, Logger: slog.New(slog.DiscardHandler)})
+	e.reg.MustRegister(collector.NewCollector(e.refresher.Snapshot, e.refresher.Freshness()))
 	return e
 }
 
@@ -261,18 +265,26 @@ func collectorOnly(e *env, name string) prometheus.Collector {
 	})
 }
 
-func TestConcurrentRefreshesShareOneCycle(t *testing.T) {
+// N scrapes at once, each with its own timeout, make one cycle's requests.
+func TestConcurrentScrapesShareOneCycle(t *testing.T) {
 	e := newEnv(t, false, "", acme, side)
 	e.srv.Inject(asanatest.Fault{Latency: 50 * time.Millisecond})
 	var wg sync.WaitGroup
 	snaps := make([]*collector.Snapshot, 10)
+	start := make(chan struct{})
 	for i := range snaps {
-		wg.Go(func() { snaps[i] = e.refresher.Refresh(context.Background()) })
+		wg.Go(func() {
+			<-start
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(10+i)*time.Second)
+			defer cancel()
+			snaps[i] = e.refresher.BeforeScrape(ctx)
+		})
 	}
+	close(start)
 	wg.Wait()
 	// One cycle: /workspaces, 2 pages of Acme (183 memberships), 1 of side.
 	if n := len(e.srv.Requests()); n != 4 {
-		t.Errorf("10 concurrent refreshes made %d requests, want one cycle's 4", n)
+		t.Errorf("10 concurrent scrapes made %d requests, want one cycle's 4", n)
 	}
 	for _, s := range snaps {
 		if s != snaps[0] {
@@ -311,7 +323,7 @@ func TestMetricsLintAndPrivacy(t *testing.T) {
 }
 
 // panicky counts one workspace and panics on the other.
-type panicky struct{}
+type panicky struct{ paidPlan }
 
 func (panicky) Workspaces(context.Context) ([]asana.Workspace, error) {
 	return []asana.Workspace{{GID: "1", Name: "fine"}, {GID: "2", Name: "buggy"}}, nil

@@ -10,51 +10,58 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/config"
 )
 
-// Source is the part of the Asana client a Refresher uses.
+// Source is the part of the Asana client a Refresher uses. The client owns
+// the token's request budget, so the Refresher asks it what a cycle costs.
 type Source interface {
 	Workspaces(ctx context.Context) ([]asana.Workspace, error)
 	CountSeats(ctx context.Context, workspaceGID string) (asana.SeatListing, error)
+	// MinDuration is the least time n requests take within the budget.
+	MinDuration(n int) time.Duration
+	// RequestsPerMinute is the budget.
+	RequestsPerMinute() int
 }
 
 // Options configure a Refresher.
 type Options struct {
-	Config *config.Config
-	Logger *slog.Logger
-	// RetainStale keeps a failing workspace's last complete numbers for up
-	// to Config.MaxStaleness (background mode). Without it a failed
-	// workspace publishes no numbers at all (on-scrape mode).
-	RetainStale bool
+	// Config returns the live config; each cycle reads it once, at its
+	// start. config.Default() when nil.
+	Config func() *config.Config
+	// Interval is the collection mode, and decided here only. Above 0,
+	// Run counts every Interval in the background, and a failing workspace
+	// keeps its last complete numbers for up to max_staleness. At 0, each
+	// scrape counts (BeforeScrape), and a failed workspace publishes no
+	// numbers at all.
+	Interval time.Duration
+	Logger   *slog.Logger
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }
 
 // Refresher runs collection cycles and publishes each result as a new
-// Snapshot. Concurrent Refresh calls share one cycle, so N scrapes cost one
-// set of API calls.
+// Snapshot.
 type Refresher struct {
 	src     Source
 	opts    Options
-	config  atomic.Pointer[config.Config]
 	current atomic.Pointer[Snapshot]
 	ready   atomic.Bool
 
-	mu     sync.Mutex
-	flight *flight
-}
-
-type flight struct {
-	done chan struct{}
-	snap *Snapshot
+	// On scrape: concurrent scrapes share one cycle (shared), which runs
+	// for as long as one of them still waits (audience).
+	shared   singleflight.Group
+	audience audience
 }
 
 // NewRefresher returns a Refresher whose first Snapshot is empty and down.
 func NewRefresher(src Source, opts Options) *Refresher {
 	if opts.Config == nil {
-		opts.Config = config.Default()
+		cfg := config.Default()
+		opts.Config = func() *config.Config { return cfg }
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -63,31 +70,41 @@ func NewRefresher(src Source, opts Options) *Refresher {
 		opts.Now = time.Now
 	}
 	r := &Refresher{src: src, opts: opts}
-	r.config.Store(opts.Config)
 	r.current.Store(&Snapshot{})
 	return r
 }
 
-// SetConfig makes the next cycle use cfg (a reload); a cycle already
-// running finishes with the config it started with.
-func (r *Refresher) SetConfig(cfg *config.Config) { r.config.Store(cfg) }
+// Background reports whether Run collects (true) or each scrape does.
+func (r *Refresher) Background() bool { return r.opts.Interval > 0 }
 
-// Config returns the config the next cycle will use.
-func (r *Refresher) Config() *config.Config { return r.config.Load() }
+// Interval is the background refresh interval, 0 on scrape.
+func (r *Refresher) Interval() time.Duration { return r.opts.Interval }
+
+// Freshness says how old the published numbers can be, for the HELP texts.
+func (r *Refresher) Freshness() string {
+	if r.Background() {
+		return "Cached: refreshed every " + r.opts.Interval.String() + " in the background."
+	}
+	return "Collected at scrape time."
+}
 
 // Snapshot returns the latest published snapshot.
 func (r *Refresher) Snapshot() *Snapshot { return r.current.Load() }
 
-// Ready reports whether a cycle has reached Asana yet.
-func (r *Refresher) Ready() bool { return r.ready.Load() }
+// Ready reports whether the exporter has numbers to serve: on scrape it
+// always may try; in the background, once a cycle has reached Asana.
+func (r *Refresher) Ready() bool { return !r.Background() || r.ready.Load() }
 
-// Run refreshes now and then every interval until ctx is done. Each cycle
-// may take at most one interval.
-func (r *Refresher) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+// Run counts now and then every Interval until ctx is done, each cycle
+// within one interval. On scrape there is nothing to run, and it returns.
+func (r *Refresher) Run(ctx context.Context) {
+	if !r.Background() {
+		return
+	}
+	t := time.NewTicker(r.opts.Interval)
 	defer t.Stop()
 	for {
-		cycleCtx, cancel := context.WithTimeout(ctx, interval)
+		cycleCtx, cancel := context.WithTimeout(ctx, r.opts.Interval)
 		r.Refresh(cycleCtx)
 		cancel()
 		select {
@@ -98,45 +115,83 @@ func (r *Refresher) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Refresh runs one cycle, or joins the one already running, and returns
-// the snapshot it published. A caller whose ctx ends first gets the latest
-// snapshot instead.
+// Refresh runs one cycle within ctx and publishes its snapshot.
 func (r *Refresher) Refresh(ctx context.Context) *Snapshot {
-	r.mu.Lock()
-	if f := r.flight; f != nil {
-		r.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.snap
-		case <-ctx.Done():
-			return r.Snapshot()
-		}
-	}
-	f := &flight{done: make(chan struct{})}
-	r.flight = f
-	r.mu.Unlock()
-
-	f.snap = r.cycle(ctx)
-	r.current.Store(f.snap)
-	if f.snap.Up {
-		r.ready.Store(true)
-	}
-	r.mu.Lock()
-	r.flight = nil
-	r.mu.Unlock()
-	close(f.done)
-	return f.snap
-}
-
-// cycle collects every workspace once. A workspace is either counted by one
-// complete listing or publishes no new numbers: never a partial count.
-func (r *Refresher) cycle(ctx context.Context) *Snapshot {
-	prev := r.Snapshot()
-	cfg := r.Config() // one config for the whole cycle, even across a reload
 	var deadline time.Duration
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d.Sub(r.opts.Now())
 	}
+	return r.run(ctx, func() time.Duration { return deadline })
+}
+
+// BeforeScrape returns the snapshot a scrape serves. In the background that
+// is the latest one. On scrape, it is one counted for this scrape:
+// concurrent callers share one cycle, and a caller whose ctx ends before the
+// cycle does gets a snapshot in which no workspace was counted in time.
+//
+// The shared cycle runs on a context of its own, not on the first caller's:
+// it lasts while any caller still waits, so a scraper with a long timeout
+// that joins one with a short timeout (a Prometheus HA pair, or two jobs)
+// gets a complete count, and a scraper that disconnects takes nobody's
+// count with it. It stops once the last caller has gone.
+func (r *Refresher) BeforeScrape(ctx context.Context) *Snapshot {
+	if r.Background() {
+		return r.Snapshot()
+	}
+	joined := r.opts.Now()
+	deadline, _ := ctx.Deadline()
+	r.audience.join(deadline)
+	defer r.audience.leave()
+	result := r.shared.DoChan("cycle", func() (any, error) {
+		cycleCtx, done := r.audience.open()
+		defer done()
+		start := time.Now()
+		// The cycle's deadline is known only once it ends: a caller may
+		// join at any time.
+		return r.run(cycleCtx, func() time.Duration {
+			d, _ := cycleCtx.Deadline()
+			return max(d.Sub(start), 0)
+		}), nil
+	})
+	select {
+	case res := <-result:
+		return res.Val.(*Snapshot)
+	case <-ctx.Done():
+		return r.tooLate(ctx.Err(), r.opts.Now().Sub(joined))
+	}
+}
+
+// tooLate is what a scrape that stopped waiting serves: the workspaces as
+// last published, none of them counted for it. It is not published: the
+// cycle goes on for those still waiting.
+func (r *Refresher) tooLate(err error, waited time.Duration) *Snapshot {
+	snap := *r.Snapshot()
+	snap.Workspaces = slices.Clone(snap.Workspaces)
+	for i := range snap.Workspaces {
+		w := &snap.Workspaces[i]
+		w.Success, w.Seats, w.Err, w.Duration = false, nil, err, waited
+	}
+	return &snap
+}
+
+// run runs one cycle, judges it against the budget and its deadline, and
+// publishes it.
+func (r *Refresher) run(ctx context.Context, deadline func() time.Duration) *Snapshot {
+	prev := r.Snapshot()
+	snap := r.cycle(ctx, prev)
+	snap.Deadline = deadline()
+	r.budget(prev, snap)
+	r.current.Store(snap)
+	if snap.Up {
+		r.ready.Store(true)
+	}
+	return snap
+}
+
+// cycle collects every workspace once. A workspace is either counted by one
+// complete listing or publishes no new numbers: never a partial count.
+func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
+	cfg := r.opts.Config() // one config for the whole cycle, even across a reload
 	log := r.opts.Logger
 	visible, err := r.src.Workspaces(ctx)
 	if err != nil {
@@ -144,12 +199,12 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 		states := make([]WorkspaceState, len(prev.Workspaces))
 		for i, p := range prev.Workspaces {
 			p.Duration = 0 // no listing was attempted
-			states[i] = r.failed(cfg, p, p)
+			states[i] = r.failed(cfg, p, p, err)
 		}
-		return r.budget(cfg, prev, &Snapshot{Up: false, Workspaces: states, Deadline: deadline})
+		return &Snapshot{Up: false, Err: err, Workspaces: states}
 	}
 
-	targets := r.targets(cfg, visible)
+	targets, skipped := Targets(cfg, visible)
 	states := make([]WorkspaceState, len(targets))
 	sem := make(chan struct{}, cfg.WorkspaceConcurrency)
 	var wg sync.WaitGroup
@@ -160,61 +215,67 @@ func (r *Refresher) cycle(ctx context.Context) *Snapshot {
 			defer func() {
 				// A bug must cost one workspace one cycle, not the exporter.
 				if p := recover(); p != nil {
-					r.opts.Logger.Error("Panic while counting a workspace; please report it", "workspace_gid", w.GID, "panic", p)
+					log.Error("Panic while counting a workspace; please report it", "workspace_gid", w.GID, "panic", p)
 					old := previous(prev, w.GID)
-					states[i] = r.failed(cfg, base(cfg, w, old), old)
+					states[i] = r.failed(cfg, base(cfg, w, old), old, errors.New("panic while counting; please report it"))
 				}
 			}()
 			states[i] = r.collect(ctx, cfg, w, prev)
 		})
 	}
 	wg.Wait()
-	return r.budget(cfg, prev, &Snapshot{Up: true, Workspaces: states, Deadline: deadline})
+	for i := range states {
+		states[i].Listed = slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == states[i].GID })
+	}
+	return &Snapshot{Up: true, Workspaces: states, NotCollected: skipped}
 }
 
 // budget works out whether the organisation can be counted within the
 // cycle's deadline at the token's request budget, and says so in the log
 // when that changes.
-func (r *Refresher) budget(cfg *config.Config, prev, snap *Snapshot) *Snapshot {
+func (r *Refresher) budget(prev, snap *Snapshot) {
 	snap.Requests = 1 // GET /workspaces
 	outOfBudget := false
 	for _, w := range snap.Workspaces {
 		snap.Requests += max(w.Pages, 1)
 		outOfBudget = outOfBudget || w.OutOfBudget
 	}
-	snap.MinDuration = asana.MinDuration(snap.Requests, cfg.RequestsPerMinute)
+	snap.MinDuration = r.src.MinDuration(snap.Requests)
 	snap.FallingBehind = outOfBudget || (snap.Deadline > 0 && snap.MinDuration > snap.Deadline)
 	switch {
 	case snap.FallingBehind && !prev.FallingBehind:
 		r.opts.Logger.Warn("The organisation is too big to count within the deadline at the token's request budget; "+
-			"raise --asana.refresh-interval (or requests_per_minute, if the plan allows more)",
-			"requests_per_refresh", snap.Requests, "requests_per_minute", cfg.RequestsPerMinute,
+			"raise --asana.refresh-interval (or requests_per_minute in the config file, if the plan allows more)",
+			"requests_per_refresh", snap.Requests, "requests_per_minute", r.src.RequestsPerMinute(),
 			"min_duration", snap.MinDuration.Round(time.Second), "deadline", snap.Deadline.Round(time.Second),
 			"listing_stopped_by_budget", outOfBudget)
 	case !snap.FallingBehind && prev.FallingBehind:
 		r.opts.Logger.Info("The organisation can be counted within the deadline again",
 			"requests_per_refresh", snap.Requests, "min_duration", snap.MinDuration.Round(time.Second), "deadline", snap.Deadline.Round(time.Second))
 	}
-	return snap
 }
 
-// targets picks the workspaces to collect, sorted by gid. A workspace
-// listed in the config but not visible to the token is kept, so that its
-// failure shows in asana_collection_success.
-func (r *Refresher) targets(cfg *config.Config, visible []asana.Workspace) []asana.Workspace {
-	var out []asana.Workspace
+// Targets splits the workspaces the token can see into those the config
+// collects and those it does not, each sorted by gid. A workspace listed in
+// the config but not visible to the token is collected (and fails), so that
+// the failure shows in asana_collection_success and --config.check.
+func Targets(cfg *config.Config, visible []asana.Workspace) (collected, skipped []asana.Workspace) {
 	for _, w := range visible {
 		if cfg.Collects(w.GID) {
-			out = append(out, w)
+			collected = append(collected, w)
+		} else {
+			skipped = append(skipped, w)
 		}
 	}
-	for _, gid := range cfg.ListedButAbsent(func(gid string) bool {
-		return slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == gid })
-	}) {
-		out = append(out, asana.Workspace{GID: gid})
+	for _, w := range cfg.Workspaces {
+		if cfg.Collects(w.GID) && !slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == w.GID }) {
+			collected = append(collected, asana.Workspace{GID: w.GID}) // not listed: no name
+		}
 	}
-	slices.SortFunc(out, func(a, b asana.Workspace) int { return cmp.Compare(a.GID, b.GID) })
-	return out
+	byGID := func(a, b asana.Workspace) int { return cmp.Compare(a.GID, b.GID) }
+	slices.SortFunc(collected, byGID)
+	slices.SortFunc(skipped, byGID)
+	return collected, skipped
 }
 
 // base is what is known of a workspace before its listing: its name and
@@ -240,7 +301,7 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	if err != nil {
 		r.opts.Logger.Error("Cannot count workspace memberships", "workspace_gid", w.GID, "err", err)
 		state.OutOfBudget = errors.Is(err, asana.ErrBudgetExhausted)
-		return r.failed(cfg, state, old)
+		return r.failed(cfg, state, old, err)
 	}
 	r.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
 		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
@@ -251,13 +312,14 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	return state
 }
 
-// failed is state after a failed attempt: no success, and the previous
-// numbers only while they are fresh enough to publish.
-func (r *Refresher) failed(cfg *config.Config, state, old WorkspaceState) WorkspaceState {
-	state.Success, state.Seats = false, nil
+// failed is state after an attempt that failed with err: no success, and
+// the previous numbers only in the background and while they are fresh
+// enough to publish.
+func (r *Refresher) failed(cfg *config.Config, state, old WorkspaceState, err error) WorkspaceState {
+	state.Success, state.Seats, state.Err = false, nil, err
 	state.LastSuccess, state.Pages = old.LastSuccess, old.Pages
 	maxAge := time.Duration(cfg.MaxStaleness)
-	if r.opts.RetainStale && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {
+	if r.Background() && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {
 		state.Seats = old.Seats
 	}
 	return state

@@ -15,8 +15,13 @@ import (
 type Snapshot struct {
 	// Up is true when the cycle reached Asana and authenticated.
 	Up bool
-	// Workspaces is sorted by gid.
+	// Err is why the workspaces could not be listed, when Up is false.
+	Err error
+	// Workspaces are the collected workspaces, sorted by gid.
 	Workspaces []WorkspaceState
+	// NotCollected are the workspaces the token sees and the config
+	// leaves out, sorted by gid.
+	NotCollected []asana.Workspace
 
 	// Deadline is the time the cycle was given, 0 if it had no deadline.
 	Deadline time.Duration
@@ -38,6 +43,9 @@ type WorkspaceState struct {
 	Name           string
 	IsOrganization bool
 	SeatsPurchased *int // from the config file
+	// Listed is whether GET /workspaces listed it; false for a workspace
+	// the config names but the token cannot see.
+	Listed bool
 
 	// Seats are the counts of the last complete listing, nil when there is
 	// none to publish: never counted, failed in on-scrape mode, or older
@@ -45,6 +53,8 @@ type WorkspaceState struct {
 	Seats *asana.SeatCounts
 	// Success is whether this cycle's listing completed.
 	Success bool
+	// Err is why it did not.
+	Err error
 	// Duration is how long this cycle's listing took, failed or not.
 	Duration time.Duration
 	// LastSuccess is when a listing last completed; zero if never.

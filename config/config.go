@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/asana-exporter/asana_exporter/internal/excerpt"
@@ -28,7 +30,7 @@ type Config struct {
 	ExcludeWorkspaces []string `yaml:"exclude_workspaces"`
 	// MaxStaleness is how long a workspace whose collection keeps failing
 	// still shows its last complete numbers (background mode).
-	MaxStaleness Duration `yaml:"max_staleness"`
+	MaxStaleness model.Duration `yaml:"max_staleness"`
 	// WorkspaceConcurrency bounds workspaces collected at once.
 	WorkspaceConcurrency int `yaml:"workspace_concurrency"`
 	// RequestsPerMinute is the exporter's own budget for the token.
@@ -51,7 +53,7 @@ const (
 // Default is the configuration without a file.
 func Default() *Config {
 	return &Config{
-		MaxStaleness:         Duration(DefaultMaxStaleness),
+		MaxStaleness:         model.Duration(DefaultMaxStaleness),
 		WorkspaceConcurrency: DefaultWorkspaceConcurrency,
 		RequestsPerMinute:    DefaultRequestsPerMinute,
 	}
@@ -74,30 +76,68 @@ func Load(path string) (*Config, error) {
 // key is an error, so a typo never silently drops a setting.
 func Parse(raw []byte) (*Config, error) {
 	c := Default()
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return c, c.validate()
+	} else if err != nil {
+		return nil, err
+	}
+	// The keys and durations are checked on the document before decoding,
+	// so that the errors are ours, with a line number, rather than
+	// yaml.v3's wording (which names Go types) reworded.
+	if err := errors.Join(checkNode(&doc, reflect.TypeFor[Config]())...); err != nil {
+		return nil, err
+	}
+	// KnownFields still guards what checkNode does not follow (aliases).
+	dec = yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, friendlyYAMLError(err)
+	if err := dec.Decode(c); err != nil {
+		return nil, err
 	}
 	return c, c.validate()
 }
 
-// friendlyYAMLError rewords yaml.v3's "field x not found in type
-// config.Config", which names Go types the user never sees.
-func friendlyYAMLError(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
+// checkNode reports the keys of n that t has no field for, and the
+// durations that do not parse, at any depth.
+func checkNode(n *yaml.Node, t reflect.Type) []error {
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
 	}
-	msgs := make([]string, len(te.Errors))
-	for i, m := range te.Errors {
-		if before, after, ok := strings.Cut(m, "field "); ok && strings.Contains(after, " not found in type ") {
-			key, _, _ := strings.Cut(after, " not found in type ")
-			m = before + "unknown key \"" + quoted(key) + "\" (see config.example.yml for the keys)"
+	switch {
+	case t == reflect.TypeFor[model.Duration]():
+		if _, err := model.ParseDuration(n.Value); n.Kind == yaml.ScalarNode && err != nil {
+			return []error{fmt.Errorf("line %d: %q is not a duration such as 30m, 2h or 1d", n.Line, quoted(n.Value))}
 		}
-		msgs[i] = m
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		var errs []error
+		for _, item := range n.Content {
+			errs = append(errs, checkNode(item, t.Elem())...)
+		}
+		return errs
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		var errs []error
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			field, ok := fieldByKey(t, key.Value)
+			if !ok {
+				errs = append(errs, fmt.Errorf("line %d: unknown key %q (see config.example.yml for the keys)", key.Line, quoted(key.Value)))
+				continue
+			}
+			errs = append(errs, checkNode(n.Content[i+1], field.Type)...)
+		}
+		return errs
 	}
-	return errors.New(strings.Join(msgs, "; "))
+	return nil // a node of the wrong kind: Decode says so
+}
+
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func (c *Config) validate() error {
@@ -174,16 +214,4 @@ func (c *Config) ListedButAbsent(present func(gid string) bool) []string {
 		}
 	}
 	return out
-}
-
-// Duration is a time.Duration written as "90s", "15m" or "1h".
-type Duration time.Duration
-
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 30m or 2h", n.Line, quoted(n.Value))
-	}
-	*d = Duration(v)
-	return nil
 }

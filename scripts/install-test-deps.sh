@@ -61,7 +61,7 @@ if ((${#missing[@]})); then
     $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 fi
 
-node_dir=asana/asanatest/testdata/nodeclient
+node_dir=test/e2e/testdata/nodeclient
 if [[ ! -f $node_dir/node_modules/.package-lock.json || $node_dir/package-lock.json -nt $node_dir/node_modules/.package-lock.json ]]; then
   echo "install-test-deps: npm ci in $node_dir" >&2
   (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -134,11 +134,26 @@ func NewServer(org *Org, cfg Config) *Server {
 
 const apiPrefix = "/api/1.0"
 
+// RouteWorkspace is GET /workspaces/{workspace_gid}: the simulator serves it
+// as Asana does, though the exporter never calls it.
+const RouteWorkspace = "/workspaces/{workspace_gid}"
+
 // Mutate changes the organisation under the server's lock, for drift.
 func (a *API) Mutate(f func(*Org)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f(a.org)
+}
+
+// WorkspaceGIDs returns the organisation's workspace gids, in order.
+func (a *API) WorkspaceGIDs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	gids := make([]string, len(a.org.Workspaces))
+	for i, w := range a.org.Workspaces {
+		gids[i] = w.GID
+	}
+	return gids
 }
 
 // Advance moves the server's clock, to expire offsets without waiting.
@@ -313,7 +328,7 @@ func matchRoute(method, path string) (route, gid string) {
 	case rest == "" || rest == "/":
 		return asana.EndpointWorkspaces, ""
 	case len(parts) == 1:
-		return asana.EndpointWorkspace, parts[0]
+		return RouteWorkspace, parts[0]
 	case len(parts) == 2 && parts[1] == "workspace_memberships":
 		return asana.EndpointWorkspaceMemberships, parts[0]
 	}
@@ -364,7 +379,7 @@ func (a *API) serveRoute(c *call, route, gid string) {
 	if off := q.Get("offset"); off != "" {
 		claims, offsetErr = a.signer.verify(off, c.entry.Path, a.now())
 		c.entry.Page = claims.Page
-	} else if route != asana.EndpointWorkspace {
+	} else if route != RouteWorkspace {
 		c.entry.Page = 1
 	}
 
@@ -390,7 +405,7 @@ func (a *API) serveRoute(c *call, route, gid string) {
 	}
 	fields := parseFields(q.Get("opt_fields"))
 	switch route {
-	case asana.EndpointWorkspace:
+	case RouteWorkspace:
 		full := workspaceRecord(w)
 		if fields != nil {
 			full = project(full, fields)

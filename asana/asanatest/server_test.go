@@ -19,42 +19,24 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 )
 
-type response struct {
-	status int
-	header http.Header
-	raw    []byte
-	body   map[string]any
-}
+type response struct{ asanatest.Response }
 
 // get sends a GET to the server's API root plus path (which may carry a
 // query), with token as bearer unless it is empty.
 func get(t *testing.T, srv *asanatest.Server, token, path string) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, srv.BaseURL+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := srv.Client().Do(req)
+	r, err := srv.Get(token, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if err := json.Unmarshal(raw, &r.body); err != nil {
-		t.Fatalf("GET %s: body is not JSON: %v: %q", path, err, raw)
-	}
-	return r
+	return response{r}
 }
 
 func (r response) items(t *testing.T) []map[string]any {
 	t.Helper()
-	data, ok := r.body["data"].([]any)
+	data, ok := r.Body["data"].([]any)
 	if !ok {
-		t.Fatalf("data is not a list: %s", r.raw)
+		t.Fatalf("data is not a list: %s", r.Raw)
 	}
 	out := make([]map[string]any, len(data))
 	for i, d := range data {
@@ -65,13 +47,13 @@ func (r response) items(t *testing.T) []map[string]any {
 
 func (r response) errorMessage(t *testing.T) string {
 	t.Helper()
-	errs, ok := r.body["errors"].([]any)
+	errs, ok := r.Body["errors"].([]any)
 	if !ok || len(errs) == 0 {
-		t.Fatalf("no errors array: %s", r.raw)
+		t.Fatalf("no errors array: %s", r.Raw)
 	}
 	e := errs[0].(map[string]any)
 	if h, _ := e["help"].(string); !strings.Contains(h, "developers.asana.com/docs/errors") {
-		t.Errorf("error without Asana's help text: %s", r.raw)
+		t.Errorf("error without Asana's help text: %s", r.Raw)
 	}
 	return e["message"].(string)
 }
@@ -136,7 +118,7 @@ func TestCompactRecordsUnlessOptFieldsAsks(t *testing.T) {
 		}
 	}
 
-	full := get(t, srv, tok, "/workspaces/"+gid).body["data"].(map[string]any)
+	full := get(t, srv, tok, "/workspaces/"+gid).Body["data"].(map[string]any)
 	if got := keys(full); got != "email_domains,gid,is_organization,name,resource_type" {
 		t.Errorf("single workspace keys %s", got)
 	}
@@ -144,8 +126,8 @@ func TestCompactRecordsUnlessOptFieldsAsks(t *testing.T) {
 		t.Errorf("compact workspace keys %s", got)
 	}
 	pretty := get(t, srv, tok, "/workspaces/"+gid+"?opt_pretty")
-	if !strings.Contains(string(pretty.raw), "\n  ") {
-		t.Errorf("opt_pretty did not indent: %s", pretty.raw)
+	if !strings.Contains(string(pretty.Raw), "\n  ") {
+		t.Errorf("opt_pretty did not indent: %s", pretty.Raw)
 	}
 }
 
@@ -154,7 +136,7 @@ func TestNextPageOnlyWithLimit(t *testing.T) {
 	list := "/workspaces/" + gid + "/workspace_memberships"
 
 	unpaginated := get(t, srv, tok, list)
-	if _, has := unpaginated.body["next_page"]; has {
+	if _, has := unpaginated.Body["next_page"]; has {
 		t.Errorf("next_page present without limit")
 	}
 	if n := len(unpaginated.items(t)); n != 1000 {
@@ -162,9 +144,9 @@ func TestNextPageOnlyWithLimit(t *testing.T) {
 	}
 
 	first := get(t, srv, tok, list+"?limit=10&opt_fields=is_active")
-	next, ok := first.body["next_page"].(map[string]any)
+	next, ok := first.Body["next_page"].(map[string]any)
 	if !ok {
-		t.Fatalf("no next_page with limit: %s", first.raw)
+		t.Fatalf("no next_page with limit: %s", first.Raw)
 	}
 	offset, path, uri := next["offset"].(string), next["path"].(string), next["uri"].(string)
 	if !strings.HasPrefix(path, list+"?") || strings.HasPrefix(path, "/api/1.0") {
@@ -185,9 +167,9 @@ func TestNextPageOnlyWithLimit(t *testing.T) {
 
 	last := get(t, srv, tok, list+"?limit=100")
 	for range 14 {
-		last = get(t, srv, tok, last.body["next_page"].(map[string]any)["path"].(string))
+		last = get(t, srv, tok, last.Body["next_page"].(map[string]any)["path"].(string))
 	}
-	if np, has := last.body["next_page"]; !has || np != nil {
+	if np, has := last.Body["next_page"]; !has || np != nil {
 		t.Errorf("last page next_page = %v (present %v), want null", np, has)
 	}
 }
@@ -196,13 +178,13 @@ func TestLimitOutOfRange(t *testing.T) {
 	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 5})
 	for _, limit := range []string{"0", "101", "-1", "abc", ""} {
 		r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships?limit="+limit)
-		if r.status != 400 || !strings.HasPrefix(r.errorMessage(t), "limit: ") {
-			t.Errorf("limit=%q: %d %s", limit, r.status, r.raw)
+		if r.Status != 400 || !strings.HasPrefix(r.errorMessage(t), "limit: ") {
+			t.Errorf("limit=%q: %d %s", limit, r.Status, r.Raw)
 		}
 	}
 	for _, limit := range []string{"1", "100"} {
-		if r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships?limit="+limit); r.status != 200 {
-			t.Errorf("limit=%s: %d", limit, r.status)
+		if r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships?limit="+limit); r.Status != 200 {
+			t.Errorf("limit=%s: %d", limit, r.Status)
 		}
 	}
 }
@@ -210,7 +192,7 @@ func TestLimitOutOfRange(t *testing.T) {
 func TestOffsetsAreOpaqueAndExpire(t *testing.T) {
 	srv, gid := newServer(t, asanatest.Config{OffsetTTL: time.Minute}, asanatest.WorkspaceSpec{Licensed: 30}, asanatest.WorkspaceSpec{Licensed: 30})
 	list := "/workspaces/" + gid + "/workspace_memberships?limit=10"
-	next := get(t, srv, tok, list).body["next_page"].(map[string]any)
+	next := get(t, srv, tok, list).Body["next_page"].(map[string]any)
 	offset := next["offset"].(string)
 	if strings.Count(offset, ".") != 2 {
 		t.Errorf("offset %q does not look like Asana's JWT offsets", offset)
@@ -225,18 +207,18 @@ func TestOffsetsAreOpaqueAndExpire(t *testing.T) {
 		"another endpoint": "/workspaces?limit=10&offset=" + offset,
 	} {
 		r := get(t, srv, tok, path)
-		if r.status != 400 || !strings.HasPrefix(r.errorMessage(t), "offset: ") {
-			t.Errorf("%s offset: %d %s", name, r.status, r.raw)
+		if r.Status != 400 || !strings.HasPrefix(r.errorMessage(t), "offset: ") {
+			t.Errorf("%s offset: %d %s", name, r.Status, r.Raw)
 		}
 	}
 
-	if r := get(t, srv, tok, next["path"].(string)); r.status != 200 {
-		t.Fatalf("fresh offset: %d %s", r.status, r.raw)
+	if r := get(t, srv, tok, next["path"].(string)); r.Status != 200 {
+		t.Fatalf("fresh offset: %d %s", r.Status, r.Raw)
 	}
 	srv.Advance(61 * time.Second)
 	r := get(t, srv, tok, next["path"].(string))
-	if r.status != 400 || r.errorMessage(t) != "offset: Your pagination token has expired." {
-		t.Errorf("expired offset: %d %s", r.status, r.raw)
+	if r.Status != 400 || r.errorMessage(t) != "offset: Your pagination token has expired." {
+		t.Errorf("expired offset: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -259,12 +241,12 @@ func TestAsanaErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		r := get(t, srv, tc.token, tc.path)
-		if r.status != tc.status || r.errorMessage(t) != tc.message {
-			t.Errorf("%s: %d %s, want %d %q", tc.name, r.status, r.raw, tc.status, tc.message)
+		if r.Status != tc.status || r.errorMessage(t) != tc.message {
+			t.Errorf("%s: %d %s, want %d %q", tc.name, r.Status, r.Raw, tc.status, tc.message)
 		}
 	}
-	if r := get(t, srv, granular, "/workspaces"); r.status != 200 {
-		t.Errorf("granular token on /workspaces (workspaces:read): %d", r.status)
+	if r := get(t, srv, granular, "/workspaces"); r.Status != 200 {
+		t.Errorf("granular token on /workspaces (workspaces:read): %d", r.Status)
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv.BaseURL+"/workspaces", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -281,16 +263,16 @@ func TestAsanaErrors(t *testing.T) {
 func TestRateAndConcurrencyLimits(t *testing.T) {
 	srv, _ := newServer(t, asanatest.Config{RequestsPerWindow: 3, RateWindow: time.Hour}, asanatest.WorkspaceSpec{})
 	for i := range 3 {
-		if r := get(t, srv, tok, "/workspaces"); r.status != 200 {
-			t.Fatalf("request %d: %d", i, r.status)
+		if r := get(t, srv, tok, "/workspaces"); r.Status != 200 {
+			t.Fatalf("request %d: %d", i, r.Status)
 		}
 	}
 	r := get(t, srv, tok, "/workspaces")
-	if r.status != 429 || !strings.Contains(r.errorMessage(t), "rate limit") {
-		t.Fatalf("4th request: %d %s", r.status, r.raw)
+	if r.Status != 429 || !strings.Contains(r.errorMessage(t), "rate limit") {
+		t.Fatalf("4th request: %d %s", r.Status, r.Raw)
 	}
-	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 3590 || secs > 3600 {
-		t.Errorf("Retry-After %q, want about an hour", r.header.Get("Retry-After"))
+	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 3590 || secs > 3600 {
+		t.Errorf("Retry-After %q, want about an hour", r.Header.Get("Retry-After"))
 	}
 	if s := srv.Stats(tok); s.RateLimited != 1 {
 		t.Errorf("stats %+v", s)
@@ -301,10 +283,10 @@ func TestRateAndConcurrencyLimits(t *testing.T) {
 	var wg sync.WaitGroup
 	codes := make(chan int, 3)
 	for range 2 {
-		wg.Go(func() { codes <- get(t, srv2, tok, "/workspaces").status })
+		wg.Go(func() { codes <- get(t, srv2, tok, "/workspaces").Status })
 	}
 	time.Sleep(100 * time.Millisecond)
-	codes <- get(t, srv2, tok, "/workspaces").status
+	codes <- get(t, srv2, tok, "/workspaces").Status
 	wg.Wait()
 	close(codes)
 	var got []int
@@ -323,32 +305,32 @@ func TestRateAndConcurrencyLimits(t *testing.T) {
 func TestFaults(t *testing.T) {
 	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 250})
 	list := "/workspaces/" + gid + "/workspace_memberships?limit=100"
-	p2 := get(t, srv, tok, list).body["next_page"].(map[string]any)["path"].(string)
+	p2 := get(t, srv, tok, list).Body["next_page"].(map[string]any)["path"].(string)
 
 	srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, Status: 500, Times: 1})
 	srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Status: 429, RetryAfter: "7"})
-	if r := get(t, srv, tok, list); r.status != 200 {
-		t.Errorf("page 1 hit a page-2 fault: %d", r.status)
+	if r := get(t, srv, tok, list); r.Status != 200 {
+		t.Errorf("page 1 hit a page-2 fault: %d", r.Status)
 	}
 	r := get(t, srv, tok, p2)
-	if r.status != 500 || r.errorMessage(t) != "Server Error" {
-		t.Errorf("page 2: %d %s", r.status, r.raw)
+	if r.Status != 500 || r.errorMessage(t) != "Server Error" {
+		t.Errorf("page 2: %d %s", r.Status, r.Raw)
 	}
-	phrase, _ := r.body["errors"].([]any)[0].(map[string]any)["phrase"].(string)
+	phrase, _ := r.Body["errors"].([]any)[0].(map[string]any)["phrase"].(string)
 	if len(strings.Fields(phrase)) != 5 {
-		t.Errorf("500 without an Asana-style phrase: %s", r.raw)
+		t.Errorf("500 without an Asana-style phrase: %s", r.Raw)
 	}
-	if r := get(t, srv, tok, p2); r.status != 200 {
-		t.Errorf("fault with Times 1 fired twice: %d", r.status)
+	if r := get(t, srv, tok, p2); r.Status != 200 {
+		t.Errorf("fault with Times 1 fired twice: %d", r.Status)
 	}
-	if r := get(t, srv, tok, "/workspaces"); r.status != 429 || r.header.Get("Retry-After") != "7" {
-		t.Errorf("route fault: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	if r := get(t, srv, tok, "/workspaces"); r.Status != 429 || r.Header.Get("Retry-After") != "7" {
+		t.Errorf("route fault: %d Retry-After %q", r.Status, r.Header.Get("Retry-After"))
 	}
 	srv.ClearFaults()
 
 	srv.Inject(asanatest.Fault{Page: 2, ExpireOffset: true, Times: 1})
-	if r := get(t, srv, tok, p2); r.status != 400 || r.errorMessage(t) != "offset: Your pagination token has expired." {
-		t.Errorf("expire fault: %d %s", r.status, r.raw)
+	if r := get(t, srv, tok, p2); r.Status != 400 || r.errorMessage(t) != "offset: Your pagination token has expired." {
+		t.Errorf("expire fault: %d %s", r.Status, r.Raw)
 	}
 
 	raw := func(f asanatest.Fault) (time.Duration, []byte, error) {
@@ -366,19 +348,19 @@ func TestFaults(t *testing.T) {
 		body, err := io.ReadAll(resp.Body)
 		return time.Since(start), body, err
 	}
-	if _, _, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Drop: true}); err == nil {
+	if _, _, err := raw(asanatest.Fault{Route: asanatest.RouteWorkspace, Drop: true}); err == nil {
 		t.Errorf("dropped connection gave a response")
 	}
-	if _, body, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Truncate: true}); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, body, err := raw(asanatest.Fault{Route: asanatest.RouteWorkspace, Truncate: true}); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated body: err %v, body %q", err, body)
 	}
-	if _, body, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Malformed: true}); err != nil || json.Valid(body) {
+	if _, body, err := raw(asanatest.Fault{Route: asanatest.RouteWorkspace, Malformed: true}); err != nil || json.Valid(body) {
 		t.Errorf("malformed body: err %v, valid JSON %q", err, body)
 	}
-	if d, body, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, SlowBody: 300 * time.Millisecond}); err != nil || !json.Valid(body) || d < 270*time.Millisecond {
+	if d, body, err := raw(asanatest.Fault{Route: asanatest.RouteWorkspace, SlowBody: 300 * time.Millisecond}); err != nil || !json.Valid(body) || d < 270*time.Millisecond {
 		t.Errorf("slow body: %v after %v: %q", err, d, body)
 	}
-	if d, _, err := raw(asanatest.Fault{Route: asana.EndpointWorkspace, Latency: 200 * time.Millisecond}); err != nil || d < 200*time.Millisecond {
+	if d, _, err := raw(asanatest.Fault{Route: asanatest.RouteWorkspace, Latency: 200 * time.Millisecond}); err != nil || d < 200*time.Millisecond {
 		t.Errorf("latency: %v after %v", err, d)
 	}
 
@@ -457,7 +439,7 @@ func TestPaginationSurvivesDrift(t *testing.T) {
 			w := o.Workspace(gid)
 			o.AddMember(w, asanatest.Membership{IsActive: true})
 		})
-		next, _ := page.body["next_page"].(map[string]any)
+		next, _ := page.Body["next_page"].(map[string]any)
 		if next == nil {
 			break
 		}

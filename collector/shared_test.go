@@ -1,0 +1,113 @@
+package collector_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/collector"
+)
+
+// slowOrg is one workspace whose count takes took, or fails with its
+// context's error if that ends first. It counts the listings it starts.
+type slowOrg struct {
+	paidPlan
+	took     time.Duration
+	listings atomic.Int32
+}
+
+func (s *slowOrg) Workspaces(context.Context) ([]asana.Workspace, error) {
+	return []asana.Workspace{{GID: "1", Name: "Big"}}, nil
+}
+
+func (s *slowOrg) CountSeats(ctx context.Context, _ string) (asana.SeatListing, error) {
+	s.listings.Add(1)
+	select {
+	case <-time.After(s.took):
+		return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 27}, Pages: 1}, nil
+	case <-ctx.Done():
+		return asana.SeatListing{}, ctx.Err()
+	}
+}
+
+func onScrape(src collector.Source) *collector.Refresher {
+	return collector.NewRefresher(src, collector.Options{})
+}
+
+func scrapeWithin(r *collector.Refresher, ctx context.Context, timeout time.Duration) *collector.Snapshot {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return r.BeforeScrape(ctx)
+}
+
+func counted(s *collector.Snapshot) bool {
+	return len(s.Workspaces) == 1 && s.Workspaces[0].Success && s.Workspaces[0].Seats.Licensed == 27
+}
+
+// A Prometheus HA pair, or two jobs with different timeouts: a scrape with a
+// long timeout that joins the collection a short one started must get a
+// complete count, although the short one gave up.
+func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
+	src := &slowOrg{took: 600 * time.Millisecond}
+	r := onScrape(src)
+	short := make(chan *collector.Snapshot)
+	go func() { short <- scrapeWithin(r, context.Background(), 200*time.Millisecond) }()
+	time.Sleep(50 * time.Millisecond)
+	long := scrapeWithin(r, context.Background(), 5*time.Second)
+
+	if !counted(long) {
+		t.Errorf("the long scrape got %+v, want a complete count", long.Workspaces)
+	}
+	if s := <-short; counted(s) {
+		t.Errorf("the short scrape got a count it could not have waited for: %+v", s.Workspaces)
+	}
+	if n := src.listings.Load(); n != 1 {
+		t.Errorf("%d listings, want the one both scrapes shared", n)
+	}
+	if d := long.Deadline; d < 4900*time.Millisecond || d > 5500*time.Millisecond {
+		t.Errorf("the shared cycle's deadline is %v, want the longest scrape's 5s from when it joined", d)
+	}
+}
+
+// The scraper that started the collection disconnects after another joined
+// it; the one that joined still gets its count.
+func TestTheFirstScraperDisconnecting(t *testing.T) {
+	src := &slowOrg{took: 400 * time.Millisecond}
+	r := onScrape(src)
+	first, disconnect := context.WithCancel(context.Background())
+	go r.BeforeScrape(first)
+	time.Sleep(50 * time.Millisecond)
+	joined := make(chan *collector.Snapshot)
+	go func() { joined <- scrapeWithin(r, context.Background(), 5*time.Second) }()
+	time.Sleep(50 * time.Millisecond)
+	disconnect()
+	if s := <-joined; !counted(s) {
+		t.Errorf("after the first scraper left: %+v, want a complete count", s.Workspaces)
+	}
+	if n := src.listings.Load(); n != 1 {
+		t.Errorf("%d listings, want 1", n)
+	}
+}
+
+// When every scraper has gone, the shared collection stops: nobody waits
+// for its result, and it would spend the token's budget.
+func TestACollectionNobodyWaitsForStops(t *testing.T) {
+	src := &slowOrg{took: time.Hour}
+	r := onScrape(src)
+	start := time.Now()
+	if s := scrapeWithin(r, context.Background(), 100*time.Millisecond); counted(s) {
+		t.Fatal("counted an hour-long listing")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for r.Snapshot().Deadline == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if took := time.Since(start); r.Snapshot().Deadline == 0 || took > time.Second {
+		t.Fatalf("the abandoned collection did not stop within a second (%v)", took)
+	}
+	if w := r.Snapshot().Workspaces; len(w) != 1 || w[0].Success || w[0].Seats != nil {
+		t.Errorf("an abandoned collection published %+v", w)
+	}
+}

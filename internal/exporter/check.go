@@ -1,0 +1,108 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+// checkOnScrapeDeadline bounds --config.check's refresh in on-scrape mode,
+// where the deadline is the scraper's.
+const checkOnScrapeDeadline = 2 * time.Minute
+
+// Check is --config.check: the config parsed already; it runs one real
+// refresh, as the exporter would (concurrently, within one refresh
+// interval), and prints its snapshot: the workspaces the token sees, which
+// are collected, what each holds, and whether a refresh fits the interval
+// at the token's request budget.
+func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
+	if file := e.config.File(); file != "" {
+		fmt.Fprintf(out, "config: %s is valid\n", file)
+	}
+	interval, deadline := e.refresher.Interval(), e.refresher.Interval()
+	if deadline == 0 {
+		deadline = checkOnScrapeDeadline
+	}
+	perMinute := e.client.RequestsPerMinute()
+	fmt.Fprintf(out, "counting memberships as one refresh would (at most %v at %d requests/minute)\n", deadline, perMinute)
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	snap := e.refresher.Refresh(ctx)
+	if !snap.Up {
+		return fmt.Errorf("token check failed: %w", snap.Err)
+	}
+	visible := len(snap.NotCollected)
+	for _, w := range snap.Workspaces {
+		if w.Listed {
+			visible++
+		}
+	}
+	fmt.Fprintf(out, "token: valid, sees %d workspace(s) at %s\n", visible, e.client.BaseURL())
+
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GID\tNAME\tTYPE\tCOLLECTED\tSEATS PURCHASED\tMEMBERSHIPS")
+	failed, outOfTime := 0, false
+	for _, w := range snap.Workspaces {
+		status := ""
+		switch {
+		case w.Success:
+			status = fmt.Sprintf("readable: %d (%d licensed) in %d page(s)", w.Seats.Total(), w.Seats.Licensed, w.Pages)
+		case !w.Listed:
+			failed++
+			status = "ERROR: the token cannot see this workspace; check the gid or use a token of one of its members"
+		case w.OutOfBudget || errors.Is(w.Err, context.DeadlineExceeded):
+			outOfTime = true
+			status = "readable, too many to count within the refresh interval"
+		default:
+			failed++
+			status = "ERROR: " + w.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\tyes\t%s\t%s\n", w.GID, orUnknown(w.Name), kind(w.Listed, w.IsOrganization), purchased(w.SeatsPurchased), status)
+	}
+	for _, w := range snap.NotCollected {
+		fmt.Fprintf(tw, "%s\t%s\t%s\tno\t-\t-\n", w.GID, w.Name, kind(true, w.IsOrganization))
+	}
+	tw.Flush()
+
+	switch {
+	case interval > 0 && (snap.FallingBehind || outOfTime):
+		fmt.Fprintf(out, "WARNING: the organisation is too big to count every %v at %d requests/minute (a refresh needs %d requests or more, at least %v); "+
+			"raise --asana.refresh-interval\n", interval, perMinute, snap.Requests, snap.MinDuration.Round(time.Second))
+	case interval > 0:
+		fmt.Fprintf(out, "refresh: %d requests, at least %v of the %v interval at %d requests/minute\n", snap.Requests, snap.MinDuration.Round(time.Second), interval, perMinute)
+	default:
+		fmt.Fprintf(out, "refresh: %d requests, at least %v at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
+			snap.Requests, snap.MinDuration.Round(time.Second), perMinute)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d workspace(s) cannot be collected; see above", failed)
+	}
+	return nil
+}
+
+func kind(listed, organization bool) string {
+	switch {
+	case !listed:
+		return "?"
+	case organization:
+		return "organization"
+	}
+	return "workspace"
+}
+
+func orUnknown(name string) string {
+	if name == "" {
+		return "?"
+	}
+	return name
+}
+
+func purchased(seats *int) string {
+	if seats == nil {
+		return "-"
+	}
+	return fmt.Sprint(*seats)
+}

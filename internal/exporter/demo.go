@@ -1,0 +1,26 @@
+package exporter
+
+import (
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+// DemoRefreshInterval is the demo's refresh interval unless one is given:
+// its organisation drifts every few seconds.
+const DemoRefreshInterval = 15 * time.Second
+
+// startDemo serves the simulated demo organisation on loopback. Its config,
+// used when no config file is given, has the demo's purchased seats, so
+// that one workspace shows as over its contract.
+func startDemo() (*asanatest.Server, *config.Config) {
+	srv := asanatest.NewServer(asanatest.DemoOrg(uint64(time.Now().UnixNano())), asanatest.Config{})
+	cfg := config.Default()
+	for i, gid := range srv.WorkspaceGIDs() {
+		if seats := asanatest.DemoWorkspaces[i].SeatsPurchased; seats > 0 {
+			cfg.Workspaces = append(cfg.Workspaces, config.Workspace{GID: gid, SeatsPurchased: &seats})
+		}
+	}
+	return srv, cfg
+}

@@ -1,0 +1,261 @@
+// Package exporter wires asana_exporter together: the config and its
+// reload, the Asana client, the refresher, the metrics registry and the
+// HTTP handler that main serves. Tests of the wired exporter use it in
+// process, exactly as the binary does.
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+// Program is the exporter's name, in its metrics, its User-Agent and its
+// messages.
+const Program = "asana_exporter"
+
+// selfMetricsTTL is how long the exporter's own go_* and process_* metrics
+// are reused: reading them (/proc and the runtime's statistics) is most of
+// a scrape's cost, and no scrape interval is shorter.
+const selfMetricsTTL = time.Second
+
+// Options are what the command line decides.
+type Options struct {
+	ConfigFile string // "" runs on the defaults
+	// TokenFile holds the token; "" reads $ASANA_TOKEN (TokenEnv).
+	TokenFile string
+	AsanaURL  string // the API root; asana.DefaultBaseURL when ""
+	// RefreshInterval is the collection mode: above 0 in the background,
+	// 0 at each scrape.
+	RefreshInterval time.Duration
+	// TimeoutOffset: on scrape, finish this long before the scrape timeout.
+	TimeoutOffset time.Duration
+	TelemetryPath string // "/metrics" when ""
+	// Demo counts a simulated organisation served on loopback instead of
+	// Asana: AsanaURL and the token are the simulator's.
+	Demo   bool
+	Logger *slog.Logger
+	// Client tunes the Asana client's options (retries, say), for tests.
+	Client func(*asana.Options)
+}
+
+// Exporter is asana_exporter without its listener.
+type Exporter struct {
+	opts      Options
+	logger    *slog.Logger
+	config    *config.SafeConfig
+	client    *asana.Client
+	refresher *collector.Refresher
+	handler   http.Handler
+	demo      *asanatest.Server // nil unless Options.Demo
+}
+
+// New reads the config and the token, and wires the exporter. Its errors
+// say what to fix. Close it when done.
+func New(opts Options) (*Exporter, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.TelemetryPath == "" {
+		opts.TelemetryPath = "/metrics"
+	}
+	e := &Exporter{opts: opts, logger: opts.Logger}
+	var fallback *config.Config
+	token := asanatest.DefaultToken
+	if opts.Demo {
+		e.demo, fallback = startDemo()
+		opts.AsanaURL = e.demo.BaseURL
+	} else {
+		var err error
+		if token, err = readToken(opts.TokenFile, e.logger); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if e.config, err = config.NewSafeConfig(opts.ConfigFile, fallback, e.logger); err != nil {
+		e.Close()
+		return nil, err
+	}
+	bearer, err := asana.BearerToken(token, nil)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	apiMetrics := collector.NewAPIMetrics()
+	clientOpts := asana.Options{
+		BaseURL:           opts.AsanaURL,
+		Transport:         bearer,
+		UserAgent:         Program + "/" + version.Version,
+		RequestsPerMinute: e.config.Get().RequestsPerMinute,
+		Observer:          apiMetrics,
+		Logger:            e.logger,
+	}
+	if opts.Client != nil {
+		opts.Client(&clientOpts)
+	}
+	if e.client, err = asana.New(clientOpts); err != nil {
+		e.Close()
+		return nil, err
+	}
+	// A reload re-reads the token file (not $ASANA_TOKEN: a running
+	// process's environment does not change) and hands the client its
+	// new budget; the refresher reads the config at each cycle.
+	if opts.TokenFile != "" && !opts.Demo {
+		e.config.OnReload(tokenReload(opts.TokenFile, bearer, e.logger))
+	}
+	e.config.OnReload(func(next *config.Config) (func(), error) {
+		return func() { e.client.SetRequestsPerMinute(next.RequestsPerMinute) }, nil
+	})
+	e.refresher = collector.NewRefresher(e.client, collector.Options{
+		Config: e.config.Get, Interval: opts.RefreshInterval, Logger: e.logger,
+	})
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		versioncollector.NewCollector(Program),
+		apiMetrics,
+		e.config,
+		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
+		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil))
+	if e.handler, err = e.newMux(reg); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops the demo's simulated organisation, if any.
+func (e *Exporter) Close() {
+	if e.demo != nil {
+		e.demo.Close()
+	}
+}
+
+// Handler serves the metrics, the probes, the reload endpoint and the
+// landing page.
+func (e *Exporter) Handler() http.Handler { return e.handler }
+
+// Refresher is the exporter's refresher.
+func (e *Exporter) Refresher() *collector.Refresher { return e.refresher }
+
+// AsanaURL is the API root the exporter counts from (the simulator's in
+// the demo).
+func (e *Exporter) AsanaURL() string { return e.client.BaseURL() }
+
+// Run collects in the background (in that mode), reloads at every value
+// on hup, and lets the demo organisation drift, until ctx ends.
+func (e *Exporter) Run(ctx context.Context, hup <-chan os.Signal) {
+	if e.demo != nil {
+		go e.demo.Drift(ctx, 5*time.Second)
+	}
+	go e.refresher.Run(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			e.config.Reload()
+		}
+	}
+}
+
+// Preflight stops startup on what no retry can fix: a bad token, a wrong
+// URL, a token that cannot read memberships. Transient failures are only
+// logged: the collection keeps retrying them.
+func (e *Exporter) Preflight(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	visible, err := e.client.Workspaces(ctx)
+	if err == nil {
+		if collected, _ := collector.Targets(e.config.Get(), visible); len(collected) > 0 {
+			err = probeMemberships(ctx, e.client, collected[0].GID)
+		}
+	}
+	switch {
+	case err == nil:
+		e.logger.Info("Connected to Asana", "workspaces_visible", len(visible))
+		return nil
+	case asana.IsFatal(err):
+		return fmt.Errorf("cannot start: %w", err)
+	}
+	e.logger.Warn("Asana is not reachable yet; collection will keep retrying", "err", err)
+	return nil
+}
+
+var errProbed = errors.New("probed")
+
+// probeMemberships reads one page of a workspace's memberships: the call a
+// granular OAuth token cannot make.
+func probeMemberships(ctx context.Context, client *asana.Client, gid string) error {
+	_, err := client.EachMembershipPage(ctx, gid, func(asana.MembershipPage) error { return errProbed })
+	if errors.Is(err, errProbed) {
+		return nil
+	}
+	return err
+}
+
+func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
+	mux := http.NewServeMux()
+	metrics := promhttp.InstrumentMetricHandler(reg, scrapeHandler(e.refresher, reg, e.opts.TimeoutOffset, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+		// The answer is small (about 18 KB for one workspace), and gzip
+		// would take more CPU than the rest of a scrape together
+		// (BENCHMARKS.md). Prometheus takes an uncompressed answer as well.
+		DisableCompression: true,
+	}))
+	mux.Handle(e.opts.TelemetryPath, metrics)
+	mux.Handle("/-/reload", reloadHandler(e.config))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if e.refresher.Ready() {
+			io.WriteString(w, "Ready\n")
+			return
+		}
+		http.Error(w, "Not ready: waiting for the first collection to reach Asana", http.StatusServiceUnavailable)
+	})
+	if e.opts.TelemetryPath == "/" {
+		return mux, nil
+	}
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "Asana Exporter",
+		Description: "Asana seats (licensed, view-only, guest, inactive) as Prometheus metrics",
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: e.opts.TelemetryPath, Text: "Metrics"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/-/ready", Text: "Readiness"},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", landing)
+	return mux, nil
+}
+
+// DisplayAddress turns a listen address into one a browser can open.
+func DisplayAddress(listen string) string {
+	if strings.HasPrefix(listen, ":") {
+		return "localhost" + listen
+	}
+	return listen
+}

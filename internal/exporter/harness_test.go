@@ -1,0 +1,137 @@
+package exporter_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/internal/exporter"
+	"github.com/asana-exporter/asana_exporter/internal/exposition"
+)
+
+var (
+	acmeSpec   = asanatest.WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}
+	globexSpec = asanatest.WorkspaceSpec{Name: "Globex", IsOrganization: true, Licensed: 412, Admins: 5, ViewOnly: 40, Guests: 85, Inactive: 63}
+)
+
+// setup is what differs between the in-process exporters.
+type setup struct {
+	background bool
+	deadline   time.Duration // of one collection
+	offset     time.Duration // --asana.timeout-offset
+	api        asanatest.Config
+	client     func(*asana.Options)
+	config     string // the config file's YAML; none when ""
+}
+
+// inProcess is the exporter as main wires it (exporter.New), against a
+// simulated Asana, driven one collection at a time.
+type inProcess struct {
+	deadline  time.Duration
+	srv       *asanatest.Server
+	exp       *exporter.Exporter
+	gids      []string
+	truth     []asana.SeatCounts // what a complete count of each workspace finds
+	dir       string             // holds the token file and the config file
+	tokenFile string
+}
+
+func newInProcess(t testing.TB, s setup, specs ...asanatest.WorkspaceSpec) *inProcess {
+	t.Helper()
+	p := &inProcess{deadline: s.deadline, srv: asanatest.NewServer(asanatest.Generate(11, specs...), s.api), dir: t.TempDir()}
+	t.Cleanup(p.srv.Close)
+	for _, spec := range specs {
+		p.truth = append(p.truth, spec.Seats())
+	}
+	p.gids = p.srv.WorkspaceGIDs()
+	p.tokenFile = p.write(t, "token", asanatest.DefaultToken)
+	opts := exporter.Options{TokenFile: p.tokenFile, AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client}
+	if s.config != "" {
+		opts.ConfigFile = p.write(t, "asana.yml", s.config)
+	}
+	if s.background {
+		opts.RefreshInterval = s.deadline
+	}
+	var err error
+	if p.exp, err = exporter.New(opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.exp.Close)
+	return p
+}
+
+// write writes a file of the exporter's, with the mode a token file wants.
+func (p *inProcess) write(t testing.TB, name, content string) string {
+	t.Helper()
+	path := filepath.Join(p.dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cycle runs one collection the way the mode does, and returns what a scrape
+// then sees and how long the collection took. In the background that is
+// what Refresher.Run does at each tick, a Refresh bounded by the interval;
+// on scrape, a scrape announcing the deadline as its timeout.
+func (p *inProcess) cycle(t testing.TB) (exposition.Families, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if r := p.exp.Refresher(); r.Background() {
+		ctx, cancel := context.WithTimeout(context.Background(), p.deadline)
+		r.Refresh(ctx)
+		cancel()
+	}
+	families := p.scrape(t)
+	return families, time.Since(start)
+}
+
+func (p *inProcess) scrape(t testing.TB) exposition.Families {
+	t.Helper()
+	rec := p.serve(t, "/metrics", http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {strconv.FormatFloat(p.deadline.Seconds(), 'f', -1, 64)}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", rec.Code, rec.Body)
+	}
+	families, err := exposition.Parse(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return families
+}
+
+func (p *inProcess) serve(t testing.TB, path string, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	p.exp.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+// growGlobex adds licensed members to Globex, so that a count that is
+// stale, partial or doubled cannot pass for the truth.
+func (p *inProcess) growGlobex(n int) {
+	p.srv.Mutate(func(o *asanatest.Org) {
+		for range n {
+			o.AddMember(o.Workspaces[1], asanatest.Membership{IsActive: true})
+		}
+	})
+	p.truth[1].Licensed += n
+}
+
+// checkSeats fails t unless the scrape publishes want for gid.
+func checkSeats(t testing.TB, families exposition.Families, gid string, want asana.SeatCounts) {
+	t.Helper()
+	if got, ok := families.Seats(gid); !ok || got != want {
+		t.Errorf("workspace %s: seats %+v (published %t), want %+v", gid, got, ok, want)
+	}
+}

@@ -1,0 +1,40 @@
+package exporter
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/asana-exporter/asana_exporter/collector"
+)
+
+// MaxScrapeTimeout caps the time an on-scrape collection may take, whatever
+// timeout the scraper announces.
+const MaxScrapeTimeout = 5 * time.Minute
+
+// defaultScrapeTimeout is Prometheus's, for a scraper that announces none.
+const defaultScrapeTimeout = 10 * time.Second
+
+// scrapeHandler serves the exporter's own metrics (reg) and the seat
+// metrics of the snapshot the refresher readies for this scrape, within the
+// scrape's timeout less offset: on scrape, one counted for it; in the
+// background, the latest.
+func scrapeHandler(r *collector.Refresher, reg prometheus.Gatherer, offset time.Duration, opts promhttp.HandlerOpts) http.Handler {
+	freshness := r.Freshness()
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		timeout := defaultScrapeTimeout
+		if v, err := strconv.ParseFloat(req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && v > 0 {
+			timeout = min(time.Duration(v*float64(time.Second)), MaxScrapeTimeout)
+		}
+		ctx, cancel := context.WithTimeout(req.Context(), max(timeout-offset, 100*time.Millisecond))
+		snap := r.BeforeScrape(ctx)
+		cancel()
+		seats := prometheus.NewRegistry()
+		seats.MustRegister(collector.NewCollector(func() *collector.Snapshot { return snap }, freshness))
+		promhttp.HandlerFor(prometheus.Gatherers{reg, seats}, opts).ServeHTTP(w, req)
+	})
+}

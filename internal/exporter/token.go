@@ -1,0 +1,36 @@
+package exporter
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// TokenEnv holds the token when no token file is given.
+const TokenEnv = "ASANA_TOKEN"
+
+// readToken reads the token from a file, or else from $ASANA_TOKEN. The
+// token is never a flag value: flags show up in ps and shell history.
+func readToken(path string, logger *slog.Logger) (string, error) {
+	howTo := "create a personal access token (Asana: My settings > Apps > Developer apps) or a service-account token " +
+		"(Admin Console > Apps > Service accounts) and put it in a file passed with --asana.token-file, or in the " + TokenEnv + " environment variable"
+	var token string
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("reading the Asana token: %w; %s", err, howTo)
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			logger.Warn("The token file is readable by other users; chmod 600 it", "file", path)
+		}
+		token = strings.TrimSpace(string(raw))
+		if token == "" {
+			return "", fmt.Errorf("the token file %s is empty: %s", path, howTo)
+		}
+	} else if token = strings.TrimSpace(os.Getenv(TokenEnv)); token == "" {
+		return "", errors.New("no Asana token: " + howTo)
+	}
+	return token, nil
+}

@@ -1,0 +1,436 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+// BenchmarkEndToEnd runs the built exporter, in its own process, against the
+// simulated Asana answering every request after a fixed latency, and then
+// Asana's official Node client over the same memberships. One iteration per
+// case: run it with -benchtime=1x (make bench does). Environment:
+//
+//	ASANA_BENCH_CASES  comma-separated case names (default: all)
+//	ASANA_BENCH_RTT    latency per request (default 50ms)
+func BenchmarkEndToEnd(b *testing.B) {
+	rtt := 50 * time.Millisecond
+	if v := os.Getenv("ASANA_BENCH_RTT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("ASANA_BENCH_RTT: %v", err)
+		}
+		rtt = d
+	}
+	only := strings.Split(os.Getenv("ASANA_BENCH_CASES"), ",")
+	for _, c := range []benchCase{
+		{"1k", 1, 1_000, false},
+		{"10k", 1, 10_000, false},
+		{"10k-tls", 1, 10_000, true},
+		{"100k", 1, 100_000, false},
+		{"10x10k", 10, 10_000, false},
+		{"1M", 1, 1_000_000, false},
+	} {
+		if only[0] != "" && !slices.Contains(only, c.name) {
+			continue
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				runEndToEnd(b, c, rtt)
+			}
+		})
+	}
+}
+
+type benchCase struct {
+	name       string
+	workspaces int
+	members    int // per workspace
+	// tls serves the simulator over HTTPS (HTTP/1.1), as Asana is served,
+	// so that every connection a client opens costs it a TLS handshake.
+	tls bool
+}
+
+// orgSpec splits n memberships the way a real organisation might.
+func orgSpec(name string, n int) asanatest.WorkspaceSpec {
+	licensed := n * 60 / 100
+	return asanatest.WorkspaceSpec{Name: name, IsOrganization: true, Licensed: licensed, Admins: max(1, n/200),
+		ViewOnly: n * 5 / 100, Guests: n * 25 / 100, Inactive: n - licensed - n*5/100 - n*25/100}
+}
+
+// cycleProbe wraps the simulated API and notes when the exporter's first
+// refresh begins: its second GET /workspaces (the first is the startup
+// check). It samples the exporter's CPU time at that instant. It also counts
+// the TCP connections the simulator accepts.
+type cycleProbe struct {
+	next      http.Handler
+	pid       atomic.Int64
+	lists     atomic.Int32
+	start     atomic.Pointer[time.Time]
+	startCPU  atomic.Int64
+	startSeen chan struct{}
+	conns     atomic.Int64 // TCP connections the simulator has accepted
+}
+
+// countConn is the simulator's http.Server.ConnState hook.
+func (p *cycleProbe) countConn(_ net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		p.conns.Add(1)
+	}
+}
+
+func (p *cycleProbe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/workspaces") && p.lists.Add(1) == 2 {
+		now := time.Now()
+		p.startCPU.Store(int64(cpuTime(int(p.pid.Load()))))
+		p.start.Store(&now)
+		close(p.startSeen)
+	}
+	p.next.ServeHTTP(w, r)
+}
+
+// cpuTime is the on-CPU time of every thread of process pid, from
+// /proc/<pid>/task/*/schedstat (nanoseconds, unlike /proc/<pid>/stat's
+// 10 ms ticks).
+func cpuTime(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total int64
+	for _, f := range tasks {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue // a thread that just exited
+		}
+		fields := strings.Fields(string(raw))
+		if len(fields) > 0 {
+			ns, _ := strconv.ParseInt(fields[0], 10, 64)
+			total += ns
+		}
+	}
+	return time.Duration(total)
+}
+
+// peakRSS is VmHWM of process pid, in bytes.
+func peakRSS(pid int) int64 {
+	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
+	workspaces, members := c.workspaces, c.members
+	specs := make([]asanatest.WorkspaceSpec, workspaces)
+	var want asana.SeatCounts
+	pages, minRequests := 0, 1 // GET /workspaces
+	for i := range specs {
+		specs[i] = orgSpec(fmt.Sprintf("Workspace %d", i), members)
+		s := specs[i].Seats()
+		want.Licensed, want.ViewOnly, want.Guest, want.Inactive, want.Admins =
+			want.Licensed+s.Licensed, want.ViewOnly+s.ViewOnly, want.Guest+s.Guest, want.Inactive+s.Inactive, want.Admins+s.Admins
+		pages = max(pages, (members+asana.PageLimit-1)/asana.PageLimit)
+		minRequests += (members + asana.PageLimit - 1) / asana.PageLimit
+	}
+	api := asanatest.NewAPI(asanatest.Generate(1, specs...), asanatest.Config{OffsetTTL: time.Hour})
+	api.Inject(asanatest.Fault{Latency: rtt})
+	probe := &cycleProbe{next: api, startSeen: make(chan struct{})}
+	srv := httptest.NewUnstartedServer(probe)
+	srv.Config.ConnState = probe.countConn
+	dir := b.TempDir()
+	clientEnv := os.Environ()
+	if c.tls {
+		srv.StartTLS()
+		// Both clients trust the simulator's certificate through the
+		// variables their TLS stacks read.
+		caFile := filepath.Join(dir, "ca.pem")
+		if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		clientEnv = append(clientEnv, "SSL_CERT_FILE="+caFile, "NODE_EXTRA_CA_CERTS="+caFile)
+	} else {
+		srv.Start()
+	}
+	defer srv.Close()
+	baseURL := srv.URL + "/api/1.0"
+
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(asanatest.DefaultToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	addr := freeAddress(b)
+	cmd := exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+baseURL, "--asana.token-file="+tokenFile,
+		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json")
+	cmd.Env = clientEnv
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	probe.pid.Store(int64(cmd.Process.Pid))
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+
+	// The refresh ends when the log says every workspace was counted.
+	counted := make(chan struct{})
+	var logTail bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		n := 0
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"msg":"Counted workspace memberships"`) {
+				if n++; n == workspaces {
+					close(counted)
+				}
+			} else if logTail.Len() < 64<<10 {
+				logTail.Write(append(sc.Bytes(), '\n'))
+			}
+		}
+	}()
+	timeout := time.Duration(minRequests)*rtt*2 + 2*time.Minute
+	select {
+	case <-counted:
+	case <-time.After(timeout):
+		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
+	}
+	// Every connection so far is the exporter's, the startup check's
+	// included: the CPU floor and the Node client run after it.
+	end, endCPU, conns := time.Now(), cpuTime(cmd.Process.Pid), probe.conns.Load()
+	<-probe.startSeen
+	start := *probe.start.Load()
+	wall := end.Sub(start)
+	cpu := endCPU - time.Duration(probe.startCPU.Load())
+	rss := peakRSS(cmd.Process.Pid)
+
+	requests, served := 0, servedFloor{listings: map[string]time.Duration{}}
+	for _, r := range api.Requests() {
+		if !r.Time.Before(start) {
+			requests++
+			served.add(r)
+		}
+	}
+	// The floor: pages one after another, each one round trip, or the rate
+	// budget for every request, whichever is longer. The nominal floor
+	// takes a round trip to be the injected latency; the served floor
+	// takes the time the simulator really took to answer each request,
+	// rendering included, which no client can beat either.
+	rateFloor := asana.MinDuration(minRequests, 1500) + rtt
+	floor := max(time.Duration(1+pages)*rtt, rateFloor)
+	floorServed := max(served.longest(), rateFloor)
+
+	e := &exporterProcess{addr: addr} // run above, to read its log as it comes
+	e.waitFor(b, "/-/ready")
+	_, families := e.scrape(b, "")
+	got := asana.SeatCounts{
+		Licensed: int(families.Sum("asana_workspace_members", "state=licensed")),
+		ViewOnly: int(families.Sum("asana_workspace_members", "state=view_only")),
+		Guest:    int(families.Sum("asana_workspace_members", "state=guest")),
+		Inactive: int(families.Sum("asana_workspace_members", "state=inactive")),
+		Admins:   int(families.Sum("asana_workspace_admins")),
+	}
+	if got != want {
+		b.Fatalf("the exporter published %+v, want %+v", got, want)
+	}
+
+	p50, p99 := scrapeLatency(b, e.url("/metrics"), 50, 100*time.Millisecond, 5*time.Second)
+
+	total := workspaces * members
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
+	b.ReportMetric(wall.Seconds()/floorServed.Seconds(), "wall/served-floor")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(float64(requests-minRequests), "redundant-requests")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(total), "cpu-ns/member")
+	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(float64(conns), "connections")
+	b.ReportMetric(p50, "scrape-p50-ms")
+	b.ReportMetric(p99, "scrape-p99-ms")
+	b.Logf("%d memberships in %d workspace(s): refresh %v (floor %v: %d pages × %v, or %d requests at 1500/min; served floor %v), %d requests (minimum %d), %d connection(s) since startup, CPU %v, peak RSS %.1f MiB",
+		total, workspaces, wall.Round(time.Millisecond), floor.Round(time.Millisecond), pages, rtt, minRequests, floorServed.Round(time.Millisecond),
+		requests, minRequests, conns, cpu.Round(time.Microsecond), float64(rss)/(1<<20))
+
+	if workspaces == 1 {
+		if !c.tls { // cpufloor speaks plain HTTP
+			floorRun := runCPUFloor(b, srv.Listener.Addr().String(), api, pages)
+			b.ReportMetric(float64(floorRun.cpu.Nanoseconds())/float64(total), "floor-cpu-ns/member")
+			b.ReportMetric(float64(cpu)/float64(floorRun.cpu), "cpu/floor-cpu")
+			b.Logf("CPU floor (internal/cpufloor): listing %v, CPU %v", floorRun.wall.Round(time.Millisecond), floorRun.cpu.Round(time.Microsecond))
+		}
+
+		nodeConnsBefore := probe.conns.Load()
+		node := runNodeBench(b, baseURL, clientEnv, api, want)
+		nodeConns := probe.conns.Load() - nodeConnsBefore
+		b.ReportMetric(node.wall.Seconds()/wall.Seconds(), "node-wall/exporter-wall")
+		b.ReportMetric(float64(node.cpu)/float64(cpu), "node-cpu/exporter-cpu")
+		b.ReportMetric(float64(node.rss)/(1<<20), "node-peak-rss-MiB")
+		b.ReportMetric(float64(nodeConns), "node-connections")
+		b.Logf("official Node client: listing %v on %d connection(s), CPU %v, peak RSS %.1f MiB",
+			node.wall.Round(time.Millisecond), nodeConns, node.cpu.Round(time.Microsecond), float64(node.rss)/(1<<20))
+	}
+}
+
+// scrapeLatency runs internal/scrapeload, in a process of its own as a
+// Prometheus server would be: scrapers each scraping url every interval for
+// d. It returns the p50 and p99 latency in ms.
+func scrapeLatency(b *testing.B, url string, scrapers int, interval, d time.Duration) (p50, p99 float64) {
+	cmd := exec.Command(helperBinary(b, "scrapeload"), url, strconv.Itoa(scrapers), interval.String(), d.String())
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("scrapeload: %v\n%s", err, errOut.String())
+	}
+	var res struct {
+		Scrapes int     `json:"scrapes"`
+		P50     float64 `json:"p50_ms"`
+		P99     float64 `json:"p99_ms"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.Scrapes == 0 {
+		b.Fatalf("scrapeload printed %q (%v)", out, err)
+	}
+	return res.P50, res.P99
+}
+
+// servedFloor adds up the simulator's serving times: the workspace listing,
+// then each workspace's pages, which come one after another.
+type servedFloor struct {
+	workspaces time.Duration
+	listings   map[string]time.Duration // by path
+}
+
+func (f *servedFloor) add(r asanatest.Request) {
+	if r.Route == asana.EndpointWorkspaceMemberships {
+		f.listings[r.Path] += r.Served
+	} else {
+		f.workspaces += r.Served
+	}
+}
+
+// longest is the time the slowest listing kept its client waiting.
+func (f *servedFloor) longest() time.Duration {
+	var slowest time.Duration
+	for _, d := range f.listings {
+		slowest = max(slowest, d)
+	}
+	return f.workspaces + slowest
+}
+
+// runCPUFloor lists the first workspace with internal/cpufloor, the least
+// CPU a Go program can spend on the same requests, and checks that it read
+// every page.
+func runCPUFloor(b *testing.B, addr string, api *asanatest.API, pages int) listingResult {
+	gid := api.WorkspaceGIDs()[0]
+	out, err := exec.Command(helperBinary(b, "cpufloor"), addr, "/api/1.0/workspaces/"+gid+"/workspace_memberships", asanatest.DefaultToken).Output()
+	if err != nil {
+		b.Fatalf("cpufloor: %v", err)
+	}
+	var res struct {
+		Pages  int   `json:"pages"`
+		WallNS int64 `json:"wall_ns"`
+		CPUNS  int64 `json:"cpu_ns"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.Pages != pages {
+		b.Fatalf("cpufloor printed %q (%v), want %d pages", out, err, pages)
+	}
+	return listingResult{wall: time.Duration(res.WallNS), cpu: time.Duration(res.CPUNS)}
+}
+
+// helperBinaries are the commands under internal/, each built once.
+var (
+	helperMu       sync.Mutex
+	helperBinaries = map[string]string{}
+)
+
+// helperBinary returns internal/<name> built, building it the first time.
+func helperBinary(b *testing.B, name string) string {
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	if bin, ok := helperBinaries[name]; ok {
+		return bin
+	}
+	dir, err := os.MkdirTemp("", "asana_exporter-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-o", bin, "./internal/"+name).CombinedOutput(); err != nil {
+		b.Fatalf("go build ./internal/%s: %v\n%s", name, err, out)
+	}
+	helperBinaries[name] = bin
+	return bin
+}
+
+// listingResult is what a listing outside the exporter cost: the official
+// Node client's, or internal/cpufloor's (which reports no RSS).
+type listingResult struct {
+	wall, cpu time.Duration
+	rss       int64
+}
+
+// runNodeBench paginates the first workspace with Asana's official Node
+// client (asana@3.2.0) through the same simulator and latency.
+func runNodeBench(b *testing.B, baseURL string, env []string, api *asanatest.API, want asana.SeatCounts) listingResult {
+	gid := api.WorkspaceGIDs()[0]
+	cmd := exec.Command("node", "paginate.js")
+	cmd.Dir = filepath.Join("testdata", "nodeclient")
+	cmd.Env = append(env, "ASANA_BASE_URL="+baseURL, "ASANA_TOKEN="+asanatest.DefaultToken,
+		"ASANA_WORKSPACE_GID="+gid, "ASANA_OUTPUT=counts")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("node paginate.js (make test-deps installs Node and the client): %v\n%s", err, errOut.String())
+	}
+	var res struct {
+		Pages int `json:"pages"`
+		Seats struct {
+			Licensed int `json:"licensed"`
+			ViewOnly int `json:"view_only"`
+			Guest    int `json:"guest"`
+			Inactive int `json:"inactive"`
+			Admins   int `json:"admins"`
+		} `json:"seats"`
+		ListingMS    float64 `json:"listing_ms"`
+		ListingCPUUS float64 `json:"listing_cpu_us"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		b.Fatalf("paginate.js printed %q: %v", out.String(), err)
+	}
+	if got := (asana.SeatCounts{Licensed: res.Seats.Licensed, ViewOnly: res.Seats.ViewOnly, Guest: res.Seats.Guest, Inactive: res.Seats.Inactive, Admins: res.Seats.Admins}); got != want {
+		b.Fatalf("the Node client counted %+v, want %+v", got, want)
+	}
+	rusage, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss int64
+	if rusage != nil {
+		rss = rusage.Maxrss << 10
+	}
+	return listingResult{
+		wall: time.Duration(res.ListingMS * float64(time.Millisecond)),
+		cpu:  time.Duration(res.ListingCPUUS * float64(time.Microsecond)),
+		rss:  rss,
+	}
+}

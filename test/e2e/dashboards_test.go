@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/asana-exporter/asana_exporter/dashboards"
+)
+
+func all(t *testing.T) []dashboards.Dashboard {
+	t.Helper()
+	ds, err := dashboards.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) < 2 {
+		t.Fatalf("%d dashboards embedded, want the seats and the exporter dashboards", len(ds))
+	}
+	return ds
+}
+
+// TestDashboardsMatchGrafanaSchema loads every dashboard with Grafana's own
+// schema types, rejecting unknown fields, as an import would.
+func TestDashboardsMatchGrafanaSchema(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	for _, d := range all(t) {
+		var strict dashboard.Dashboard
+		if err := strict.UnmarshalJSONStrict(d.Raw); err != nil {
+			t.Errorf("%s: %v", d.File, err)
+			continue
+		}
+		if err := strict.Validate(); err != nil {
+			t.Errorf("%s: %v", d.File, err)
+		}
+	}
+}
+
+// TestDashboardsAreImportReady checks what makes a dashboard import cleanly
+// and keep working: a uid that stays the same, tags, a datasource variable
+// and a workspace variable built from asana_workspace_info.
+func TestDashboardsAreImportReady(t *testing.T) {
+	uids := map[string]string{}
+	for _, d := range all(t) {
+		if want := strings.TrimSuffix(d.File, ".json"); d.UID != want {
+			t.Errorf("%s: uid %q, want %q (the file name, so links survive re-imports)", d.File, d.UID, want)
+		}
+		if other, dup := uids[d.UID]; dup {
+			t.Errorf("%s and %s share uid %q", d.File, other, d.UID)
+		}
+		uids[d.UID] = d.File
+		if !contains(d.Tags, "asana_exporter") {
+			t.Errorf("%s: tags %v lack asana_exporter (the dashboards' links find each other by it)", d.File, d.Tags)
+		}
+		if v, ok := d.Variable("datasource"); !ok || v.Type != "datasource" || v.QueryText() != "prometheus" {
+			t.Errorf("%s: no Prometheus datasource variable: %+v", d.File, v)
+		}
+		if v, ok := d.Variable("workspace"); !ok || !strings.HasPrefix(v.QueryText(), "query_result(asana_workspace_info") {
+			t.Errorf("%s: workspace variable %+v is not built from asana_workspace_info", d.File, v)
+		}
+	}
+}
+
+// TestPanelLayout: panels have unique ids and descriptions, use the
+// datasource variable, and tile the 24-column grid without overlapping.
+func TestPanelLayout(t *testing.T) {
+	for _, d := range all(t) {
+		ids := map[int]bool{}
+		var placed []dashboards.Panel
+		for _, p := range d.Panels {
+			if ids[p.ID] {
+				t.Errorf("%s: panel id %d used twice", d.File, p.ID)
+			}
+			ids[p.ID] = true
+			g := p.GridPos
+			if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > 24 {
+				t.Errorf("%s: panel %q has gridPos %+v outside the 24-column grid", d.File, p.Title, g)
+			}
+			for _, q := range placed {
+				h := q.GridPos
+				if g.X < h.X+h.W && h.X < g.X+g.W && g.Y < h.Y+h.H && h.Y < g.Y+g.H {
+					t.Errorf("%s: panels %q and %q overlap", d.File, p.Title, q.Title)
+				}
+			}
+			placed = append(placed, p)
+			if p.Type == "row" {
+				continue
+			}
+			if p.Datasource.UID != "${datasource}" {
+				t.Errorf("%s: panel %q does not use the datasource variable", d.File, p.Title)
+			}
+			if p.Description == "" {
+				t.Errorf("%s: panel %q has no description (Grafana shows it as the panel's help)", d.File, p.Title)
+			}
+			if len(p.Targets) == 0 {
+				t.Errorf("%s: panel %q has no query", d.File, p.Title)
+			}
+		}
+	}
+}
+
+// joined only adds workspace_name to another selector, which is filtered.
+const joined = "asana_workspace_info"
+
+// TestPanelQueriesParseAndFilter parses every query as PromQL, after the
+// substitution Grafana makes, and checks that each selector honours the
+// dashboard's variables: $job everywhere, $workspace on per-workspace
+// metrics.
+func TestPanelQueriesParseAndFilter(t *testing.T) {
+	for _, d := range all(t) {
+		for _, p := range d.Panels {
+			for _, q := range p.Targets {
+				expr, err := parser.NewParser(parser.Options{}).ParseExpr(dashboards.Expand(q.Expr, 5*time.Minute))
+				if err != nil {
+					t.Errorf("%s: panel %q query %s: %v", d.File, p.Title, q.RefID, err)
+					continue
+				}
+				n := 0
+				parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+					vs, ok := node.(*parser.VectorSelector)
+					if !ok || vs.Name == joined {
+						return nil
+					}
+					n++
+					// The matchers as written, before Expand.
+					raw := q.Expr
+					if !hasMatcher(vs, "job") || !strings.Contains(raw, `job=~"$job"`) {
+						t.Errorf("%s: panel %q: %s is not filtered by $job", d.File, p.Title, vs)
+					}
+					perWorkspace := strings.HasPrefix(vs.Name, "asana_workspace_") || strings.HasPrefix(vs.Name, "asana_collection_")
+					if perWorkspace && (!hasMatcher(vs, "workspace_gid") || !strings.Contains(raw, `workspace_gid=~"$workspace"`)) {
+						t.Errorf("%s: panel %q: %s is not filtered by $workspace", d.File, p.Title, vs)
+					}
+					return nil
+				})
+				if n == 0 {
+					t.Errorf("%s: panel %q query %s selects no series", d.File, p.Title, q.RefID)
+				}
+			}
+		}
+	}
+}
+
+func hasMatcher(vs *parser.VectorSelector, name string) bool {
+	for _, m := range vs.LabelMatchers {
+		if m.Name == name && m.Type == labels.MatchRegexp {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

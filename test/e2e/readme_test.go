@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/dashboards"
+	"github.com/asana-exporter/asana_exporter/internal/exporter"
+	"github.com/asana-exporter/asana_exporter/internal/exposition"
+)
+
+// TestREADMEMetricsTableMatchesTheCode keeps the README's metrics table and
+// the exporter's registered asana_* metrics in step, types included.
+func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
+	raw, err := os.ReadFile(repoPath("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `(asana_[a-z_]+)` \\| (gauge|counter|histogram) \\|")
+	documented := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(raw), -1) {
+		documented[m[1]] = m[2]
+	}
+
+	// The exporter on the demo organisation, after one refresh, exports
+	// every metric it has.
+	e, err := exporter.New(exporter.Options{Demo: true, RefreshInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e.Refresher().Refresh(ctx)
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	families, err := exposition.Parse(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var registered []string
+	for n := range families {
+		if strings.HasPrefix(n, "asana_") {
+			registered = append(registered, n)
+		}
+	}
+	slices.Sort(registered)
+
+	for _, n := range registered {
+		if _, ok := documented[n]; !ok {
+			t.Errorf("%s is exported but not in the README's metrics table", n)
+		}
+	}
+	for n := range documented {
+		if !slices.Contains(registered, n) {
+			t.Errorf("the README documents %s, which the exporter does not export", n)
+		}
+	}
+
+	// Types: counters end in _total, the histogram in _seconds, gauges neither.
+	for n, typ := range documented {
+		switch {
+		case typ == "counter" && !strings.HasSuffix(n, "_total"),
+			typ != "counter" && strings.HasSuffix(n, "_total"),
+			typ == "histogram" && !strings.HasSuffix(n, "_seconds"):
+			t.Errorf("README types %s as a %s", n, typ)
+		}
+	}
+	for _, mf := range families {
+		if _, ok := documented[mf.GetName()]; !ok {
+			continue
+		}
+		if want := strings.ToLower(mf.GetType().String()); documented[mf.GetName()] != want {
+			t.Errorf("README types %s as %q, the exporter as %q", mf.GetName(), documented[mf.GetName()], want)
+		}
+	}
+	if len(registered) != 18 {
+		t.Errorf("%d asana_* metrics registered: %v", len(registered), registered)
+	}
+}
+
+// TestREADMEDescribesEveryPanelAndAlert: the README's alert table names
+// every alert, and its dashboard tables every panel.
+func TestREADMEDescribesEveryPanelAndAlert(t *testing.T) {
+	raw, err := os.ReadFile(repoPath("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	rules, err := os.ReadFile(repoPath("alerts", "asana_rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s+- alert: (\S+)`).FindAllStringSubmatch(string(rules), -1) {
+		if !strings.Contains(readme, "| `"+m[1]+"` |") {
+			t.Errorf("the README's alert table lacks %s", m[1])
+		}
+	}
+	all, err := dashboards.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range all {
+		for _, p := range d.Panels {
+			if p.Type != "row" && !strings.Contains(readme, "| "+p.Title+" |") {
+				t.Errorf("the README's table for %s lacks panel %q", d.File, p.Title)
+			}
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+// secretToken is the token the leak tests use; secretPart is what must
+// never show, since a log line could cut or quote a token.
+const (
+	secretToken = "2/1204000000000042:S3cr3tT0kenLeakCheck"
+	secretPart  = "S3cr3tT0kenLeakCheck"
+)
+
+// TestTokenNeverLeaks runs the exporter at debug level, in both log formats,
+// through every error path, a reload with a bad token file and a config
+// check, and reads everything it wrote and served: logs, /metrics, the
+// landing page, the probes, the reload answer. The token is in none of it.
+func TestTokenNeverLeaks(t *testing.T) {
+	for _, format := range []string{"logfmt", "json"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			s := newSimulated(t, asanatest.Config{Tokens: map[string]asanatest.TokenKind{secretToken: asanatest.FullAccess}})
+			writeFile(t, s.tokenFile, secretToken+"\n")
+			e := startExporter(t, nil, s.args("--asana.refresh-interval=500ms", "--log.level=debug", "--log.format="+format)...)
+			e.waitFor(t, "/-/ready")
+			var served strings.Builder
+			get := func(method, path string) {
+				req, _ := http.NewRequest(method, e.url(path), nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				fmt.Fprintf(&served, "%s %s: %d %v\n%s\n", method, path, resp.StatusCode, resp.Header, body)
+			}
+			for _, f := range asanatest.EveryFault() {
+				s.srv.ClearFaults()
+				s.srv.Inject(f)
+				time.Sleep(550 * time.Millisecond) // at least one cycle, within the rate budget
+				get(http.MethodGet, "/metrics")
+				s.srv.GrantToken(secretToken, asanatest.FullAccess)
+			}
+			s.srv.ClearFaults()
+			writeFile(t, s.tokenFile, strings.Replace(secretToken, ":", " :", 1)) // refused by the reload
+			get(http.MethodPost, "/-/reload")
+			for _, path := range []string{"/", "/metrics", "/-/ready", "/-/healthy", "/-/reload"} {
+				get(http.MethodGet, path)
+			}
+			writeFile(t, s.tokenFile, secretToken+"\n")
+			check, _ := exec.Command(exporterBinary(t), s.args("--config.check", "--log.level=debug", "--log.format="+format)...).CombinedOutput()
+
+			for what, text := range map[string]string{"log": e.output.String(), "HTTP answers": served.String(), "--config.check": string(check)} {
+				if strings.Contains(text, secretPart) {
+					i := strings.Index(text, secretPart)
+					t.Errorf("the %s holds the token: …%s…", what, text[max(0, i-200):min(len(text), i+100)])
+				}
+			}
+			for _, want := range []string{"429", "503", "401", "Full permissions", "whitespace"} {
+				if !strings.Contains(e.output.String(), want) {
+					t.Errorf("the log never mentions %q: the error paths did not all run\n%s", want, e.output)
+				}
+			}
+		})
+	}
+}
+
+// TestTokenFileReadableByOthersWarns: a token file others can read starts
+// the exporter with a warning that says how to fix it.
+func TestTokenFileReadableByOthersWarns(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	if err := os.Chmod(s.tokenFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := startExporter(t, nil, s.args()...)
+	e.waitFor(t, "/-/ready")
+	if out := e.output.String(); !strings.Contains(out, "The token file is readable by other users; chmod 600 it") ||
+		!strings.Contains(out, filepath.Base(s.tokenFile)) {
+		t.Errorf("no warning about a world-readable token file:\n%s", out)
+	}
+}
