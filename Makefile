@@ -14,19 +14,30 @@ STATICCHECK_VERSION := v0.7.0
 GOVULNCHECK_VERSION := v1.9.0
 export GOVULNCHECK_VERSION
 
-.PHONY: all build test test-deps demo bench soak fuzz lint vulncheck docker clean
+.PHONY: all build test test-unit test-e2e test-deps demo bench soak fuzz lint vulncheck docker clean
 
 all: lint build test
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
-# Installs Prometheus, promtool, Alertmanager, Node and the pinned Asana
-# Node client when missing (apt-get and npm ci), then runs every test, and
-# every micro-benchmark once so that one whose checks have gone stale fails
-# here and not only in make bench.
-test: test-deps
-	$(GO) test -race -count=1 -parallel 16 -bench . -benchtime 1x -skip '^BenchmarkEndToEnd$$' ./...
+# Every test: the exporter's module (Go only), then test/e2e (the built
+# exporter with Prometheus, promtool, Alertmanager, amtool and Asana's Node
+# client, which test-deps installs when missing). Each micro-benchmark runs
+# once too, so that one whose checks have gone stale fails here and not only
+# in make bench.
+test: test-unit test-e2e
+
+test-unit:
+	$(GO) test -race -count=1 -bench . -benchtime 1x ./...
+
+# The e2e tests run the exporter built with the race detector; under
+# CI=true a missing tool fails a test instead of skipping it.
+RACE_BIN := .build/$(BIN)-race
+test-e2e: test-deps
+	$(GO) build -race -o $(RACE_BIN) .
+	cd test/e2e && ASANA_EXPORTER_BINARY=../../$(RACE_BIN) CI=$${CI:-true} \
+		$(GO) test -race -count=1 -parallel 16 -bench . -benchtime 1x -skip '^BenchmarkEndToEnd$$' ./...
 
 test-deps:
 	scripts/install-test-deps.sh
@@ -38,7 +49,7 @@ demo: build
 # race detector (make test runs a short one with it).
 SOAK_CYCLES ?= 5000
 soak:
-	ASANA_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m .
+	ASANA_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m ./internal/exporter
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time),
 # a duration or a count such as 60000x. .ci/run runs a short count; run
@@ -58,13 +69,14 @@ fuzz:
 # request. All cases take about 31 minutes; BENCH_CASES=1k,10k is quicker.
 BENCH_CASES ?=
 bench: test-deps
-	$(GO) test -run '^$$' -bench . -skip '^BenchmarkEndToEnd$$' -benchmem ./...
-	ASANA_BENCH_CASES=$(BENCH_CASES) $(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 1x -timeout 60m -v .
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd test/e2e && ASANA_BENCH_CASES=$(BENCH_CASES) $(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 1x -timeout 60m -v .
 
 lint: vulncheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	cd test/e2e && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # govulncheck against GOVULNDB (default https://vuln.go.dev); see the script
 # for what happens when the database is unreachable.
@@ -75,4 +87,4 @@ docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
 clean:
-	rm -f $(BIN)
+	rm -rf $(BIN) .build

@@ -14,27 +14,29 @@ const handover = 50 * time.Millisecond
 // context that cycle runs on.
 type audience struct {
 	mu      sync.Mutex
-	waiting int
-	until   time.Time     // the latest deadline of any caller
-	cycle   *cycleContext // the running cycle's; nil between cycles
+	waiting map[*time.Time]bool // each caller's deadline; zero for none
+	cycle   *cycleContext       // the running cycle's; nil between cycles
 }
 
-func (a *audience) join(deadline time.Time) {
+// join counts a caller in, until leave(deadline's pointer).
+func (a *audience) join(deadline time.Time) *time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.waiting++
-	if deadline.After(a.until) {
-		a.until = deadline
-		if a.cycle != nil {
-			a.cycle.extend(a.until.Add(-handover))
-		}
+	if a.waiting == nil {
+		a.waiting = map[*time.Time]bool{}
 	}
+	a.waiting[&deadline] = true
+	if a.cycle != nil && !deadline.IsZero() {
+		a.cycle.extend(deadline.Add(-handover))
+	}
+	return &deadline
 }
 
-func (a *audience) leave() {
+func (a *audience) leave(caller *time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.waiting--; a.waiting == 0 && a.cycle != nil {
+	delete(a.waiting, caller)
+	if len(a.waiting) == 0 && a.cycle != nil {
 		a.cycle.end(context.Canceled)
 		a.cycle = nil
 	}
@@ -47,10 +49,12 @@ func (a *audience) open() (ctx context.Context, done func()) {
 	c := &cycleContext{done: make(chan struct{})}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.until.IsZero() {
-		c.extend(a.until.Add(-handover))
+	for d := range a.waiting {
+		if !d.IsZero() {
+			c.extend(d.Add(-handover))
+		}
 	}
-	if a.waiting == 0 {
+	if len(a.waiting) == 0 {
 		c.end(context.Canceled)
 	} else {
 		a.cycle = c

@@ -140,8 +140,7 @@ func (r *Refresher) BeforeScrape(ctx context.Context) *Snapshot {
 	}
 	joined := r.opts.Now()
 	deadline, _ := ctx.Deadline()
-	r.audience.join(deadline)
-	defer r.audience.leave()
+	defer r.audience.leave(r.audience.join(deadline))
 	result := r.shared.DoChan("cycle", func() (any, error) {
 		cycleCtx, done := r.audience.open()
 		defer done()

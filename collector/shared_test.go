@@ -111,3 +111,26 @@ func TestACollectionNobodyWaitsForStops(t *testing.T) {
 		t.Errorf("an abandoned collection published %+v", w)
 	}
 }
+
+// The cycle's deadline is its own callers': a scrape after one with a long
+// timeout gets a cycle bounded by its own, which ends in time to tell it
+// which workspaces were counted.
+func TestACycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
+	src := &slowOrg{}
+	r := onScrape(src)
+	if s := scrapeWithin(r, context.Background(), time.Minute); !counted(s) {
+		t.Fatalf("first scrape: %+v", s.Workspaces)
+	}
+	src.took = time.Hour
+	start := time.Now()
+	s := scrapeWithin(r, context.Background(), 300*time.Millisecond)
+	if took := time.Since(start); took > 400*time.Millisecond {
+		t.Errorf("the second scrape took %v, its timeout is 300ms", took)
+	}
+	if s.Deadline <= 0 || s.Deadline > 300*time.Millisecond {
+		t.Errorf("the second cycle's deadline is %v, want its own scrape's 300ms less the handover", s.Deadline)
+	}
+	if s != r.Snapshot() {
+		t.Error("the second scrape did not get its cycle's published result")
+	}
+}
