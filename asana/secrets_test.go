@@ -65,4 +65,3 @@ func TestClientErrorsNeverHoldTheToken(t *testing.T) {
 		}
 	}
 }
-

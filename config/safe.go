@@ -122,4 +122,3 @@ func (sc *SafeConfig) Collect(ch chan<- prometheus.Metric) {
 	sc.successful.Collect(ch)
 	sc.successTime.Collect(ch)
 }
-
