@@ -14,6 +14,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
 
 // paidPlan is the request budget of a paid plan, for the fake sources.
@@ -36,22 +37,20 @@ func (s *sized) CountSeats(context.Context, string) (asana.SeatListing, error) {
 	return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 100 * s.pages}, Pages: s.pages}, nil
 }
 
-// gaugeValue gathers c and returns its one series of name.
+// gaugeValue gathers c and returns its series of name.
 func gaugeValue(t *testing.T, c prometheus.Collector, name string) float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
-	mfs, err := reg.Gather()
+	families, err := exposition.Gather(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
+	v, ok := families.Sample(name)
+	if !ok {
+		t.Fatalf("no series of %s", name)
 	}
-	t.Fatalf("no single series of %s", name)
-	return 0
+	return v
 }
 
 // An organisation of 1M memberships needs 10,001 requests, 6m42s at 1500 a

@@ -236,7 +236,7 @@ func TestUpReflectsAuthentication(t *testing.T) {
 	e := newEnv(t, true, "", side)
 	ctx := context.Background()
 	e.refresher.Refresh(ctx)
-	if !e.refresher.Ready() || testutil.ToFloat64(collectorOnly(e, "asana_up")) != 1 {
+	if up := gaugeValue(t, collector.NewCollector(e.refresher.Snapshot, ""), "asana_up"); !e.refresher.Ready() || up != 1 {
 		t.Fatal("not up after a good cycle")
 	}
 	e.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Status: 401})
@@ -251,18 +251,6 @@ func TestUpReflectsAuthentication(t *testing.T) {
 	if !e.refresher.Ready() {
 		t.Error("readiness is lost once reached")
 	}
-}
-
-// collectorOnly gathers one metric family from the env's registry.
-func collectorOnly(e *env, name string) prometheus.Collector {
-	return prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
-		mfs, _ := e.reg.Gather()
-		for _, mf := range mfs {
-			if mf.GetName() == name {
-				ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, "x", nil, nil), prometheus.GaugeValue, mf.GetMetric()[0].GetGauge().GetValue())
-			}
-		}
-	})
 }
 
 // N scrapes at once, each with its own timeout, make one cycle's requests.

@@ -32,3 +32,16 @@ func TestMetricsAreSentUncompressed(t *testing.T) {
 		}
 	}
 }
+
+// In the background a scrape only reads the snapshot: it makes no request.
+func TestABackgroundScrapeMakesNoRequest(t *testing.T) {
+	p := newInProcess(t, setup{background: true, deadline: 5 * time.Second}, acmeSpec)
+	p.cycle(t)
+	p.srv.ResetRequests()
+	for range 10 {
+		checkSeats(t, p.scrape(t), p.gids[0], p.truth[0])
+	}
+	if n := len(p.srv.Requests()); n != 0 {
+		t.Errorf("10 scrapes made %d requests", n)
+	}
+}

@@ -1,11 +1,14 @@
-// Package exposition reads a Prometheus text exposition back, for the tests
-// that scrape the exporter: the in-process ones and the end-to-end ones.
+// Package exposition reads metrics back by name and labels, for the tests:
+// from a scrape's text exposition or from a registry. client_golang's
+// testutil compares whole expositions, or reads a collector of one series;
+// these tests read one series among many.
 package exposition
 
 import (
 	"io"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -20,6 +23,16 @@ type Families map[string]*dto.MetricFamily
 func Parse(r io.Reader) (Families, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	return parser.TextToMetricFamilies(r)
+}
+
+// Gather reads what g gathers, as Parse reads a scrape.
+func Gather(g prometheus.Gatherer) (Families, error) {
+	mfs, err := g.Gather()
+	f := Families{}
+	for _, mf := range mfs {
+		f[mf.GetName()] = mf
+	}
+	return f, err
 }
 
 // Sample returns the value of the first series of name whose labels include

@@ -299,3 +299,40 @@ func TestConfigCheck(t *testing.T) {
 		t.Errorf("--config.check with an invisible workspace: %v\n%s", err, out)
 	}
 }
+
+// TestOnScrapeHAPair is the bug report, as a new user met it: two
+// Prometheus servers scrape one exporter on scrape, one with a 2 s timeout
+// and one with 60 s that joins 0.3 s later, and a workspace of 22,000
+// memberships takes longer than 2 s to count at the token's budget (221
+// requests: 10 at once, then 24.8 a second). The short scrape cannot get a
+// count; the long one must, and both must cost one set of requests.
+func TestOnScrapeHAPair(t *testing.T) {
+	srv := asanatest.NewServer(asanatest.Generate(5, asanatest.WorkspaceSpec{Name: "Big", Licensed: 20_000, Guests: 2_000}), asanatest.Config{})
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	writeFile(t, tokenFile, asanatest.DefaultToken)
+	e := startExporter(t, nil, "--asana.url="+srv.BaseURL, "--asana.token-file="+tokenFile, "--asana.refresh-interval=0")
+	srv.ResetRequests() // the startup check's
+	gid := srv.WorkspaceGIDs()[0]
+
+	short := make(chan exposition.Families)
+	go func() { _, f := e.scrape(t, "2"); short <- f }()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	_, long := e.scrape(t, "60")
+	t.Logf("the long scrape took %v", time.Since(start).Round(time.Millisecond))
+
+	if v, _ := long.Sample("asana_collection_success", "workspace_gid="+gid); v != 1 {
+		t.Errorf("the 60 s scrape: asana_collection_success %v, want 1", v)
+	}
+	if got, _ := long.Seats(gid); got.Licensed != 20_000 || got.Guest != 2_000 {
+		t.Errorf("the 60 s scrape counted %+v", got)
+	}
+	if v, _ := (<-short).Sample("asana_collection_success", "workspace_gid="+gid); v != 0 {
+		t.Errorf("the 2 s scrape: asana_collection_success %v; it cannot have counted 22,000 memberships", v)
+	}
+	if n := len(srv.Requests()); n != 1+220 {
+		t.Errorf("%d requests, want one count's %d", n, 1+220)
+	}
+}
