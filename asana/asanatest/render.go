@@ -98,7 +98,8 @@ func parseFields(raw string) []string {
 // errorHelp is the help text real 2024 responses carry.
 const errorHelp = "For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors"
 
-// Messages Asana uses; see shared api-notes §4.
+// Messages Asana uses, as its error docs (https://developers.asana.com/docs/errors)
+// and observed responses give them.
 const (
 	msgNotAuthorized   = "Not Authorized"
 	msgFullPermissions = "Full permissions are required to use this endpoint."

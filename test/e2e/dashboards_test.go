@@ -9,18 +9,16 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
-
-	"github.com/asana-exporter/asana_exporter/dashboards"
 )
 
-func all(t *testing.T) []dashboards.Dashboard {
+func all(t *testing.T) []grafanaDashboard {
 	t.Helper()
-	ds, err := dashboards.All()
+	ds, err := allDashboards()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ds) < 2 {
-		t.Fatalf("%d dashboards embedded, want the seats and the exporter dashboards", len(ds))
+		t.Fatalf("%d dashboards in dashboards/, want the seats and the exporter dashboards", len(ds))
 	}
 	return ds
 }
@@ -71,7 +69,7 @@ func TestDashboardsAreImportReady(t *testing.T) {
 func TestPanelLayout(t *testing.T) {
 	for _, d := range all(t) {
 		ids := map[int]bool{}
-		var placed []dashboards.Panel
+		var placed []dashPanel
 		for _, p := range d.Panels {
 			if ids[p.ID] {
 				t.Errorf("%s: panel id %d used twice", d.File, p.ID)
@@ -115,7 +113,7 @@ func TestPanelQueriesParseAndFilter(t *testing.T) {
 	for _, d := range all(t) {
 		for _, p := range d.Panels {
 			for _, q := range p.Targets {
-				expr, err := parser.NewParser(parser.Options{}).ParseExpr(dashboards.Expand(q.Expr, 5*time.Minute))
+				expr, err := parser.NewParser(parser.Options{}).ParseExpr(expandQuery(q.Expr, 5*time.Minute))
 				if err != nil {
 					t.Errorf("%s: panel %q query %s: %v", d.File, p.Title, q.RefID, err)
 					continue

@@ -2,7 +2,7 @@
 // beside it: Prometheus, promtool, Alertmanager, amtool, Asana's Node
 // client, Grafana's schema and Asana's OpenAPI spec. It is a module of its
 // own, so that those tools' Go modules stay out of the exporter's. Run it
-// with make test-e2e (make test runs it too), which installs the tools
+// with `make test-e2e` (`make test` runs it too), which installs the tools
 // first.
 //
 // A missing tool fails a test under CI=true, and skips it with the reason

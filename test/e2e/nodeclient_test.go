@@ -33,7 +33,7 @@ func runNodeClient(t *testing.T, srv *asanatest.Server, token, gid string, extra
 		t.Fatal("node is not installed; the Node-client conformance test needs it (see .ci/run)")
 	}
 	if _, statErr := os.Stat(filepath.Join(dir, "node_modules", "asana", "package.json")); statErr != nil {
-		t.Fatalf("npm package asana is not installed: run `make node-deps` (npm ci in %s)", dir)
+		t.Fatalf("npm package asana is not installed: run `make test-deps` (npm ci in %s)", dir)
 	}
 	cmd := exec.Command(node, "paginate.js")
 	cmd.Dir = dir

@@ -19,7 +19,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
 
-// built is the exporter binary: $ASANA_EXPORTER_BINARY (make test-e2e
+// built is the exporter binary: $ASANA_EXPORTER_BINARY (`make test-e2e`
 // builds it with the race detector), or else built once for this run.
 var built struct {
 	once sync.Once

@@ -21,7 +21,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
-	"github.com/asana-exporter/asana_exporter/dashboards"
 )
 
 // stackTimeout bounds TestPrometheusAlertmanagerLoop: with Prometheus 3.x it
@@ -221,7 +220,7 @@ scrape_configs:
 		t.Errorf("recorded seats_used_per_purchased for Globex = %+v, %v; want 412/400", ratio, err)
 	}
 
-	all, err := dashboards.All()
+	all, err := allDashboards()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +232,7 @@ scrape_configs:
 		checkWorkspaceVariable(t, promURL, d, s.gids)
 		for _, p := range d.Panels {
 			for _, q := range p.Targets {
-				res, err := promQuery(promURL, dashboards.Expand(q.Expr, 10*time.Second))
+				res, err := promQuery(promURL, expandQuery(q.Expr, 10*time.Second))
 				if err != nil {
 					t.Errorf("%s: panel %q query %s: %v", d.File, p.Title, q.RefID, err)
 				} else if len(res) == 0 {
@@ -248,11 +247,11 @@ scrape_configs:
 // checkWorkspaceVariable renders the workspace variable's query the way
 // Grafana's query_result() does, and applies the variable's regex: every
 // workspace must come out with its gid as value and its name as text.
-func checkWorkspaceVariable(t *testing.T, promURL string, d dashboards.Dashboard, gids []string) {
+func checkWorkspaceVariable(t *testing.T, promURL string, d grafanaDashboard, gids []string) {
 	t.Helper()
 	v, _ := d.Variable("workspace")
 	inner := strings.TrimSuffix(strings.TrimPrefix(v.QueryText(), "query_result("), ")")
-	res, err := promQuery(promURL, dashboards.Expand(inner, time.Minute))
+	res, err := promQuery(promURL, expandQuery(inner, time.Minute))
 	if err != nil {
 		t.Fatalf("%s: workspace variable query %q: %v", d.File, inner, err)
 	}
@@ -284,7 +283,7 @@ func checkWorkspaceVariable(t *testing.T, promURL string, d dashboards.Dashboard
 // checkMetricNames: every metric a rule or panel selects is exported by the
 // exporter (or is Prometheus's `up`, or a recording rule), so a renamed
 // metric cannot leave a panel or an alert silently empty.
-func checkMetricNames(t *testing.T, exposition, rules string, all []dashboards.Dashboard) {
+func checkMetricNames(t *testing.T, exposition, rules string, all []grafanaDashboard) {
 	t.Helper()
 	known := map[string]bool{"up": true}
 	for _, line := range strings.Split(exposition, "\n") {
@@ -317,7 +316,7 @@ func checkMetricNames(t *testing.T, exposition, rules string, all []dashboards.D
 	for _, d := range all {
 		for _, p := range d.Panels {
 			for _, q := range p.Targets {
-				queries = append(queries, query{d.File + " panel " + p.Title, dashboards.Expand(q.Expr, time.Minute)})
+				queries = append(queries, query{d.File + " panel " + p.Title, expandQuery(q.Expr, time.Minute)})
 			}
 		}
 	}

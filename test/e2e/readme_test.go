@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asana-exporter/asana_exporter/dashboards"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
@@ -103,7 +102,7 @@ func TestREADMEDescribesEveryPanelAndAlert(t *testing.T) {
 			t.Errorf("the README's alert table lacks %s", m[1])
 		}
 	}
-	all, err := dashboards.All()
+	all, err := allDashboards()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,45 +1,42 @@
-// Package dashboards embeds asana_exporter's Grafana dashboards and reads
-// their panel queries, so that tests can check every query against Grafana's
-// schema, the PromQL parser and a real Prometheus.
-package dashboards
+package e2e
 
 import (
-	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 )
 
-//go:embed *.json
-var files embed.FS
+// The dashboards in dashboards/, read for the checks against Grafana's
+// schema, the PromQL parser and a real Prometheus.
 
-// Dashboard is the part of a dashboard's JSON that the checks read.
-type Dashboard struct {
-	File       string   `json:"-"`
-	Raw        []byte   `json:"-"`
-	UID        string   `json:"uid"`
-	Title      string   `json:"title"`
-	Tags       []string `json:"tags"`
-	Panels     []Panel  `json:"panels"`
+// grafanaDashboard is the part of a dashboard's JSON that the checks read.
+type grafanaDashboard struct {
+	File       string      `json:"-"`
+	Raw        []byte      `json:"-"`
+	UID        string      `json:"uid"`
+	Title      string      `json:"title"`
+	Tags       []string    `json:"tags"`
+	Panels     []dashPanel `json:"panels"`
 	Templating struct {
-		List []Variable `json:"list"`
+		List []dashVariable `json:"list"`
 	} `json:"templating"`
 }
 
-// Variable is a dashboard template variable.
-type Variable struct {
+// dashVariable is a dashboard template variable.
+type dashVariable struct {
 	Name  string `json:"name"`
 	Type  string `json:"type"`
 	Query any    `json:"query"` // a string, or an object with "query"
 	Regex string `json:"regex"` // picks value and text out of each result
 }
 
-// Panel is a dashboard panel or row.
-type Panel struct {
+// dashPanel is a dashboard panel or row.
+type dashPanel struct {
 	ID          int    `json:"id"`
 	Title       string `json:"title"`
 	Type        string `json:"type"`
@@ -50,28 +47,29 @@ type Panel struct {
 	GridPos struct {
 		H, W, X, Y int
 	} `json:"gridPos"`
-	Targets []Target `json:"targets"`
+	Targets []dashTarget `json:"targets"`
 }
 
-// Target is one PromQL query of a panel.
-type Target struct {
+// dashTarget is one PromQL query of a panel.
+type dashTarget struct {
 	RefID string `json:"refId"`
 	Expr  string `json:"expr"`
 }
 
-// All returns every embedded dashboard, sorted by file name.
-func All() ([]Dashboard, error) {
-	names, err := fs.Glob(files, "*.json")
+// allDashboards returns every dashboard in dashboards/, sorted by file name.
+func allDashboards() ([]grafanaDashboard, error) {
+	names, err := filepath.Glob(repoPath("dashboards", "*.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []Dashboard
-	for _, name := range names {
-		raw, err := files.ReadFile(name)
+	var out []grafanaDashboard
+	for _, path := range names {
+		raw, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
-		d := Dashboard{File: name, Raw: raw}
+		name := filepath.Base(path)
+		d := grafanaDashboard{File: name, Raw: raw}
 		if err := json.Unmarshal(raw, &d); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -81,17 +79,17 @@ func All() ([]Dashboard, error) {
 }
 
 // Variable returns the template variable called name, if any.
-func (d Dashboard) Variable(name string) (Variable, bool) {
+func (d grafanaDashboard) Variable(name string) (dashVariable, bool) {
 	for _, v := range d.Templating.List {
 		if v.Name == name {
 			return v, true
 		}
 	}
-	return Variable{}, false
+	return dashVariable{}, false
 }
 
 // QueryText is the variable's query, whichever form it is stored in.
-func (v Variable) QueryText() string {
+func (v dashVariable) QueryText() string {
 	switch q := v.Query.(type) {
 	case string:
 		return q
@@ -102,10 +100,10 @@ func (v Variable) QueryText() string {
 	return ""
 }
 
-// Expand replaces Grafana's variables in a panel query with what Grafana
+// expandQuery replaces Grafana's variables in a panel query with what Grafana
 // sends when every workspace and job is selected: the query Prometheus
 // would see.
-func Expand(expr string, rateInterval time.Duration) string {
+func expandQuery(expr string, rateInterval time.Duration) string {
 	return strings.NewReplacer(
 		"$__rate_interval", model.Duration(rateInterval).String(),
 		"$workspace", ".*",
