@@ -4,12 +4,14 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
+# The same recipe as `make build`, so the image's asana_exporter_build_info
+# matches a local build's. .git is not in the build context, so `make
+# docker` passes the revision and branch in.
+ARG VERSION
 ARG REVISION=unknown
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION}" \
-      -o /out/asana_exporter . \
- && /out/asana_exporter --version
+ARG BRANCH=unknown
+RUN make build VERSION="${VERSION:-$(cat VERSION)}" REVISION="${REVISION}" BRANCH="${BRANCH}" \
+ && mkdir -p /out && mv asana_exporter /out/ && /out/asana_exporter --version
 
 FROM gcr.io/distroless/static-debian12:nonroot
 LABEL org.opencontainers.image.title="asana_exporter" \

@@ -83,8 +83,11 @@ lint: vulncheck
 vulncheck:
 	scripts/vulncheck.sh
 
+# The image runs make build too, with this checkout's version, revision and
+# branch (promu, the ecosystem's build tool, is not on the module proxy
+# here; LDFLAGS above stamps what its .promu.yml would).
 docker:
-	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg BRANCH=$(BRANCH) -t $(IMAGE) .
 
 clean:
 	rm -rf $(BIN) .build

@@ -32,7 +32,7 @@ workspaces:
     seats_purchased: 1000
   - gid: "2222"
 exclude_workspaces: ["3333"]
-max_staleness: 2h
+max_staleness: 1d
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ max_staleness: 2h
 	if *c.Workspace("1111").SeatsPurchased != 1000 || c.Workspace("2222").SeatsPurchased != nil || c.Workspace("9") != nil {
 		t.Errorf("workspaces %+v", c.Workspaces)
 	}
-	if time.Duration(c.MaxStaleness) != 2*time.Hour {
+	if time.Duration(c.MaxStaleness) != 24*time.Hour { // 1d, as Prometheus writes it
 		t.Errorf("max_staleness %v", c.MaxStaleness)
 	}
 	if !c.Collects("1111") || !c.Collects("4444") || c.Collects("3333") {
@@ -63,7 +63,8 @@ func TestParseErrorsSayWhatToFix(t *testing.T) {
 		"workspaces:\n  - gid: \"1\"\n    seats_purchased: many\n":   "cannot unmarshal",
 		"exclude_workspaces: [\"1\"]\nworkspaces:\n  - gid: \"1\"\n": "also listed under workspaces",
 		"only_listed_workspaces: true\n":                             "no workspaces are listed",
-		"max_staleness: forever\n":                                   `"forever" is not a duration`,
+		"max_staleness: forever\n":                                   `line 1: "forever" is not a duration`,
+		"workspaces:\n  - gid: \"1\"\n    sets: 3\n":                 `line 3: unknown key "sets"`,
 		"workspace_concurrency: 0\n":                                 "outside 1..20",
 		"requests_per_minute: 5000\n":                                "outside 1..1500",
 		"workspaces: [\n":                                            "yaml",

@@ -76,3 +76,32 @@ func TestEveryNamedTargetAndFlagExists(t *testing.T) {
 	}
 	t.Logf("checked %d files against %d targets and %d flags", checked, len(targets), len(flags))
 }
+
+// TestTheImageIsBuiltAsMakeBuild: no Docker engine runs here, so this
+// proves what can be proven: the Dockerfile builds with make build, make
+// docker hands it the version, revision and branch, and make build stamps
+// all three into the binary (asana_exporter_build_info).
+func TestTheImageIsBuiltAsMakeBuild(t *testing.T) {
+	dockerfile, err := os.ReadFile(repoPath("Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := exec.Command("make", "-C", repo, "-n", "build", "docker", "VERSION=9.9.9", "REVISION=abc1234", "BRANCH=release-9").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n: %v\n%s", err, dry)
+	}
+	for _, v := range []string{"VERSION", "REVISION", "BRANCH"} {
+		if !regexp.MustCompile(`(?m)^ARG ` + v + `\b`).Match(dockerfile) || !strings.Contains(string(dockerfile), v+`="${`+v) {
+			t.Errorf("the Dockerfile does not pass %s to make build", v)
+		}
+	}
+	for _, want := range []string{"version.Version=9.9.9", "version.Revision=abc1234", "version.Branch=release-9",
+		"--build-arg VERSION=9.9.9", "--build-arg REVISION=abc1234", "--build-arg BRANCH=release-9"} {
+		if !strings.Contains(string(dry), want) {
+			t.Errorf("make build and make docker do not pass %s:\n%s", want, dry)
+		}
+	}
+	if !strings.Contains(string(dockerfile), "RUN make build ") {
+		t.Error("the Dockerfile does not build with make build")
+	}
+}
