@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 )
 
@@ -112,4 +113,20 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// TestSIGHUPDuringStartup: a reload asked for while the exporter still
+// waits for Asana at startup (here, a slow first answer) must not kill it.
+func TestSIGHUPDuringStartup(t *testing.T) {
+	s := newSimulated(t, asanatest.Config{})
+	s.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Times: 1, Latency: 1500 * time.Millisecond})
+	e := launchExporter(t, nil, s.args()...)
+	time.Sleep(500 * time.Millisecond)
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	e.waitFor(t, "/-/healthy")
+	select {
+	case <-e.exited:
+		t.Fatalf("the exporter exited: %v", e.err)
+	default:
+	}
 }
