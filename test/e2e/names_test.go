@@ -91,7 +91,7 @@ func TestTheImageIsBuiltAsMakeBuild(t *testing.T) {
 		t.Fatalf("make -n: %v\n%s", err, dry)
 	}
 	for _, v := range []string{"VERSION", "REVISION", "BRANCH"} {
-		if !regexp.MustCompile(`(?m)^ARG ` + v + `\b`).Match(dockerfile) || !strings.Contains(string(dockerfile), v+`="${`+v) {
+		if !regexp.MustCompile(`(?m)^ARG `+v+`\b`).Match(dockerfile) || !strings.Contains(string(dockerfile), v+`="${`+v) {
 			t.Errorf("the Dockerfile does not pass %s to make build", v)
 		}
 	}
