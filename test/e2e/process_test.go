@@ -52,29 +52,20 @@ func exporterBinary(t testing.TB) string {
 	return built.path
 }
 
-// syncBuffer collects a child's output safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logFile is where a child writes its output: a file, so that reading it
+// while the child writes needs no lock.
+type logFile string
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (f logFile) String() string {
+	raw, _ := os.ReadFile(string(f))
+	return string(raw)
 }
 
 // process is a program the test runs: the exporter, Prometheus or
 // Alertmanager.
 type process struct {
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output logFile
 	exited chan struct{} // closed when it has exited, with err set
 	err    error
 }
@@ -84,14 +75,19 @@ type process struct {
 // failed, and a data race it reports (a binary built with -race) fails it.
 func launch(t testing.TB, bin string, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...), output: &syncBuffer{}, exited: make(chan struct{})}
+	name := filepath.Base(bin)
+	out, err := os.CreateTemp(t.TempDir(), name+"-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the child has its own copy
+	p := &process{cmd: exec.Command(bin, args...), output: logFile(out.Name()), exited: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	name := filepath.Base(bin)
 	t.Cleanup(func() {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
