@@ -18,7 +18,7 @@ import (
 )
 
 // soakCycles is how many collections each mode of TestSoak runs: a short
-// soak under the race detector in make test; `make soak` runs thousands
+// soak under the race detector in `make test`; `make soak` runs thousands
 // (ASANA_SOAK_CYCLES) without it.
 func soakCycles(t *testing.T) int {
 	if v := os.Getenv("ASANA_SOAK_CYCLES"); v != "" {
