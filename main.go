@@ -119,9 +119,6 @@ func run(args []string, stdout io.Writer) error {
 	if err := e.Preflight(ctx); err != nil {
 		return err
 	}
-	if i := f.exporter.RefreshInterval; i > 0 && i < time.Minute && !f.exporter.Demo {
-		logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change", "refresh_interval", i)
-	}
 	go e.Run(ctx, hup)
 	srv := &http.Server{
 		Handler: e.Handler(),

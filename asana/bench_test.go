@@ -14,13 +14,8 @@ func BenchmarkCountSeats(b *testing.B) {
 	spec := spread(12_345)
 	srv := asanatest.NewServer(asanatest.Generate(1, spec), asanatest.Config{RequestsPerWindow: 1 << 30})
 	defer srv.Close()
-	var gid string
-	srv.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[0].GID })
-	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
-	c, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: tr, RequestsPerMinute: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
+	gid := srv.WorkspaceGIDs()[0]
+	c := srv.NewClient(func(o *asana.Options) { o.RequestsPerMinute = 1 << 30 })
 	b.ReportAllocs()
 	for b.Loop() {
 		got, err := c.CountSeats(context.Background(), gid)

@@ -75,37 +75,20 @@ func newHarness(t *testing.T, cfg asanatest.Config, tune func(*asana.Options), s
 	t.Helper()
 	h := &harness{srv: asanatest.NewServer(asanatest.Generate(1, specs...), cfg), obs: newRecorder(), logs: &syncBuffer{}}
 	t.Cleanup(h.srv.Close)
-	opts := asana.Options{
-		BaseURL:        h.srv.BaseURL,
-		UserAgent:      "asana_exporter/test",
-		RetryBaseDelay: 10 * time.Millisecond,
-		RetryMaxDelay:  50 * time.Millisecond,
-		Observer:       h.obs,
-		Logger:         slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
-	token := asanatest.DefaultToken
-	if tune != nil {
-		tune(&opts)
-	}
-	if opts.Transport == nil {
-		tr, err := asana.BearerToken(token, nil)
-		if err != nil {
-			t.Fatal(err)
+	h.client = h.srv.NewClient(func(o *asana.Options) {
+		o.UserAgent = "asana_exporter/test"
+		o.RetryBaseDelay, o.RetryMaxDelay = 10*time.Millisecond, 50*time.Millisecond
+		o.Observer = h.obs
+		o.Logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		if tune != nil {
+			tune(o)
 		}
-		opts.Transport = tr
-	}
-	c, err := asana.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.client = c
+	})
 	return h
 }
 
 func (h *harness) workspace(i int) string {
-	var gid string
-	h.srv.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[i].GID })
-	return gid
+	return h.srv.WorkspaceGIDs()[i]
 }
 
 func withToken(t *testing.T, token string) func(*asana.Options) {

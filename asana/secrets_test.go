@@ -28,8 +28,7 @@ func TestClientErrorsNeverHoldTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gid string
-	srv.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[1].GID })
+	gid := srv.WorkspaceGIDs()[1]
 	check := func(what string, v any) {
 		t.Helper()
 		if s := fmt.Sprintf("%v|%+v|%#v", v, v, v); strings.Contains(s, secretPart) {

@@ -113,11 +113,7 @@ func TestAListingThatRunsOutOfBudgetIsFallingBehind(t *testing.T) {
 	big := asanatest.WorkspaceSpec{Name: "Big", Licensed: 2_500} // 25 pages
 	srv := asanatest.NewServer(asanatest.Generate(5, big), asanatest.Config{})
 	t.Cleanup(srv.Close)
-	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
-	client, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: tr, RequestsPerMinute: 60}) // burst 6, then 0.9/s
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := srv.NewClient(func(o *asana.Options) { o.RequestsPerMinute = 60 }) // burst 6, then 0.9/s
 	cfg, err := config.Parse([]byte("requests_per_minute: 60\n"))
 	if err != nil {
 		t.Fatal(err)

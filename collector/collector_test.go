@@ -53,11 +53,7 @@ func newEnv(t *testing.T, background bool, configYAML string, specs ...asanatest
 	t.Helper()
 	e := &env{srv: asanatest.NewServer(asanatest.Generate(3, specs...), asanatest.Config{}), clock: newClock(), reg: prometheus.NewPedanticRegistry()}
 	t.Cleanup(e.srv.Close)
-	e.srv.Mutate(func(o *asanatest.Org) {
-		for _, w := range o.Workspaces {
-			e.gids = append(e.gids, w.GID)
-		}
-	})
+	e.gids = e.srv.WorkspaceGIDs()
 	for i, g := range e.gids {
 		configYAML = strings.ReplaceAll(configYAML, "{"+string(rune('0'+i))+"}", g)
 	}
@@ -65,14 +61,11 @@ func newEnv(t *testing.T, background bool, configYAML string, specs ...asanatest
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := asana.BearerToken(asanatest.DefaultToken, nil)
 	api := collector.NewAPIMetrics()
 	e.reg.MustRegister(api)
-	client, err := asana.New(asana.Options{BaseURL: e.srv.BaseURL, Transport: tr, Observer: api,
-		RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond, MaxAttempts: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := e.srv.NewClient(func(o *asana.Options) {
+		o.Observer, o.RetryBaseDelay, o.RetryMaxDelay, o.MaxAttempts = api, time.Millisecond, time.Millisecond, 2
+	})
 	var interval time.Duration
 	if background {
 		interval = 5 * time.Minute

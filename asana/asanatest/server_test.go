@@ -71,9 +71,7 @@ func newServer(t *testing.T, cfg asanatest.Config, specs ...asanatest.WorkspaceS
 	t.Helper()
 	srv := asanatest.NewServer(asanatest.Generate(7, specs...), cfg)
 	t.Cleanup(srv.Close)
-	var gid string
-	srv.Mutate(func(o *asanatest.Org) { gid = o.Workspaces[0].GID })
-	return srv, gid
+	return srv, srv.WorkspaceGIDs()[0]
 }
 
 const tok = asanatest.DefaultToken
@@ -198,8 +196,7 @@ func TestOffsetsAreOpaqueAndExpire(t *testing.T) {
 		t.Errorf("offset %q does not look like Asana's JWT offsets", offset)
 	}
 
-	var other string
-	srv.Mutate(func(o *asanatest.Org) { other = o.Workspaces[1].GID })
+	other := srv.WorkspaceGIDs()[1]
 	for name, path := range map[string]string{
 		"tampered":         list + "&offset=" + offset[:len(offset)-2] + "xx",
 		"garbage":          list + "&offset=hello",

@@ -127,6 +127,9 @@ func New(opts Options) (*Exporter, error) {
 	e.refresher = collector.NewRefresher(e.client, collector.Options{
 		Config: e.config.Get, Interval: opts.RefreshInterval, Logger: e.logger,
 	})
+	if i := e.refresher.Interval(); e.refresher.Background() && i < time.Minute && !opts.Demo {
+		e.logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change", "refresh_interval", i)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
