@@ -224,7 +224,7 @@ func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
 	}
 	wg.Wait()
 	for i := range states {
-		states[i].Listed = slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == states[i].GID })
+		states[i].Listed = listed(visible, states[i].GID)
 	}
 	return &Snapshot{Up: true, Workspaces: states, NotCollected: skipped}
 }
@@ -266,15 +266,18 @@ func Targets(cfg *config.Config, visible []asana.Workspace) (collected, skipped 
 			skipped = append(skipped, w)
 		}
 	}
-	for _, w := range cfg.Workspaces {
-		if cfg.Collects(w.GID) && !slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == w.GID }) {
-			collected = append(collected, asana.Workspace{GID: w.GID}) // not listed: no name
-		}
+	for _, gid := range cfg.ListedButAbsent(func(gid string) bool { return listed(visible, gid) }) {
+		collected = append(collected, asana.Workspace{GID: gid}) // not listed: no name
 	}
 	byGID := func(a, b asana.Workspace) int { return cmp.Compare(a.GID, b.GID) }
 	slices.SortFunc(collected, byGID)
 	slices.SortFunc(skipped, byGID)
 	return collected, skipped
+}
+
+// listed reports whether GET /workspaces listed gid.
+func listed(visible []asana.Workspace, gid string) bool {
+	return slices.ContainsFunc(visible, func(v asana.Workspace) bool { return v.GID == gid })
 }
 
 // base is what is known of a workspace before its listing: its name and
