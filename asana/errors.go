@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-json-experiment/json"
+	"github.com/segmentio/encoding/json"
 
 	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )

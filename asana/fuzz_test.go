@@ -57,7 +57,8 @@ func fuzzPageSeeds() [][]byte {
 }
 
 // FuzzDecodeClassifyPage decodes body as one page of workspace memberships,
-// as the client does, and classifies it. prev is what the reused page buffer
+// as the client does, checks the result against encoding/json's, and
+// classifies it. prev is what the reused page buffer
 // held before: the previous page of the listing, or a failed attempt at the
 // same page that the client retries. Whatever prev held, the page must read
 // as body decoded into a fresh buffer.
@@ -79,6 +80,17 @@ func FuzzDecodeClassifyPage(f *testing.F) {
 		freshErr := decode(body, &fresh)
 		if freshErr == nil {
 			checkSeatCounts(t, fresh.Data)
+		}
+
+		// The client's decoder stands in for encoding/json and must agree
+		// with it on every input.
+		var std listPage[Membership]
+		if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (freshErr == nil) {
+			t.Fatalf("decode: %v; encoding/json: %v", freshErr, stdErr)
+		} else if stdErr == nil {
+			if d := pageDiff(&fresh, &std); d != "" {
+				t.Fatalf("decode differs from encoding/json: %s", d)
+			}
 		}
 
 		// Across pages, the client resets the one page buffer and decodes
