@@ -53,7 +53,13 @@ func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	src := &slowOrg{took: 600 * time.Millisecond}
 	r := onScrape(src)
 	short := make(chan *collector.Snapshot)
-	go func() { short <- scrapeWithin(r, context.Background(), 200*time.Millisecond) }()
+	var shortTook time.Duration
+	go func() {
+		start := time.Now()
+		s := scrapeWithin(r, context.Background(), 200*time.Millisecond)
+		shortTook = time.Since(start)
+		short <- s
+	}()
 	time.Sleep(50 * time.Millisecond)
 	long := scrapeWithin(r, context.Background(), 5*time.Second)
 
@@ -62,6 +68,9 @@ func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	}
 	if s := <-short; counted(s) {
 		t.Errorf("the short scrape got a count it could not have waited for: %+v", s.Workspaces)
+	}
+	if shortTook > 300*time.Millisecond {
+		t.Errorf("the short scrape waited %v; its own deadline was 200ms", shortTook)
 	}
 	if n := src.listings.Load(); n != 1 {
 		t.Errorf("%d listings, want the one both scrapes shared", n)
