@@ -58,7 +58,12 @@ func TestConcurrentListingsKeepTheirConnections(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := conns.Load(); n > listings {
-		t.Errorf("%d listings of 30 pages opened %d connections, want at most %d", listings, n, listings)
+	// One connection per listing, and now and then one more: net/http puts a
+	// connection back in its idle pool from its read loop, just after the
+	// caller has read the body, so the next request may start a dial that
+	// the returning connection then beats (seen: 11 once under -race, in
+	// 310 requests). Without the fix they opened 88-95.
+	if n, most := conns.Load(), int32(listings+listings/2); n > most {
+		t.Errorf("%d listings of 30 pages opened %d connections, want at most %d", listings, n, most)
 	}
 }
