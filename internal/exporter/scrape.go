@@ -20,11 +20,16 @@ const MaxScrapeTimeout = 5 * time.Minute
 const defaultScrapeTimeout = 10 * time.Second
 
 // scrapeHandler serves the exporter's own metrics (reg) and the seat
-// metrics of the snapshot the refresher readies for this scrape, within the
-// scrape's timeout less offset: on scrape, one counted for it; in the
-// background, the latest.
-func scrapeHandler(r *collector.Refresher, reg prometheus.Gatherer, offset time.Duration, opts promhttp.HandlerOpts) http.Handler {
+// metrics of the snapshot the refresher readies for this scrape. In the
+// background that is always the latest, so the seat collector joins reg
+// once. On scrape it is one counted for this scrape, within the scrape's
+// timeout less offset, so each scrape gathers its own.
+func scrapeHandler(r *collector.Refresher, reg *prometheus.Registry, offset time.Duration, opts promhttp.HandlerOpts) http.Handler {
 	freshness := r.Freshness()
+	if r.Background() {
+		reg.MustRegister(collector.NewCollector(r.Snapshot, freshness))
+		return promhttp.HandlerFor(reg, opts)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		timeout := defaultScrapeTimeout
 		if v, err := strconv.ParseFloat(req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && v > 0 {
