@@ -37,7 +37,7 @@ func (s *sized) CountSeats(context.Context, string) (asana.SeatListing, error) {
 	return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 100 * s.pages}, Pages: s.pages}, nil
 }
 
-// gaugeValue gathers c and returns its series of name.
+// gaugeValue gathers c and returns its one series of name.
 func gaugeValue(t *testing.T, c prometheus.Collector, name string) float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
@@ -47,8 +47,8 @@ func gaugeValue(t *testing.T, c prometheus.Collector, name string) float64 {
 		t.Fatal(err)
 	}
 	v, ok := families.Sample(name)
-	if !ok {
-		t.Fatalf("no series of %s", name)
+	if n := len(families[name].GetMetric()); !ok || n != 1 {
+		t.Fatalf("%d series of %s, want one", n, name)
 	}
 	return v
 }
