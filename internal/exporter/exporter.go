@@ -70,33 +70,33 @@ type Exporter struct {
 
 // New reads the config and the token, and wires the exporter. Its errors
 // say what to fix. Close it when done.
-func New(opts Options) (*Exporter, error) {
+func New(opts Options) (_ *Exporter, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
-	e := &Exporter{opts: opts, logger: opts.Logger}
+	e := &Exporter{logger: opts.Logger}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
 	var fallback *config.Config
 	token := asanatest.DefaultToken
 	if opts.Demo {
 		e.demo, fallback = startDemo()
 		opts.AsanaURL = e.demo.BaseURL
-	} else {
-		var err error
-		if token, err = readToken(opts.TokenFile, e.logger); err != nil {
-			return nil, err
-		}
+	} else if token, err = readToken(opts.TokenFile, e.logger); err != nil {
+		return nil, err
 	}
-	var err error
+	e.opts = opts
 	if e.config, err = config.NewSafeConfig(opts.ConfigFile, fallback, e.logger); err != nil {
-		e.Close()
 		return nil, err
 	}
 	bearer, err := asana.BearerToken(token, nil)
 	if err != nil {
-		e.Close()
 		return nil, err
 	}
 	apiMetrics := collector.NewAPIMetrics()
@@ -112,7 +112,6 @@ func New(opts Options) (*Exporter, error) {
 		opts.Client(&clientOpts)
 	}
 	if e.client, err = asana.New(clientOpts); err != nil {
-		e.Close()
 		return nil, err
 	}
 	// A reload re-reads the token file (not $ASANA_TOKEN: a running
@@ -139,7 +138,6 @@ func New(opts Options) (*Exporter, error) {
 		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
 		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil))
 	if e.handler, err = e.newMux(reg); err != nil {
-		e.Close()
 		return nil, err
 	}
 	return e, nil
