@@ -98,7 +98,6 @@ func (e *env) state(t *testing.T, gid string) collector.WorkspaceState {
 	return collector.WorkspaceState{}
 }
 
-var acme = asanatest.WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}
 var side = asanatest.WorkspaceSpec{Name: "Side \"project\"", Licensed: 3, Guests: 1}
 var personal = asanatest.WorkspaceSpec{Name: "Personal", Licensed: 1}
 
@@ -117,7 +116,7 @@ workspaces:
   - gid: "1299999999999999"
     seats_purchased: 5
 exclude_workspaces: ["{2}"]
-`, acme, side, personal)
+`, asanatest.Acme, side, personal)
 	e.refresher.Refresh(context.Background())
 
 	golden := filepath.Join("testdata", "metrics.golden")
@@ -248,7 +247,7 @@ func TestUpReflectsAuthentication(t *testing.T) {
 
 // N scrapes at once, each with its own timeout, make one cycle's requests.
 func TestConcurrentScrapesShareOneCycle(t *testing.T) {
-	e := newEnv(t, false, "", acme, side)
+	e := newEnv(t, false, "", asanatest.Acme, side)
 	e.srv.Inject(asanatest.Fault{Latency: 50 * time.Millisecond})
 	var wg sync.WaitGroup
 	snaps := make([]*collector.Snapshot, 10)
@@ -275,7 +274,7 @@ func TestConcurrentScrapesShareOneCycle(t *testing.T) {
 }
 
 func TestMetricsLintAndPrivacy(t *testing.T) {
-	e := newEnv(t, true, "workspaces:\n  - gid: \"{0}\"\n    seats_purchased: 30\n", acme)
+	e := newEnv(t, true, "workspaces:\n  - gid: \"{0}\"\n    seats_purchased: 30\n", asanatest.Acme)
 	e.refresher.Refresh(context.Background())
 	problems, err := testutil.GatherAndLint(e.reg)
 	if err != nil || len(problems) > 0 {

@@ -25,7 +25,7 @@ func TestFaultMatrix(t *testing.T) {
 		for _, sc := range asanatest.Scenarios {
 			t.Run(mode(background)+"/"+sc.Name, func(t *testing.T) {
 				t.Parallel()
-				p := newInProcess(t, setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond}, acmeSpec, globexSpec)
+				p := newInProcess(t, setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond}, asanatest.Acme, asanatest.Globex)
 				acme, globex := p.gids[0], p.gids[1]
 				families, _ := p.cycle(t)
 				checkSeats(t, families, globex, p.truth[1])

@@ -16,11 +16,6 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
 
-var (
-	acmeSpec   = asanatest.WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}
-	globexSpec = asanatest.WorkspaceSpec{Name: "Globex", IsOrganization: true, Licensed: 412, Admins: 5, ViewOnly: 40, Guests: 85, Inactive: 63}
-)
-
 // setup is what differs between the in-process exporters.
 type setup struct {
 	background bool

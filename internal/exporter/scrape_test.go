@@ -35,7 +35,7 @@ func TestMetricsAreSentUncompressed(t *testing.T) {
 
 // In the background a scrape only reads the snapshot: it makes no request.
 func TestABackgroundScrapeMakesNoRequest(t *testing.T) {
-	p := newInProcess(t, setup{background: true, deadline: 5 * time.Second}, acmeSpec)
+	p := newInProcess(t, setup{background: true, deadline: 5 * time.Second}, asanatest.Acme)
 	p.cycle(t)
 	p.srv.ResetRequests()
 	for range 10 {

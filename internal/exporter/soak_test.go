@@ -43,7 +43,7 @@ func newSoakTarget(t *testing.T, background bool) *inProcess {
 		client: func(o *asana.Options) {
 			o.RequestsPerMinute, o.RetryBaseDelay, o.RetryMaxDelay = 1<<30, time.Millisecond, 5*time.Millisecond
 		},
-	}, acmeSpec, globexSpec)
+	}, asanatest.Acme, asanatest.Globex)
 }
 
 // randomFault is one of the catalogue's faults (or a failing workspace
@@ -156,7 +156,7 @@ func TestSoak(t *testing.T) {
 // TestScrapeStormOnScrape: 200 concurrent scrapes in on-scrape mode share
 // one collection: one workspace listing and one listing per workspace.
 func TestScrapeStormOnScrape(t *testing.T) {
-	p := newInProcess(t, setup{deadline: 10 * time.Second}, acmeSpec, globexSpec)
+	p := newInProcess(t, setup{deadline: 10 * time.Second}, asanatest.Acme, asanatest.Globex)
 	// Slow the workspace listing so that every scrape arrives while the
 	// collection runs.
 	p.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Latency: 500 * time.Millisecond})
@@ -198,7 +198,7 @@ func TestScrapeStormOnScrape(t *testing.T) {
 // BenchmarkScrapeStorm measures /metrics latency in background mode while
 // 200 scrapers hit it at once over loopback HTTP: p50 and p99 per scrape.
 func BenchmarkScrapeStorm(b *testing.B) {
-	p := newInProcess(b, setup{background: true, deadline: time.Minute}, acmeSpec, globexSpec)
+	p := newInProcess(b, setup{background: true, deadline: time.Minute}, asanatest.Acme, asanatest.Globex)
 	p.cycle(b)
 	srv := httptest.NewServer(p.exp.Handler())
 	defer srv.Close()

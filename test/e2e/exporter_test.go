@@ -27,14 +27,9 @@ type simulated struct {
 	config    string
 }
 
-var (
-	acmeSpec   = asanatest.WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}
-	globexSpec = asanatest.WorkspaceSpec{Name: "Globex", IsOrganization: true, Licensed: 412, Admins: 5, ViewOnly: 40, Guests: 85, Inactive: 63}
-)
-
 func newSimulated(t *testing.T, cfg asanatest.Config) *simulated {
 	t.Helper()
-	s := &simulated{srv: asanatest.NewServer(asanatest.Generate(11, acmeSpec, globexSpec), cfg)}
+	s := &simulated{srv: asanatest.NewServer(asanatest.Generate(11, asanatest.Acme, asanatest.Globex), cfg)}
 	t.Cleanup(s.srv.Close)
 	s.gids = s.srv.WorkspaceGIDs()
 	dir := t.TempDir()
@@ -93,8 +88,8 @@ func startCounting(t *testing.T, refreshInterval string) (*simulated, *exporterP
 	e := startExporter(t, nil, s.args("--asana.refresh-interval="+refreshInterval)...)
 	e.waitFor(t, "/-/ready")
 	raw, families := e.scrape(t, "10")
-	checkSeats(t, families, s.gids[0], acmeSpec.Seats(), 30)
-	checkSeats(t, families, s.gids[1], globexSpec.Seats(), 400)
+	checkSeats(t, families, s.gids[0], asanatest.Acme.Seats(), 30)
+	checkSeats(t, families, s.gids[1], asanatest.Globex.Seats(), 400)
 	promtoolCheckMetrics(t, raw)
 	return s, e, raw, families
 }
@@ -116,7 +111,7 @@ func TestEndToEndBackgroundMode(t *testing.T) {
 
 	// People join; the next refresh shows it.
 	s.addLicensed(5)
-	want := acmeSpec.Seats()
+	want := asanatest.Acme.Seats()
 	want.Licensed += 5
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -152,7 +147,7 @@ func TestEndToEndOnScrapeMode(t *testing.T) {
 	// Every scrape counts anew.
 	s.addLicensed(3)
 	_, families := e.scrape(t, "10")
-	want := acmeSpec.Seats()
+	want := asanatest.Acme.Seats()
 	want.Licensed += 3
 	checkSeats(t, families, s.gids[0], want, 30)
 
