@@ -30,7 +30,7 @@ func TestCountSeatsPaginatesEverySize(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			spec := spread(n)
 			h := newHarness(t, asanatest.Config{}, nil, spec)
-			got, err := h.client.CountSeats(context.Background(), h.workspace(0))
+			got, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestEachMembershipPageStreamsPages(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spread(1050))
 	var sizes []int
 	seen := map[string]bool{}
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
 		if p.Index != len(sizes) {
 			t.Errorf("page index %d after %d pages", p.Index, len(sizes))
 		}
@@ -98,7 +98,7 @@ func TestEachMembershipPageStreamsPages(t *testing.T) {
 func TestEachMembershipPageStopsOnCallbackError(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spread(500))
 	stop := errors.New("stop")
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
 		if p.Index == 1 {
 			return stop
 		}
@@ -115,7 +115,7 @@ func TestEachMembershipPageStopsOnCallbackError(t *testing.T) {
 func TestOptFieldsAskForExactlyWhatIsNeeded(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spread(30))
 	flagged := 0
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
 		for _, m := range p.Items {
 			if m.IsActive {
 				flagged++ // flags only arrive when opt_fields asks for them
@@ -139,7 +139,7 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 	t.Run("fault", func(t *testing.T) {
 		h := newHarness(t, asanatest.Config{}, nil, spec)
 		h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 3, ExpireOffset: true, Times: 1})
-		got, err := h.client.CountSeats(context.Background(), h.workspace(0))
+		got, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 		h := newHarness(t, asanatest.Config{OffsetTTL: 15 * time.Minute}, nil, spec)
 		advanced := false
 		var seats asana.SeatCounts
-		restarts, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), func(p asana.MembershipPage) error {
+		restarts, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
 			if p.Index == 0 {
 				seats = asana.SeatCounts{}
 			}
@@ -179,7 +179,7 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 	t.Run("bounded", func(t *testing.T) {
 		h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.MaxListingRestarts = 2 }, spec)
 		h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, ExpireOffset: true})
-		_, err := h.client.CountSeats(context.Background(), h.workspace(0))
+		_, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
 		if !errors.Is(err, asana.ErrOffsetExpired) {
 			t.Fatalf("err = %v, want ErrOffsetExpired", err)
 		}
@@ -217,7 +217,7 @@ func TestUserAgentAndEndpointTemplates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range ws {
-		if _, err := h.client.CountSeats(ctx, w.GID); err != nil {
+		if _, err := h.client.CountSeats(ctx, w.GID, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

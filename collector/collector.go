@@ -4,14 +4,8 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// Seat states, the values of asana_workspace_members' state label.
-const (
-	StateLicensed = "licensed"
-	StateViewOnly = "view_only"
-	StateGuest    = "guest"
-	StateInactive = "inactive"
+	"github.com/asana-exporter/asana_exporter/asana"
 )
 
 // Collector exports the latest Snapshot as const metrics. It holds no
@@ -21,6 +15,7 @@ type Collector struct {
 	snapshot func() *Snapshot
 
 	members, admins, purchased, info   *prometheus.Desc
+	outsideDomains                     *prometheus.Desc
 	up, success, duration, lastSuccess *prometheus.Desc
 	minDuration, deadline, behind      *prometheus.Desc
 }
@@ -37,6 +32,12 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 				"licensed: is_active and not is_guest and not is_view_only (paid full seats; admins and pending invites included). "+
 				"view_only: is_active and is_view_only and not is_guest. guest: is_active and is_guest. inactive: not is_active. "+
 				"The states are disjoint, so sum() is every membership. "+freshness,
+			[]string{"workspace_gid", "state"}, nil),
+		outsideDomains: prometheus.NewDesc("asana_workspace_members_outside_email_domains",
+			"Active workspace memberships by seat state whose user.email domain is not one of the workspace's email_domains "+
+				"(GET /workspaces), from the same listing as asana_workspace_members. In an organisation such members should be guests: "+
+				"a licensed one is a seat to reclaim or a wrong is_guest flag. Only for organisations with email domains, "+
+				"while email_domain_check is on. "+freshness,
 			[]string{"workspace_gid", "state"}, nil),
 		admins: prometheus.NewDesc("asana_workspace_admins",
 			"Active workspace admins (is_active and is_admin) from GET /workspaces/{gid}/workspace_memberships; "+
@@ -76,7 +77,7 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 }
 
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
+	for _, d := range []*prometheus.Desc{c.members, c.outsideDomains, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
 		c.minDuration, c.deadline, c.behind} {
 		ch <- d
 	}
@@ -104,10 +105,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.purchased, float64(*w.SeatsPurchased), w.GID)
 		}
 		if s := w.Seats; s != nil {
-			gauge(c.members, float64(s.Licensed), w.GID, StateLicensed)
-			gauge(c.members, float64(s.ViewOnly), w.GID, StateViewOnly)
-			gauge(c.members, float64(s.Guest), w.GID, StateGuest)
-			gauge(c.members, float64(s.Inactive), w.GID, StateInactive)
+			for _, st := range asana.States {
+				gauge(c.members, float64(s.Of(st)), w.GID, st.String())
+				if s.DomainsChecked && st != asana.Inactive {
+					gauge(c.outsideDomains, float64(s.Outside[st]), w.GID, st.String())
+				}
+			}
 			gauge(c.admins, float64(s.Admins), w.GID)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,7 +104,7 @@ var personal = asanatest.WorkspaceSpec{Name: "Personal", Licensed: 1}
 
 // goldenNames are compared; durations of real HTTP requests are not.
 var goldenNames = []string{
-	"asana_workspace_members", "asana_workspace_admins", "asana_workspace_seats_purchased", "asana_workspace_info",
+	"asana_workspace_members", "asana_workspace_members_outside_email_domains", "asana_workspace_admins", "asana_workspace_seats_purchased", "asana_workspace_info",
 	"asana_up", "asana_collection_success", "asana_collection_duration_seconds", "asana_collection_last_success_timestamp_seconds",
 	"asana_api_requests_total", "asana_api_rate_limited_total", "asana_api_retries_total",
 }
@@ -309,7 +310,7 @@ func (panicky) Workspaces(context.Context) ([]asana.Workspace, error) {
 	return []asana.Workspace{{GID: "1", Name: "fine"}, {GID: "2", Name: "buggy"}}, nil
 }
 
-func (panicky) CountSeats(_ context.Context, gid string) (asana.SeatListing, error) {
+func (panicky) CountSeats(_ context.Context, gid string, _ []string) (asana.SeatListing, error) {
 	if gid == "2" {
 		panic("bug")
 	}
@@ -345,5 +346,32 @@ func TestWorkspacesAreCollectedConcurrentlyWithABound(t *testing.T) {
 	// Concurrent (2 at once, not 1) and bounded (not 6).
 	if got := e.srv.Stats(asanatest.DefaultToken).MaxInFlight; got != 2 {
 		t.Errorf("%d workspace listings in flight at once, want the bound of 2", got)
+	}
+}
+
+// TestEmailDomainCheckIsAConfigChoice: with email_domain_check: false the
+// listing leaves user.email out and no outside-domains series is exported;
+// a plain workspace (no email domains) never has one.
+func TestEmailDomainCheckIsAConfigChoice(t *testing.T) {
+	for _, check := range []bool{true, false} {
+		e := newEnv(t, true, "email_domain_check: "+strconv.FormatBool(check), asanatest.Acme, side)
+		e.refresher.Refresh(context.Background())
+		want := 0
+		if check {
+			want = 3 // licensed, view_only and guest of Acme; none for the plain workspace
+		}
+		if n := testutil.CollectAndCount(e.reg, "asana_workspace_members_outside_email_domains"); n != want {
+			t.Errorf("email_domain_check %v: %d outside-domains series, want %d", check, n, want)
+		}
+		asked := false
+		for _, r := range e.srv.Requests() {
+			asked = asked || strings.Contains(r.Query.Get("opt_fields"), "user.email")
+		}
+		if asked != check {
+			t.Errorf("email_domain_check %v: user.email asked for: %v", check, asked)
+		}
+		if got := *e.seats(t, e.gids[0]); check && got != asanatest.Acme.SeatsWithDomains() {
+			t.Errorf("Acme with the check: %+v, want %+v", got, asanatest.Acme.SeatsWithDomains())
+		}
 	}
 }

@@ -20,7 +20,9 @@ import (
 // the token's request budget, so the Refresher asks it what a cycle costs.
 type Source interface {
 	Workspaces(ctx context.Context) ([]asana.Workspace, error)
-	CountSeats(ctx context.Context, workspaceGID string) (asana.SeatListing, error)
+	// CountSeats counts a workspace; with emailDomains it also counts the
+	// members outside them.
+	CountSeats(ctx context.Context, workspaceGID string, emailDomains []string) (asana.SeatListing, error)
 	// MinDuration is the least time n requests take within the budget.
 	MinDuration(n int) time.Duration
 	// RequestsPerMinute is the budget.
@@ -297,7 +299,11 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	old := previous(prev, w.GID)
 	state := base(cfg, w, old)
 	start := r.opts.Now()
-	listing, err := r.src.CountSeats(ctx, w.GID)
+	var domains []string
+	if cfg.EmailDomainCheck {
+		domains = w.EmailDomains
+	}
+	listing, err := r.src.CountSeats(ctx, w.GID, domains)
 	end := r.opts.Now()
 	state.Duration = end.Sub(start)
 	if err != nil {

@@ -35,6 +35,9 @@ type Config struct {
 	WorkspaceConcurrency int `yaml:"workspace_concurrency"`
 	// RequestsPerMinute is the exporter's own budget for the token.
 	RequestsPerMinute int `yaml:"requests_per_minute"`
+	// EmailDomainCheck asks for each member's email and counts the active
+	// members outside the organisation's email domains.
+	EmailDomainCheck bool `yaml:"email_domain_check"`
 }
 
 // Workspace is one entry under workspaces:.
@@ -56,6 +59,7 @@ func Default() *Config {
 		MaxStaleness:         model.Duration(DefaultMaxStaleness),
 		WorkspaceConcurrency: DefaultWorkspaceConcurrency,
 		RequestsPerMinute:    DefaultRequestsPerMinute,
+		EmailDomainCheck:     true,
 	}
 }
 

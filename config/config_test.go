@@ -20,8 +20,12 @@ func TestParseExampleAndDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Duration(empty.MaxStaleness) != DefaultMaxStaleness || empty.WorkspaceConcurrency != 4 || empty.RequestsPerMinute != 1500 {
+	if time.Duration(empty.MaxStaleness) != DefaultMaxStaleness || empty.WorkspaceConcurrency != 4 || empty.RequestsPerMinute != 1500 || !empty.EmailDomainCheck {
 		t.Errorf("defaults %+v", empty)
+	}
+	off, err := Parse([]byte("email_domain_check: false"))
+	if err != nil || off.EmailDomainCheck {
+		t.Errorf("email_domain_check: false gave %+v, %v", off, err)
 	}
 }
 

@@ -18,9 +18,9 @@ type DemoWorkspace struct {
 // a plain workspace shared with partners.
 var DemoWorkspaces = []DemoWorkspace{
 	{WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, EmailDomain: "acme.example",
-		Licensed: 27, Admins: 2, Pending: 3, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}, 30},
+		Licensed: 27, Admins: 2, Pending: 3, LicensedOutside: 4, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}, 30},
 	{WorkspaceSpec{Name: "Globex Engineering", IsOrganization: true, EmailDomain: "globex.example",
-		Licensed: 412, Admins: 5, Pending: 9, ViewOnly: 40, Guests: 85, Inactive: 63, Readded: 7}, 400},
+		Licensed: 412, Admins: 5, Pending: 9, LicensedOutside: 2, ViewOnly: 40, Guests: 85, Inactive: 63, Readded: 7}, 400},
 	{WorkspaceSpec{Name: "Initech Partners", EmailDomain: "initech.example",
 		Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}, 0},
 }

@@ -39,6 +39,7 @@ type Membership struct {
 	// apart: it reports is_active=true, and Asana bills it as a seat.
 	Pending   bool
 	CreatedAt time.Time
+	outside   bool // generated with an email outside the domain
 }
 
 // User is the person behind a membership.
@@ -64,11 +65,34 @@ type WorkspaceSpec struct {
 	// Readded is how many of the Inactive memberships belong to a user who
 	// was removed and added back, and so also has an active full membership.
 	Readded int
+	// LicensedOutside is how many of the licensed members (neither admins
+	// nor pending) have an email outside the organisation's domain: the
+	// forum post's members whom the API calls licensed though they are not
+	// staff. Guests always have an outside email, everyone else an inside
+	// one.
+	LicensedOutside int
 }
 
-// Seats is what asana.SeatCounts must say about this workspace.
+// OutsideDomain is the email domain of guests and outside members.
+const OutsideDomain = "partner.example.net"
+
+// Seats is what asana.SeatCounts must say about this workspace when it is
+// counted without the email-domain check.
 func (s WorkspaceSpec) Seats() asana.SeatCounts {
 	return asana.SeatCounts{Licensed: s.Licensed, ViewOnly: s.ViewOnly, Guest: s.Guests, Inactive: s.Inactive, Admins: s.Admins}
+}
+
+// SeatsWithDomains is what asana.SeatCounts must say when the listing
+// checks email domains: in an organisation, the guests and LicensedOutside
+// are outside its domain.
+func (s WorkspaceSpec) SeatsWithDomains() asana.SeatCounts {
+	c := s.Seats()
+	if s.IsOrganization {
+		c.DomainsChecked = true
+		c.Outside[asana.Licensed] = s.LicensedOutside
+		c.Outside[asana.Guest] = s.Guests
+	}
+	return c
 }
 
 // firstGID makes gids look like Asana's 16-digit ones. They all have the same
@@ -82,8 +106,8 @@ var epoch = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
 func Generate(seed uint64, specs ...WorkspaceSpec) *Org {
 	o := &Org{nextGID: firstGID, rng: rand.New(rand.NewPCG(seed, seed^0x5eed))}
 	for i, spec := range specs {
-		if spec.Admins > spec.Licensed || spec.Pending > spec.Licensed || spec.Readded > min(spec.Licensed, spec.Inactive) {
-			panic(fmt.Sprintf("asanatest: workspace spec %d: Admins, Pending and Readded must fit inside Licensed (and Readded inside Inactive)", i))
+		if spec.Admins+spec.Pending+spec.LicensedOutside > spec.Licensed || spec.Readded > min(spec.Licensed, spec.Inactive) {
+			panic(fmt.Sprintf("asanatest: workspace spec %d: Admins, Pending and LicensedOutside must fit inside Licensed (and Readded inside Inactive)", i))
 		}
 		o.addWorkspace(i, spec)
 	}
@@ -120,7 +144,8 @@ func (o *Org) addWorkspace(i int, spec WorkspaceSpec) {
 	}
 	add(spec.Admins, Membership{IsActive: true, IsAdmin: true})
 	add(spec.Pending, Membership{IsActive: true, Pending: true})
-	add(spec.Licensed-spec.Admins-spec.Pending, Membership{IsActive: true})
+	add(spec.LicensedOutside, Membership{IsActive: true, outside: true})
+	add(spec.Licensed-spec.Admins-spec.Pending-spec.LicensedOutside, Membership{IsActive: true})
 	add(spec.ViewOnly, Membership{IsActive: true, IsViewOnly: true})
 	add(spec.Guests, Membership{IsActive: true, IsGuest: true})
 	add(spec.Inactive, Membership{})
@@ -130,14 +155,14 @@ func (o *Org) addWorkspace(i int, spec WorkspaceSpec) {
 	// active full one.
 	var readdable []*Membership
 	for _, m := range members {
-		if m.IsActive && !m.IsGuest && !m.IsViewOnly && !m.Pending {
+		if m.IsActive && !m.IsGuest && !m.IsViewOnly && !m.Pending && !m.outside {
 			readdable = append(readdable, m)
 		}
 	}
 	readded := 0
 	for _, m := range members {
 		if m.IsActive {
-			m.User = o.newUser(domain, m.IsGuest)
+			m.User = o.newUser(domain, m.IsGuest || m.outside)
 		}
 	}
 	for _, m := range members {
@@ -155,10 +180,10 @@ func (o *Org) addWorkspace(i int, spec WorkspaceSpec) {
 	}
 }
 
-func (o *Org) newUser(domain string, guest bool) User {
+func (o *Org) newUser(domain string, outside bool) User {
 	gid := o.gid()
-	if guest {
-		domain = "partner.example.net"
+	if outside {
+		domain = OutsideDomain
 	}
 	return User{GID: gid, Name: "User " + gid[len(gid)-6:], Email: "user" + gid[len(gid)-6:] + "@" + domain}
 }
