@@ -26,13 +26,22 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
+	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
 const defaultPort = ":9861"
 
+// The commands; serve is the default.
+const (
+	serveCommand = "serve"
+	seatsCommand = "seats"
+)
+
 // flags are the command line; kingpin fills them in.
 type flags struct {
+	command          string
 	exporter         exporter.Options
+	seats            exporter.SeatsOptions
 	configCheck      bool
 	refreshSetByUser bool
 	maxProcs         int
@@ -65,9 +74,26 @@ func parseFlags(args []string) (*flags, error) {
 	flag.AddFlags(app, f.log)
 	app.Version(version.Print(exporter.Program))
 	app.HelpFlag.Short('h')
-	if _, err := app.Parse(args); err != nil {
+
+	app.Command(serveCommand, "Serve the seat metrics (the default command).").Default()
+	seats := app.Command(seatsCommand, "Write who holds each seat: one row per workspace membership, with the user's name and email, "+
+		"its state as the metrics count it, is_admin, whether the email is inside the organisation's domains, and created_at. "+
+		"Uses the token, --asana.url, --config.file and --demo as the exporter does.")
+	s := &f.seats
+	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line) or table.").
+		Default(string(roster.CSV)).EnumVar((*string)(&s.Format), roster.Formats...)
+	seats.Flag("state", "Only rows in this state (licensed, view_only, guest, inactive); repeatable.").
+		PlaceHolder("STATE").StringsVar(&s.States)
+	seats.Flag("workspace", "Only this workspace gid; repeatable. Default: the workspaces the exporter collects.").
+		PlaceHolder("GID").StringsVar(&s.Workspaces)
+	seats.Flag("output", "Write to FILE (mode 0600, whole or not at all) instead of standard output.").
+		PlaceHolder("FILE").StringVar(&s.Output)
+
+	command, err := app.Parse(args)
+	if err != nil {
 		return nil, err
 	}
+	f.command = command
 	if o.RefreshInterval < 0 {
 		return nil, errors.New("--asana.refresh-interval must not be negative")
 	}
@@ -108,7 +134,10 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer e.Close()
-	if f.configCheck {
+	switch {
+	case f.command == seatsCommand:
+		return e.Seats(ctx, f.seats, stdout, os.Stderr)
+	case f.configCheck:
 		return e.Check(ctx, stdout)
 	}
 

@@ -11,11 +11,15 @@ import (
 // its organisation drifts every few seconds.
 const DemoRefreshInterval = 15 * time.Second
 
+// demoSeed makes every demo start from the same organisation, so that the
+// roster and the reconciliation the README shows are what a user sees.
+const demoSeed = 2026
+
 // startDemo serves the simulated demo organisation on loopback. Its config,
 // used when no config file is given, has the demo's purchased seats, so
 // that one workspace shows as over its contract.
 func startDemo() (*asanatest.Server, *config.Config) {
-	srv := asanatest.NewServer(asanatest.DemoOrg(uint64(time.Now().UnixNano())), asanatest.Config{})
+	srv := asanatest.NewServer(asanatest.DemoOrg(demoSeed), asanatest.Config{})
 	cfg := config.Default()
 	for i, gid := range srv.WorkspaceGIDs() {
 		if seats := asanatest.DemoWorkspaces[i].SeatsPurchased; seats > 0 {

@@ -1,0 +1,127 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/internal/roster"
+)
+
+// SeatsOptions are the seats command's flags.
+type SeatsOptions struct {
+	Format     roster.Format
+	States     []string // state names; none: every state
+	Workspaces []string // gids; none: every workspace the config collects
+	Output     string   // file; "" writes to standard output
+}
+
+// ExitError carries the exit status a command wants, as diff has them: 1
+// for a difference found, 2 for trouble. Err is nil when the output said
+// it all.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Seats is the seats command: the roster of the workspaces the config
+// collects (or those --workspace names), one row per membership, written
+// to out or, whole or not at all, to opts.Output. A workspace whose listing
+// fails contributes no row; its error goes to errOut, no --output file is
+// written, and Seats fails.
+func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.Writer) error {
+	states, err := parseStates(opts.States)
+	if err != nil {
+		return err
+	}
+	targets, err := e.seatTargets(ctx, opts.Workspaces)
+	if err != nil {
+		return err
+	}
+	listings := roster.List(ctx, e.client, targets, states, e.config.Get().WorkspaceConcurrency)
+	defer listings.Close()
+	failed := listings.Failed()
+	for _, l := range failed {
+		fmt.Fprintf(errOut, "%s: workspace %s: no rows written: %v\n", Program, l.Workspace.GID, l.Err)
+	}
+	switch {
+	case opts.Output == "":
+		err = listings.Write(out, opts.Format)
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), opts.Output)
+	default:
+		err = listings.WriteFile(opts.Output, opts.Format)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the roster: %w", err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d workspace(s) could not be listed; their rows are missing", len(failed), len(listings))
+	}
+	return nil
+}
+
+// seatTargets are the workspaces to list: those the config collects, or
+// the ones named (which the token must see).
+func (e *Exporter) seatTargets(ctx context.Context, named []string) ([]asana.Workspace, error) {
+	visible, err := e.client.Workspaces(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing workspaces: %w", err)
+	}
+	if len(named) == 0 {
+		targets, _ := collector.Targets(e.config.Get(), visible)
+		return targets, nil
+	}
+	var targets []asana.Workspace
+	for _, gid := range named {
+		i := slices.IndexFunc(visible, func(w asana.Workspace) bool { return w.GID == gid })
+		if i < 0 {
+			return nil, fmt.Errorf("--workspace=%s: the token cannot see that workspace; it sees %s", gid, describe(visible))
+		}
+		if !slices.ContainsFunc(targets, func(w asana.Workspace) bool { return w.GID == gid }) {
+			targets = append(targets, visible[i])
+		}
+	}
+	return targets, nil
+}
+
+func describe(ws []asana.Workspace) string {
+	if len(ws) == 0 {
+		return "none"
+	}
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i] = w.GID + " (" + w.Name + ")"
+	}
+	return strings.Join(names, ", ")
+}
+
+func parseStates(names []string) ([]asana.State, error) {
+	var states []asana.State
+	for _, n := range names {
+		st, ok := asana.ParseState(n)
+		if !ok {
+			all := make([]string, len(asana.States))
+			for i, s := range asana.States {
+				all[i] = s.String()
+			}
+			return nil, fmt.Errorf("--state=%s: not a state; use one of %s", n, strings.Join(all, ", "))
+		}
+		states = append(states, st)
+	}
+	return states, nil
+}
+

@@ -1,0 +1,172 @@
+package roster
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"github.com/mattn/go-runewidth"
+)
+
+// Format is how rows are written.
+type Format string
+
+const (
+	CSV   Format = "csv"   // RFC 4180, safe to open in a spreadsheet
+	JSON  Format = "json"  // one object per line, the columns as keys
+	Table Format = "table" // aligned columns for a terminal
+)
+
+// Formats lists the formats, for the flag's help.
+var Formats = []string{string(CSV), string(JSON), string(Table)}
+
+// rowWriter writes a header and rows in one format.
+type rowWriter interface {
+	header() error
+	row(*Cells) error
+	flush() error
+}
+
+func newRowWriter(f Format, out io.Writer, widths [numColumns]int) rowWriter {
+	buf := bufio.NewWriterSize(out, 64<<10)
+	switch f {
+	case JSON:
+		return &jsonWriter{buf: buf, enc: json.NewEncoder(buf)}
+	case Table:
+		for i, c := range Columns {
+			widths[i] = max(widths[i], len(c))
+		}
+		return &tableWriter{buf: buf, widths: widths}
+	}
+	return &csvWriter{buf: buf, csv: csv.NewWriter(buf)}
+}
+
+type csvWriter struct {
+	buf *bufio.Writer
+	csv *csv.Writer
+}
+
+func (w *csvWriter) header() error { return w.csv.Write(Columns[:]) }
+
+func (w *csvWriter) row(c *Cells) error {
+	var out Cells
+	for i := range c {
+		out[i] = Neutralise(c[i])
+	}
+	return w.csv.Write(out[:])
+}
+
+func (w *csvWriter) flush() error {
+	if w.csv.Flush(); w.csv.Error() != nil {
+		return w.csv.Error()
+	}
+	return w.buf.Flush()
+}
+
+// Neutralise makes a cell safe to open in a spreadsheet: one that starts
+// with a character a spreadsheet reads as a formula (=, +, -, @, a tab or a
+// carriage return) gets a leading apostrophe, as OWASP's CSV injection
+// guidance says. So does one that starts with an apostrophe already, so
+// that dropping one leading apostrophe always gives the original back.
+func Neutralise(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r'", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
+
+// jsonRow is a row as JSON, keys in the roster's column order.
+type jsonRow struct {
+	WorkspaceGID  string `json:"workspace_gid"`
+	WorkspaceName string `json:"workspace_name"`
+	MembershipGID string `json:"membership_gid"`
+	UserGID       string `json:"user_gid"`
+	UserName      string `json:"user_name"`
+	UserEmail     string `json:"user_email"`
+	State         string `json:"state"`
+	IsAdmin       bool   `json:"is_admin"`
+	Domain        string `json:"domain"`
+	CreatedAt     string `json:"created_at"`
+}
+
+type jsonWriter struct {
+	buf *bufio.Writer
+	enc *json.Encoder
+}
+
+func (w *jsonWriter) header() error { return nil }
+
+func (w *jsonWriter) row(c *Cells) error {
+	return w.enc.Encode(jsonRow{
+		WorkspaceGID: c[colWorkspaceGID], WorkspaceName: c[colWorkspaceName], MembershipGID: c[colMembershipGID],
+		UserGID: c[colUserGID], UserName: c[colUserName], UserEmail: c[colUserEmail], State: c[colState],
+		IsAdmin: c[colIsAdmin] == "true", Domain: c[colDomain], CreatedAt: c[colCreatedAt],
+	})
+}
+
+func (w *jsonWriter) flush() error { return w.buf.Flush() }
+
+// maxCellWidth caps a table column: a pasted essay in a name must not
+// push the other columns off the screen.
+const maxCellWidth = 40
+
+type tableWriter struct {
+	buf    *bufio.Writer
+	widths [numColumns]int
+}
+
+func (w *tableWriter) header() error {
+	var c Cells
+	for i, name := range Columns {
+		c[i] = strings.ToUpper(name)
+	}
+	return w.row(&c)
+}
+
+func (w *tableWriter) row(c *Cells) error {
+	for i := range c {
+		cell := runewidth.Truncate(printable(c[i]), maxCellWidth, "…")
+		if i == numColumns-1 {
+			w.buf.WriteString(cell)
+			break
+		}
+		w.buf.WriteString(runewidth.FillRight(cell, min(w.widths[i], maxCellWidth)+2))
+	}
+	return w.buf.WriteByte('\n')
+}
+
+func (w *tableWriter) flush() error { return w.buf.Flush() }
+
+// cellWidth is a cell's width in a table, in terminal columns.
+func cellWidth(cell string) int {
+	return min(runewidth.StringWidth(printable(cell)), maxCellWidth)
+}
+
+// printable escapes what a terminal would act on rather than show: control
+// characters (an escape sequence in a name could rewrite the screen) and
+// invisible formatting such as bidirectional overrides.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if !unicode.IsGraphic(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsGraphic(r) {
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}

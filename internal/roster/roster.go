@@ -1,0 +1,147 @@
+package roster
+
+import (
+	"context"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+)
+
+// Lister is the part of the Asana client the roster uses.
+type Lister interface {
+	EachMembershipPage(ctx context.Context, workspaceGID string, detail asana.Detail, fn func(asana.MembershipPage) error) (int, error)
+}
+
+// Listing is one workspace's roster: its rows, once its listing completed,
+// or why it did not.
+type Listing struct {
+	Workspace asana.Workspace
+	Err       error // nil when the listing completed
+	spool     *spool
+}
+
+// Rows is how many rows the listing holds (those its state filter kept).
+func (l *Listing) Rows() int {
+	if l.spool == nil {
+		return 0
+	}
+	return l.spool.rows
+}
+
+// Each reads a complete listing's rows back, in Asana's order.
+func (l *Listing) Each(fn func(Entry) error) error {
+	return l.spool.each(func(c *Cells) error { return fn(entryOf(c)) })
+}
+
+// Listings are the rosters of several workspaces, in the order given.
+type Listings []*Listing
+
+// List lists each workspace's memberships with the roster's fields, at most
+// concurrency at once, and keeps the rows whose state is in states (every
+// row when states is empty). A workspace either has all its rows or an
+// Err and none. Close the result when done.
+func List(ctx context.Context, src Lister, workspaces []asana.Workspace, states []asana.State, concurrency int) Listings {
+	out := make(Listings, len(workspaces))
+	sem := make(chan struct{}, max(concurrency, 1))
+	var wg sync.WaitGroup
+	for i, w := range workspaces {
+		out[i] = &Listing{Workspace: w}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i].Err = out[i].list(ctx, src, states)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func (l *Listing) list(ctx context.Context, src Lister, states []asana.State) error {
+	s, err := newSpool()
+	if err != nil {
+		return err
+	}
+	_, err = src.EachMembershipPage(ctx, l.Workspace.GID, asana.Roster, func(p asana.MembershipPage) error {
+		if p.Index == 0 && s.rows > 0 { // the listing started over
+			if err := s.reset(); err != nil {
+				return err
+			}
+		}
+		for i := range p.Items {
+			m := &p.Items[i]
+			if len(states) > 0 && !slices.Contains(states, m.State()) {
+				continue
+			}
+			row := rowOf(l.Workspace, m)
+			if err := s.add(&row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.close()
+		return err
+	}
+	l.spool = s
+	return nil
+}
+
+// Failed are the listings that did not complete.
+func (ls Listings) Failed() Listings {
+	return slices.DeleteFunc(slices.Clone(ls), func(l *Listing) bool { return l.Err == nil })
+}
+
+// Close removes the spools.
+func (ls Listings) Close() {
+	for _, l := range ls {
+		if l.spool != nil {
+			l.spool.close()
+		}
+	}
+}
+
+// Write writes the header and the rows of every complete listing to out,
+// in order. A failed listing contributes no row.
+func (ls Listings) Write(out io.Writer, f Format) error {
+	var widths [numColumns]int
+	for _, l := range ls {
+		if l.spool != nil {
+			for i, w := range l.spool.widths {
+				widths[i] = max(widths[i], w)
+			}
+		}
+	}
+	w := newRowWriter(f, out, widths)
+	if err := w.header(); err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if l.spool == nil {
+			continue
+		}
+		if err := l.spool.each(w.row); err != nil {
+			return err
+		}
+	}
+	return w.flush()
+}
+
+// WriteFile writes the roster to path whole or not at all: into a
+// temporary file beside it, synced, then renamed over it. The file has
+// mode 0600, since it holds names and emails.
+func (ls Listings) WriteFile(path string, f Format) error {
+	pending, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
+	if err != nil {
+		return err
+	}
+	defer pending.Cleanup()
+	if err := ls.Write(pending, f); err != nil {
+		return err
+	}
+	return pending.CloseAtomicallyReplace()
+}
