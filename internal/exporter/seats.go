@@ -124,4 +124,3 @@ func parseStates(names []string) ([]asana.State, error) {
 	}
 	return states, nil
 }
-
