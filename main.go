@@ -80,14 +80,23 @@ func parseFlags(args []string) (*flags, error) {
 		"its state as the metrics count it, is_admin, whether the email is inside the organisation's domains, and created_at. "+
 		"Uses the token, --asana.url, --config.file and --demo as the exporter does.")
 	s := &f.seats
-	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line) or table.").
-		Default(string(roster.CSV)).EnumVar((*string)(&s.Format), roster.Formats...)
+	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line) or table. "+
+		"Default: csv for the roster, table for --reconcile.").
+		Default(string(roster.CSV)).IsSetByUser(&s.FormatSet).EnumVar((*string)(&s.Format), roster.Formats...)
 	seats.Flag("state", "Only rows in this state (licensed, view_only, guest, inactive); repeatable.").
 		PlaceHolder("STATE").StringsVar(&s.States)
 	seats.Flag("workspace", "Only this workspace gid; repeatable. Default: the workspaces the exporter collects.").
 		PlaceHolder("GID").StringsVar(&s.Workspaces)
 	seats.Flag("output", "Write to FILE (mode 0600, whole or not at all) instead of standard output.").
 		PlaceHolder("FILE").StringVar(&s.Output)
+	seats.Flag("reconcile", "Compare with FILE, the members list exported from the Admin Console as CSV, person by person. "+
+		"Exit status 0 when they agree, 1 when they differ, 2 on trouble.").PlaceHolder("FILE").StringVar(&s.Reconcile)
+	seats.Flag("reconcile.email-column", "The header of the export's email column, if the guess is wrong.").
+		PlaceHolder("HEADER").StringVar(&s.EmailColumn)
+	seats.Flag("reconcile.type-column", "The header of the export's licence or type column, if the guess is wrong.").
+		PlaceHolder("HEADER").StringVar(&s.TypeColumn)
+	seats.Flag("demo.console-export", "With --demo: write the simulated organisation's Admin Console members export to FILE, to try --reconcile on.").
+		PlaceHolder("FILE").StringVar(&s.ConsoleExport)
 
 	command, err := app.Parse(args)
 	if err != nil {
@@ -107,10 +116,19 @@ func parseFlags(args []string) (*flags, error) {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, exporter.Program+": "+err.Error())
-		os.Exit(1)
+	err := run(os.Args[1:], os.Stdout)
+	if err == nil {
+		return
 	}
+	code := 1
+	var exit *exporter.ExitError
+	if errors.As(err, &exit) {
+		code = exit.Code
+	}
+	if exit == nil || exit.Err != nil {
+		fmt.Fprintln(os.Stderr, exporter.Program+": "+err.Error())
+	}
+	os.Exit(code)
 }
 
 func run(args []string, stdout io.Writer) error {

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,9 +16,18 @@ import (
 // SeatsOptions are the seats command's flags.
 type SeatsOptions struct {
 	Format     roster.Format
+	FormatSet  bool     // Format was given, not the default
 	States     []string // state names; none: every state
 	Workspaces []string // gids; none: every workspace the config collects
 	Output     string   // file; "" writes to standard output
+
+	// Reconcile is an Admin Console members export to compare with.
+	Reconcile string
+	// EmailColumn and TypeColumn override the export's guessed columns.
+	EmailColumn, TypeColumn string
+	// ConsoleExport, with the demo, writes the simulated organisation's
+	// Admin Console export to this file.
+	ConsoleExport string
 }
 
 // ExitError carries the exit status a command wants, as diff has them: 1
@@ -43,6 +53,14 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // fails contributes no row; its error goes to errOut, no --output file is
 // written, and Seats fails.
 func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.Writer) error {
+	switch {
+	case opts.ConsoleExport != "":
+		return e.writeConsoleExport(ctx, opts.ConsoleExport, out)
+	case opts.Reconcile != "":
+		return e.reconcile(ctx, opts, out, errOut)
+	case opts.EmailColumn != "" || opts.TypeColumn != "":
+		return errors.New("--reconcile.email-column and --reconcile.type-column apply only with --reconcile=FILE")
+	}
 	states, err := parseStates(opts.States)
 	if err != nil {
 		return err

@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
-	"github.com/mattn/go-runewidth"
+	"github.com/asana-exporter/asana_exporter/internal/cell"
 )
 
 // Format is how rows are written.
@@ -55,7 +53,7 @@ func (w *csvWriter) header() error { return w.csv.Write(Columns[:]) }
 func (w *csvWriter) row(c *Cells) error {
 	var out Cells
 	for i := range c {
-		out[i] = Neutralise(c[i])
+		out[i] = cell.Spreadsheet(c[i])
 	}
 	return w.csv.Write(out[:])
 }
@@ -65,18 +63,6 @@ func (w *csvWriter) flush() error {
 		return w.csv.Error()
 	}
 	return w.buf.Flush()
-}
-
-// Neutralise makes a cell safe to open in a spreadsheet: one that starts
-// with a character a spreadsheet reads as a formula (=, +, -, @, a tab or a
-// carriage return) gets a leading apostrophe, as OWASP's CSV injection
-// guidance says. So does one that starts with an apostrophe already, so
-// that dropping one leading apostrophe always gives the original back.
-func Neutralise(cell string) string {
-	if cell != "" && strings.ContainsRune("=+-@\t\r'", rune(cell[0])) {
-		return "'" + cell
-	}
-	return cell
 }
 
 // jsonRow is a row as JSON, keys in the roster's column order.
@@ -110,10 +96,6 @@ func (w *jsonWriter) row(c *Cells) error {
 
 func (w *jsonWriter) flush() error { return w.buf.Flush() }
 
-// maxCellWidth caps a table column: a pasted essay in a name must not
-// push the other columns off the screen.
-const maxCellWidth = 40
-
 type tableWriter struct {
 	buf    *bufio.Writer
 	widths [numColumns]int
@@ -129,44 +111,13 @@ func (w *tableWriter) header() error {
 
 func (w *tableWriter) row(c *Cells) error {
 	for i := range c {
-		cell := runewidth.Truncate(printable(c[i]), maxCellWidth, "…")
 		if i == numColumns-1 {
-			w.buf.WriteString(cell)
+			w.buf.WriteString(cell.Pad(c[i], 0))
 			break
 		}
-		w.buf.WriteString(runewidth.FillRight(cell, min(w.widths[i], maxCellWidth)+2))
+		w.buf.WriteString(cell.Pad(c[i], w.widths[i]+2))
 	}
 	return w.buf.WriteByte('\n')
 }
 
 func (w *tableWriter) flush() error { return w.buf.Flush() }
-
-// cellWidth is a cell's width in a table, in terminal columns.
-func cellWidth(cell string) int {
-	return min(runewidth.StringWidth(printable(cell)), maxCellWidth)
-}
-
-// printable escapes what a terminal would act on rather than show: control
-// characters (an escape sequence in a name could rewrite the screen) and
-// invisible formatting such as bidirectional overrides.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if !unicode.IsGraphic(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsGraphic(r) {
-			b.WriteRune(r)
-		} else {
-			fmt.Fprintf(&b, "\\u%04x", r)
-		}
-	}
-	return b.String()
-}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
+
+	"github.com/asana-exporter/asana_exporter/internal/cell"
 )
 
 // spool holds one workspace's rows on disk until its listing completes.
@@ -45,7 +47,7 @@ func (s *spool) reset() error {
 func (s *spool) add(c *Cells) error {
 	s.rows++
 	for i := range c {
-		s.widths[i] = max(s.widths[i], cellWidth(c[i]))
+		s.widths[i] = max(s.widths[i], cell.Width(c[i]))
 	}
 	return s.csv.Write(c[:])
 }

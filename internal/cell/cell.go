@@ -1,0 +1,56 @@
+// Package cell makes user-controlled text safe where it is shown: in a
+// spreadsheet that opens a CSV file, and in a terminal.
+package cell
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/mattn/go-runewidth"
+)
+
+// Spreadsheet makes a cell safe to open in a spreadsheet: one that starts
+// with a character a spreadsheet reads as a formula (=, +, -, @, a tab or a
+// carriage return) gets a leading apostrophe, as OWASP's CSV injection
+// guidance says. So does one that starts with an apostrophe already, so
+// that dropping one leading apostrophe always gives the original back.
+func Spreadsheet(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// Terminal escapes what a terminal would act on rather than show: control
+// characters (an escape sequence in a name could rewrite the screen), line
+// breaks and invisible formatting such as bidirectional overrides.
+func Terminal(s string) string {
+	if !strings.ContainsFunc(s, notGraphic) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if notGraphic(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func notGraphic(r rune) bool { return !unicode.IsGraphic(r) }
+
+// MaxWidth caps a column in a table: a pasted essay in a name must not push
+// the other columns off the screen.
+const MaxWidth = 40
+
+// Width is how many terminal columns Terminal(s) takes in a table, at most
+// MaxWidth.
+func Width(s string) int { return min(runewidth.StringWidth(Terminal(s)), MaxWidth) }
+
+// Pad is Terminal(s), cut to MaxWidth, then padded to width columns.
+func Pad(s string, width int) string {
+	return runewidth.FillRight(runewidth.Truncate(Terminal(s), MaxWidth, "…"), width)
+}
