@@ -40,16 +40,23 @@ func (p *inProcess) seats(t *testing.T, opts exporter.SeatsOptions) (string, str
 
 func readCSV(t *testing.T, s string) [][]string {
 	t.Helper()
-	r := csv.NewReader(strings.NewReader(s))
-	r.FieldsPerRecord = 10
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatalf("the roster is not CSV: %v\n%s", err, s)
-	}
+	recs := readRecords(t, s, 10)
 	if len(recs) == 0 || strings.Join(recs[0], ",") != rosterHeader {
 		t.Fatalf("header %q, want %q", recs[0], rosterHeader)
 	}
 	return recs[1:]
+}
+
+// readRecords reads CSV of n columns, the header included.
+func readRecords(t *testing.T, s string, n int) [][]string {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(s))
+	r.FieldsPerRecord = n
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("not CSV: %v\n%s", err, s)
+	}
+	return recs
 }
 
 // TestRosterNamesEverySeatAsTheMetricsCountIt: every column of every row

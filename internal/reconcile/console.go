@@ -56,6 +56,9 @@ const (
 	maxEmailBytes = 320
 	maxTypeBytes  = 200
 	maxWarnings   = 20
+	// sniffBytes is how much of the file is checked for UTF-8 and the
+	// delimiter before reading it; later rows are checked cell by cell.
+	sniffBytes = 64 << 10
 )
 
 // ReadConsole reads an Admin Console members export: UTF-8 with or without
@@ -64,7 +67,7 @@ const (
 // to fix.
 func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(64 << 10)
+	head, _ := br.Peek(sniffBytes)
 	switch {
 	case len(head) == 0:
 		return nil, errors.New("the file is empty; export the members list from the Admin Console as CSV")
@@ -75,7 +78,11 @@ func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 		br.Discard(3)
 		head = head[3:]
 	}
-	if !utf8.Valid(firstLine(head)) || bytes.IndexByte(head, 0) >= 0 {
+	checked := head
+	if len(head) == sniffBytes { // the last rune may be cut in two
+		checked = head[:len(head)-utf8.UTFMax]
+	}
+	if !utf8.Valid(checked) || bytes.IndexByte(head, 0) >= 0 {
 		return nil, errors.New("the file is not UTF-8 text; save or export it as CSV UTF-8")
 	}
 	c := &Console{Delimiter: sniffDelimiter(firstLine(head)), Members: map[string]*Member{}}

@@ -1,0 +1,150 @@
+package exporter_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/internal/exporter"
+	"github.com/asana-exporter/asana_exporter/internal/reconcile"
+	"github.com/asana-exporter/asana_exporter/internal/roster"
+)
+
+func exitCode(err error) int {
+	var exit *exporter.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.Code
+	}
+	return -1
+}
+
+// TestReconcileExplainsTheSimulatedConsole: the simulated Admin Console
+// export of Acme differs from the API as the forum post's did; reconcile
+// finds each difference, picks Acme among the workspaces the token sees,
+// and exits 1. The same export written with semicolons reads the same.
+func TestReconcileExplainsTheSimulatedConsole(t *testing.T) {
+	p := newInProcess(t, setup{}, asanatest.Acme, asanatest.Globex)
+	var export bytes.Buffer
+	if err := p.srv.ConsoleExport(p.gids[0], &export); err != nil {
+		t.Fatal(err)
+	}
+	for name, file := range map[string]string{
+		"commas":     export.String(),
+		"semicolons": strings.ReplaceAll(export.String(), ",", ";"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := p.write(t, "console-"+name+".csv", file)
+			out, errOut, err := p.seats(t, exporter.SeatsOptions{Reconcile: path, Format: roster.CSV, FormatSet: true})
+			if code := exitCode(err); code != 1 {
+				t.Fatalf("exit %d (%v), want 1: they differ\n%s", code, err, errOut)
+			}
+			if !strings.Contains(errOut, "comparing with workspace "+p.gids[0]) {
+				t.Errorf("stderr does not say which workspace it chose: %q", errOut)
+			}
+			recs := readRecords(t, out, 9)
+			if strings.Join(recs[0], ",") != strings.Join(reconcile.Columns, ",") {
+				t.Fatalf("header %q", recs[0])
+			}
+			found := map[string]int{}
+			for _, r := range recs[1:] {
+				if r[0] != p.gids[0] {
+					t.Errorf("a finding for workspace %s", r[0])
+				}
+				found[r[1]]++
+			}
+			acme := asanatest.Acme
+			want := map[string]int{
+				"disagree":        acme.LicensedOutside,
+				"only_in_api":     acme.Pending,
+				"only_in_console": 1,
+				"match":           acme.Licensed + acme.ViewOnly + acme.Guests - acme.Pending - acme.LicensedOutside,
+			}
+			if fmt.Sprint(found) != fmt.Sprint(want) {
+				t.Errorf("findings %v, want %v", found, want)
+			}
+		})
+	}
+
+	out, _, err := p.seats(t, exporter.SeatsOptions{Reconcile: p.write(t, "c.csv", export.String()), Workspaces: []string{p.gids[0]}})
+	if exitCode(err) != 1 {
+		t.Fatalf("table: %v", err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("API memberships: %d = %d of people in the console + %d only in the API + %d inactive and not in the console",
+			asanatest.Acme.Seats().Total(), asanatest.Acme.Seats().Total()-asanatest.Acme.Pending-(asanatest.Acme.Inactive-asanatest.Acme.Readded),
+			asanatest.Acme.Pending, asanatest.Acme.Inactive-asanatest.Acme.Readded),
+		fmt.Sprintf("in both: %d agree, %d disagree; %d re-added", asanatest.Acme.Licensed+asanatest.Acme.ViewOnly+asanatest.Acme.Guests-asanatest.Acme.Pending-asanatest.Acme.LicensedOutside,
+			asanatest.Acme.LicensedOutside, asanatest.Acme.Readded),
+		"a pending invite? The Members tab leaves invitees out",
+		"outside the organisation's domains",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestReconcileAgrees: an export that lists exactly the active members,
+// with their types, exits 0.
+func TestReconcileAgrees(t *testing.T) {
+	p := newInProcess(t, setup{}, asanatest.WorkspaceSpec{Name: "Agreeable", IsOrganization: true, Licensed: 40, Admins: 2, ViewOnly: 5, Guests: 12, Inactive: 6, Readded: 2})
+	var b strings.Builder
+	b.WriteString("Email,Type\n")
+	p.srv.Mutate(func(o *asanatest.Org) {
+		for _, m := range o.Workspaces[0].Memberships {
+			switch {
+			case !m.IsActive:
+			case m.IsGuest:
+				fmt.Fprintf(&b, "%s,Guest\n", m.User.Email)
+			case m.IsViewOnly:
+				fmt.Fprintf(&b, "%s,View-only\n", m.User.Email)
+			case m.IsAdmin:
+				fmt.Fprintf(&b, "%s,Super admin\n", strings.ToUpper(m.User.Email))
+			default:
+				fmt.Fprintf(&b, " %s ,Member\n", m.User.Email)
+			}
+		}
+	})
+	out, errOut, err := p.seats(t, exporter.SeatsOptions{Reconcile: p.write(t, "console.csv", b.String())})
+	if err != nil || errOut != "" {
+		t.Fatalf("exit %d (%v), stderr %q\n%s", exitCode(err), err, errOut, out)
+	}
+	if !strings.Contains(out, "The API and the console agree.") || !strings.Contains(out, "2 re-added") {
+		t.Errorf("the table does not say they agree:\n%s", out)
+	}
+}
+
+// TestReconcileTroubleExitsTwo: what stops a comparison exits 2 with a
+// message that says what to fix.
+func TestReconcileTroubleExitsTwo(t *testing.T) {
+	p := newInProcess(t, setup{client: func(o *asana.Options) { o.MaxAttempts = 1 }}, asanatest.Acme, asanatest.Globex)
+	good := p.write(t, "good.csv", "Email\nx@acme.example\n")
+	for _, c := range []struct {
+		name string
+		opts exporter.SeatsOptions
+		want string
+	}{
+		{"missing file", exporter.SeatsOptions{Reconcile: p.dir + "/nope.csv"}, "no such file"},
+		{"no email column", exporter.SeatsOptions{Reconcile: p.write(t, "bad.csv", "Name;Dept\nJane;Sales\n")},
+			`no email column among the headers "Name", "Dept" (separated by ';'); name it with --reconcile.email-column`},
+		{"state filter", exporter.SeatsOptions{Reconcile: good, States: []string{"licensed"}}, "--state and --output do not apply"},
+		{"failed listing", exporter.SeatsOptions{Reconcile: good}, "could not be listed; nothing compared"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "failed listing" {
+				p.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 3, Status: 500})
+			}
+			_, _, err := p.seats(t, c.opts)
+			if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("exit %d, error %v; want 2 and %q", exitCode(err), err, c.want)
+			}
+		})
+	}
+}
