@@ -24,7 +24,10 @@ const (
 // TestTokenNeverLeaks runs the exporter at debug level, in both log formats,
 // through every error path, a reload with a bad token file and a config
 // check, and reads everything it wrote and served: logs, /metrics, the
-// landing page, the probes, the reload answer. The token is in none of it.
+// landing page, the probes, the reload answer. It runs the seats command,
+// the roster and --reconcile, through every error path too. The token is in
+// none of it, and no member's name or email is in what the exporter logged
+// or served.
 func TestTokenNeverLeaks(t *testing.T) {
 	for _, format := range []string{"logfmt", "json"} {
 		t.Run(format, func(t *testing.T) {
@@ -44,11 +47,18 @@ func TestTokenNeverLeaks(t *testing.T) {
 				resp.Body.Close()
 				fmt.Fprintf(&served, "%s %s: %d %v\n%s\n", method, path, resp.StatusCode, resp.Header, body)
 			}
+			console := filepath.Join(t.TempDir(), "console.csv")
+			writeFile(t, console, "Email,License\nsomeone@example.com,Member\n")
+			var seats strings.Builder
 			for _, f := range asanatest.EveryFault() {
 				s.srv.ClearFaults()
 				s.srv.Inject(f)
 				time.Sleep(550 * time.Millisecond) // at least one cycle, within the rate budget
 				get(http.MethodGet, "/metrics")
+				for _, args := range [][]string{{}, {"--reconcile=" + console}} {
+					out, _ := exec.Command(exporterBinary(t), s.args(append([]string{"seats", "--log.level=debug", "--log.format=" + format}, args...)...)...).CombinedOutput()
+					seats.Write(out)
+				}
 				s.srv.GrantToken(secretToken, asanatest.FullAccess)
 			}
 			s.srv.ClearFaults()
@@ -60,11 +70,23 @@ func TestTokenNeverLeaks(t *testing.T) {
 			writeFile(t, s.tokenFile, secretToken+"\n")
 			check, _ := exec.Command(exporterBinary(t), s.args("--config.check", "--log.level=debug", "--log.format="+format)...).CombinedOutput()
 
-			for what, text := range map[string]string{"log": e.output.String(), "HTTP answers": served.String(), "--config.check": string(check)} {
+			for what, text := range map[string]string{"log": e.output.String(), "HTTP answers": served.String(), "--config.check": string(check),
+				"seats command": seats.String()} {
 				if strings.Contains(text, secretPart) {
 					i := strings.Index(text, secretPart)
 					t.Errorf("the %s holds the token: …%s…", what, text[max(0, i-200):min(len(text), i+100)])
 				}
+			}
+			// The simulated members' emails and names (User 000123).
+			for what, text := range map[string]string{"log": e.output.String(), "HTTP answers": served.String()} {
+				for _, personal := range []string{"@example.com", "@" + asanatest.OutsideDomain, "User 0"} {
+					if strings.Contains(text, personal) {
+						t.Errorf("the %s holds a member's %q", what, personal)
+					}
+				}
+			}
+			if !strings.Contains(seats.String(), "no rows written") || !strings.Contains(seats.String(), "nothing compared") {
+				t.Errorf("the seats command's error paths did not all run:\n%s", seats.String())
 			}
 			for _, want := range []string{"429", "503", "401", "Full permissions", "whitespace"} {
 				if !strings.Contains(e.output.String(), want) {
