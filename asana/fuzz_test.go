@@ -27,7 +27,8 @@ import (
 // decoder and classifier must survive.
 func fuzzPageSeeds() [][]byte {
 	return [][]byte{
-		membershipPageJSON(),
+		membershipPageJSON(false),
+		membershipPageJSON(true),
 		// The OpenAPI example shape, with a user asked for by opt_fields.
 		[]byte(`{"data":[{"gid":"12345","resource_type":"workspace_membership","user":{"gid":"12345","resource_type":"user","name":"Greg Sanchez","email":"gsanchez@example.com"},"is_active":true,"is_admin":false,"is_guest":false,"is_view_only":false}],"next_page":{"offset":"eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9","path":"/workspaces/1/workspace_memberships?limit=100&offset=eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9","uri":"https://app.asana.com/api/1.0/workspaces/1/workspace_memberships?limit=100&offset=eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9"}}`),
 		[]byte(`{"data":[{"gid":"1","is_active":true,"is_admin":true,"is_guest":true,"is_view_only":true},{"gid":"2","is_active":false,"is_admin":true,"is_guest":false,"is_view_only":false}],"next_page":null}`),

@@ -92,6 +92,8 @@ type Request struct {
 	// Served is how long the server took, from the request's arrival to
 	// its answer written, injected latency included.
 	Served time.Duration
+	// Bytes is the length of the response body.
+	Bytes int
 }
 
 // NewAPI returns the handler; most tests want NewServer.
@@ -281,7 +283,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, c.pretty = c.entry.Query["opt_pretty"]
 	defer func() {
 		c.write(w)
-		c.entry.Served = time.Since(arrived)
+		c.entry.Served, c.entry.Bytes = time.Since(arrived), len(c.body)
 		if c.release != nil {
 			c.release()
 		}

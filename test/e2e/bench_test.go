@@ -43,19 +43,26 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	only := strings.Split(os.Getenv("ASANA_BENCH_CASES"), ",")
 	for _, c := range []benchCase{
-		{"1k", 1, 1_000, false},
-		{"10k", 1, 10_000, false},
-		{"10k-tls", 1, 10_000, true},
-		{"100k", 1, 100_000, false},
-		{"10x10k", 10, 10_000, false},
-		{"1M", 1, 1_000_000, false},
+		{name: "1k", workspaces: 1, members: 1_000},
+		{name: "10k", workspaces: 1, members: 10_000},
+		{name: "10k-no-email", workspaces: 1, members: 10_000, config: "email_domain_check: false\n"},
+		{name: "10k-tls", workspaces: 1, members: 10_000, tls: true},
+		{name: "100k", workspaces: 1, members: 100_000},
+		{name: "10x10k", workspaces: 10, members: 10_000},
+		{name: "1M", workspaces: 1, members: 1_000_000},
+		{name: "roster-10k", workspaces: 1, members: 10_000, roster: true},
+		{name: "roster-1M", workspaces: 1, members: 1_000_000, roster: true},
 	} {
 		if only[0] != "" && !slices.Contains(only, c.name) {
 			continue
 		}
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
-				runEndToEnd(b, c, rtt)
+				if c.roster {
+					runRoster(b, c, rtt)
+				} else {
+					runEndToEnd(b, c, rtt)
+				}
 			}
 		})
 	}
@@ -68,6 +75,68 @@ type benchCase struct {
 	// tls serves the simulator over HTTPS (HTTP/1.1), as Asana is served,
 	// so that every connection a client opens costs it a TLS handshake.
 	tls bool
+	// config is the exporter's config file, if any.
+	config string
+	// roster runs `asana_exporter seats --output=FILE` instead of the
+	// exporter's refresh.
+	roster bool
+}
+
+// floors are the least time a listing of c can take at rtt a request: its
+// pages one after another, or the rate budget for every request, whichever
+// is longer. It returns that, the pages of the longest listing and the
+// requests a complete listing needs.
+func floors(c benchCase, rtt time.Duration) (floor time.Duration, pages, minRequests int) {
+	pages = (c.members + asana.PageLimit - 1) / asana.PageLimit
+	minRequests = 1 + c.workspaces*pages // GET /workspaces, then the pages
+	floor = max(time.Duration(1+pages)*rtt, asana.MinDuration(minRequests, 1500)+rtt)
+	return floor, pages, minRequests
+}
+
+// runRoster runs the seats command against a simulator answering after rtt,
+// writing the roster to a file, and reports its wall time against the
+// floor, its requests against the minimum and its peak RSS.
+func runRoster(b *testing.B, c benchCase, rtt time.Duration) {
+	api := asanatest.NewAPI(asanatest.Generate(1, orgSpec("Roster", c.members)), asanatest.Config{OffsetTTL: time.Hour})
+	api.Inject(asanatest.Fault{Latency: rtt})
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	dir := b.TempDir()
+	tokenFile, output := filepath.Join(dir, "token"), filepath.Join(dir, "roster.csv")
+	if err := os.WriteFile(tokenFile, []byte(asanatest.DefaultToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(exporterBinary(b), "seats", "--asana.url="+srv.URL+"/api/1.0", "--asana.token-file="+tokenFile, "--output="+output)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("seats: %v\n%s", err, errOut.String())
+	}
+	wall := time.Since(start)
+	rusage, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	f, err := os.Open(output)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	rows := -1 // the header
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		rows++
+	}
+	if rows != c.members {
+		b.Fatalf("the roster has %d rows, want %d", rows, c.members)
+	}
+	floor, pages, minRequests := floors(c, rtt)
+	requests := len(api.Requests())
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(float64(requests-minRequests), "redundant-requests")
+	b.ReportMetric(float64(rusage.Maxrss<<10)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(float64((rusage.Utime.Nano()+rusage.Stime.Nano())/int64(c.members)), "cpu-ns/member")
+	b.Logf("roster of %d memberships: %v (floor %v: %d pages × %v, or %d requests at 1500/min), %d requests (minimum %d), peak RSS %.1f MiB",
+		c.members, wall.Round(time.Millisecond), floor.Round(time.Millisecond), pages, rtt, minRequests, requests, minRequests, float64(rusage.Maxrss<<10)/(1<<20))
 }
 
 // orgSpec splits n memberships the way a real organisation might.
@@ -144,15 +213,13 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 	workspaces, members := c.workspaces, c.members
 	specs := make([]asanatest.WorkspaceSpec, workspaces)
 	var want asana.SeatCounts
-	pages, minRequests := 0, 1 // GET /workspaces
 	for i := range specs {
 		specs[i] = orgSpec(fmt.Sprintf("Workspace %d", i), members)
 		s := specs[i].Seats()
 		want.Licensed, want.ViewOnly, want.Guest, want.Inactive, want.Admins =
 			want.Licensed+s.Licensed, want.ViewOnly+s.ViewOnly, want.Guest+s.Guest, want.Inactive+s.Inactive, want.Admins+s.Admins
-		pages = max(pages, (members+asana.PageLimit-1)/asana.PageLimit)
-		minRequests += (members + asana.PageLimit - 1) / asana.PageLimit
 	}
+	floor, pages, minRequests := floors(c, rtt)
 	api := asanatest.NewAPI(asanatest.Generate(1, specs...), asanatest.Config{OffsetTTL: time.Hour})
 	api.Inject(asanatest.Fault{Latency: rtt})
 	probe := &cycleProbe{next: api, startSeen: make(chan struct{})}
@@ -180,8 +247,16 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 		b.Fatal(err)
 	}
 	addr := freeAddress(b)
-	cmd := exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+baseURL, "--asana.token-file="+tokenFile,
-		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json")
+	args := []string{"--web.listen-address=" + addr, "--asana.url=" + baseURL, "--asana.token-file=" + tokenFile,
+		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json"}
+	if c.config != "" {
+		configFile := filepath.Join(dir, "asana.yml")
+		if err := os.WriteFile(configFile, []byte(c.config), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		args = append(args, "--config.file="+configFile)
+	}
+	cmd := exec.Command(exporterBinary(b), args...)
 	cmd.Env = clientEnv
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -234,14 +309,11 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 			served.add(r)
 		}
 	}
-	// The floor: pages one after another, each one round trip, or the rate
-	// budget for every request, whichever is longer. The nominal floor
-	// takes a round trip to be the injected latency; the served floor
-	// takes the time the simulator really took to answer each request,
-	// rendering included, which no client can beat either.
-	rateFloor := asana.MinDuration(minRequests, 1500) + rtt
-	floor := max(time.Duration(1+pages)*rtt, rateFloor)
-	floorServed := max(served.longest(), rateFloor)
+	// The nominal floor (floors) takes a round trip to be the injected
+	// latency; the served floor takes the time the simulator really took
+	// to answer each request, rendering included, which no client can beat
+	// either.
+	floorServed := max(served.longest(), asana.MinDuration(minRequests, 1500)+rtt)
 
 	e := &exporterProcess{addr: addr} // run above, to read its log as it comes
 	e.waitFor(b, "/-/ready")
@@ -265,6 +337,7 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration) {
 	b.ReportMetric(wall.Seconds()/floorServed.Seconds(), "wall/served-floor")
 	b.ReportMetric(float64(requests), "requests")
 	b.ReportMetric(float64(requests-minRequests), "redundant-requests")
+	b.ReportMetric(float64(served.bytes)/float64(requests), "bytes/request")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(total), "cpu-ns/member")
 	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
 	b.ReportMetric(float64(conns), "connections")
@@ -321,9 +394,11 @@ func scrapeLatency(b *testing.B, url string, scrapers int, interval, d time.Dura
 type servedFloor struct {
 	workspaces time.Duration
 	listings   map[string]time.Duration // by path
+	bytes      int                      // response bodies, all requests
 }
 
 func (f *servedFloor) add(r asanatest.Request) {
+	f.bytes += r.Bytes
 	if r.Route == asana.EndpointWorkspaceMemberships {
 		f.listings[r.Path] += r.Served
 	} else {
