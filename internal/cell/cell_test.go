@@ -1,0 +1,47 @@
+package cell
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
+
+func TestSpreadsheetNeutralisesFormulasAndRoundTrips(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"=1+2", "'=1+2"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"},
+		{"'quoted", "''quoted"}, {"Jane", "Jane"}, {"", ""}, {"a=b", "a=b"}, {"日本", "日本"},
+	} {
+		got := Spreadsheet(c.in)
+		if got != c.want {
+			t.Errorf("Spreadsheet(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if back, _ := strings.CutPrefix(got, "'"); got != c.in && back != c.in {
+			t.Errorf("dropping one apostrophe from %q gives %q, not %q", got, back, c.in)
+		}
+	}
+}
+
+func TestTerminalShowsNoControlCharacters(t *testing.T) {
+	for _, in := range []string{"\x1b[2J\x1b[31mred", "two\nlines", "tab\there", "\u202eevil\u202c", "bell\a", "del\x7f"} {
+		got := Terminal(in)
+		if strings.ContainsFunc(got, func(r rune) bool { return !unicode.IsGraphic(r) }) {
+			t.Errorf("Terminal(%q) = %q still holds a control character", in, got)
+		}
+		if got == in {
+			t.Errorf("Terminal(%q) changed nothing", in)
+		}
+	}
+	if got := Terminal("Åsa Øberg 日本語"); got != "Åsa Øberg 日本語" {
+		t.Errorf("printable text changed: %q", got)
+	}
+}
+
+func TestPadAlignsWideCharacters(t *testing.T) {
+	if got := Pad("日本", 6); got != "日本  " {
+		t.Errorf("Pad(日本, 6) = %q: two wide characters take four columns", got)
+	}
+	long := strings.Repeat("x", 100)
+	if got := Pad(long, 0); Width(long) != MaxWidth || len([]rune(got)) != MaxWidth {
+		t.Errorf("a 100-column cell is %d columns wide in a table (%q)", len([]rune(got)), got)
+	}
+}
