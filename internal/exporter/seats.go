@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/collector"
@@ -20,6 +21,9 @@ type SeatsOptions struct {
 	States     []string // state names; none: every state
 	Workspaces []string // gids; none: every workspace the config collects
 	Output     string   // file; "" writes to standard output
+	// Timeout bounds the whole command: a listing still running then
+	// fails, and a Retry-After beyond it is not waited for. 0: none.
+	Timeout time.Duration
 
 	// Reconcile is an Admin Console members export to compare with.
 	Reconcile string
@@ -53,6 +57,11 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // fails contributes no row; its error goes to errOut, no --output file is
 // written, and Seats fails.
 func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.Writer) error {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
 	switch {
 	case opts.ConsoleExport != "":
 		return e.writeConsoleExport(ctx, opts.ConsoleExport, out)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,10 +57,17 @@ func TestTokenNeverLeaks(t *testing.T) {
 				s.srv.Inject(f)
 				time.Sleep(550 * time.Millisecond) // at least one cycle, within the rate budget
 				get(http.MethodGet, "/metrics")
-				for _, args := range [][]string{{}, {"--reconcile=" + console}} {
-					out, _ := exec.Command(exporterBinary(t), s.args(append([]string{"seats", "--log.level=debug", "--log.format=" + format}, args...)...)...).CombinedOutput()
-					seats.Write(out)
+				// The roster and --reconcile, side by side; a stall ends at
+				// --timeout.
+				var wg sync.WaitGroup
+				outs := make([][]byte, 2)
+				for i, args := range [][]string{{}, {"--reconcile=" + console}} {
+					wg.Go(func() {
+						outs[i], _ = exec.Command(exporterBinary(t), s.args(append([]string{"seats", "--timeout=2s", "--log.level=debug", "--log.format=" + format}, args...)...)...).CombinedOutput()
+					})
 				}
+				wg.Wait()
+				seats.Write(bytes.Join(outs, nil))
 				s.srv.GrantToken(secretToken, asanatest.FullAccess)
 			}
 			s.srv.ClearFaults()
