@@ -76,10 +76,31 @@ func parseFlags(args []string) (*flags, error) {
 	app.HelpFlag.Short('h')
 
 	app.Command(serveCommand, "Serve the seat metrics (the default command).").Default()
+	addSeatsCommand(app, &f.seats)
+
+	command, err := app.Parse(args)
+	if err != nil {
+		return nil, err
+	}
+	f.command = command
+	if o.RefreshInterval < 0 {
+		return nil, errors.New("--asana.refresh-interval must not be negative")
+	}
+	if f.maxProcs < 1 {
+		return nil, errors.New("--runtime.gomaxprocs (or $GOMAXPROCS) must be at least 1")
+	}
+	if o.Demo && !f.refreshSetByUser {
+		o.RefreshInterval = exporter.DemoRefreshInterval
+	}
+	return f, nil
+}
+
+// addSeatsCommand declares the seats command and its flags; the app's
+// flags (token, URL, config, demo) apply to it too.
+func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 	seats := app.Command(seatsCommand, "Write who holds each seat: one row per workspace membership, with the user's name and email, "+
 		"its state as the metrics count it, is_admin, whether the email is inside the organisation's domains, and created_at. "+
 		"Uses the token, --asana.url, --config.file and --demo as the exporter does.")
-	s := &f.seats
 	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line) or table. "+
 		"Default: csv for the roster, table for --reconcile.").
 		Default(string(roster.CSV)).IsSetByUser(&s.FormatSet).EnumVar((*string)(&s.Format), roster.Formats...)
@@ -99,22 +120,6 @@ func parseFlags(args []string) (*flags, error) {
 		PlaceHolder("HEADER").StringVar(&s.TypeColumn)
 	seats.Flag("demo.console-export", "With --demo: write the simulated organisation's Admin Console members export to FILE, to try --reconcile on.").
 		PlaceHolder("FILE").StringVar(&s.ConsoleExport)
-
-	command, err := app.Parse(args)
-	if err != nil {
-		return nil, err
-	}
-	f.command = command
-	if o.RefreshInterval < 0 {
-		return nil, errors.New("--asana.refresh-interval must not be negative")
-	}
-	if f.maxProcs < 1 {
-		return nil, errors.New("--runtime.gomaxprocs (or $GOMAXPROCS) must be at least 1")
-	}
-	if o.Demo && !f.refreshSetByUser {
-		o.RefreshInterval = exporter.DemoRefreshInterval
-	}
-	return f, nil
 }
 
 func main() {

@@ -32,8 +32,12 @@ func (l *Listing) Rows() int {
 	return l.spool.rows
 }
 
-// Each reads a complete listing's rows back, in Asana's order.
+// Each reads a complete listing's rows back, in Asana's order; a failed
+// listing has none and returns its error.
 func (l *Listing) Each(fn func(Entry) error) error {
+	if l.spool == nil {
+		return l.Err
+	}
 	return l.spool.each(func(c *Cells) error { return fn(entryOf(c)) })
 }
 
