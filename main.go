@@ -111,7 +111,7 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 	seats.Flag("output", "Write to FILE (mode 0600, whole or not at all) instead of standard output.").
 		PlaceHolder("FILE").StringVar(&s.Output)
 	seats.Flag("timeout", "Give up after this long: a listing still running then fails, and its workspace's rows are not written.").
-		Default("1h").DurationVar(&s.Timeout)
+		Default("2h").DurationVar(&s.Timeout)
 	seats.Flag("reconcile", "Compare with FILE, the members list exported from the Admin Console as CSV, person by person. "+
 		"Exit status 0 when they agree, 1 when they differ, 2 on trouble.").PlaceHolder("FILE").StringVar(&s.Reconcile)
 	seats.Flag("reconcile.email-column", "The header of the export's email column, if the guess is wrong.").
