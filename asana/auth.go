@@ -19,9 +19,7 @@ import (
 // per request in flight (see idleConnsPerHost).
 func BearerToken(token string, base http.RoundTripper) (*Bearer, error) {
 	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = idleConnsPerHost
-		base = t
+		base = defaultTransport()
 	}
 	t := &Bearer{base: base}
 	if err := t.SetToken(token); err != nil {
@@ -35,6 +33,14 @@ func BearerToken(token string, base http.RoundTripper) (*Bearer, error) {
 // per host by default, so concurrent listings over HTTP/1.1 would close and
 // reopen connections between pages, a TCP and TLS handshake each time.
 const idleConnsPerHost = 50
+
+// defaultTransport is net/http's default transport, keeping
+// idleConnsPerHost idle connections.
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = idleConnsPerHost
+	return t
+}
 
 // Bearer is the RoundTripper BearerToken returns.
 type Bearer struct {

@@ -223,8 +223,12 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.opts.Observer.Request(endpoint, 0, time.Since(start))
-		if ctx.Err() != nil {
+		var authErr *Error // the transport's own, such as a failed OAuth renewal
+		switch {
+		case ctx.Err() != nil:
 			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+		case errors.As(err, &authErr):
+			return authErr
 		}
 		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: stripURL(err)}
 	}

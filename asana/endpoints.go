@@ -5,6 +5,9 @@ package asana
 const (
 	EndpointWorkspaces           = "/workspaces"
 	EndpointWorkspaceMemberships = "/workspaces/{workspace_gid}/workspace_memberships"
+	// EndpointOAuthToken is Asana's OAuth token endpoint, on the API's
+	// host but outside /api/1.0 (POST).
+	EndpointOAuthToken = "/-/oauth_token"
 )
 
 // DefaultBaseURL is Asana's production API root.

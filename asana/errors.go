@@ -62,7 +62,11 @@ type ErrorMessage struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("asana: GET ")
+	method := "GET "
+	if e.Endpoint == EndpointOAuthToken {
+		method = "POST "
+	}
+	b.WriteString("asana: " + method)
 	b.WriteString(e.Endpoint)
 	b.WriteString(": ")
 	if e.StatusCode != 0 {

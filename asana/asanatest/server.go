@@ -66,11 +66,13 @@ type API struct {
 	log      []Request
 	clockOff time.Duration
 	tokens   map[string]*tokenUse
+	oauth    oauthState
 }
 
 type tokenUse struct {
 	kind        TokenKind
 	revoked     bool
+	expires     time.Time // OAuth access tokens only
 	requests    int
 	recent      []time.Time // request times inside the rate window
 	inFlight    int
@@ -114,6 +116,7 @@ func NewAPI(org *Org, cfg Config) *API {
 		cfg.MaxConcurrent = 50
 	}
 	a := &API{cfg: cfg, signer: newOffsetSigner(), org: org, tokens: map[string]*tokenUse{}}
+	a.oauth = oauthState{codes: map[string]grant{}, refreshTokens: map[string]*grant{}}
 	for tok, kind := range cfg.Tokens {
 		a.tokens[tok] = &tokenUse{kind: kind}
 	}
@@ -275,6 +278,9 @@ func (c *call) write(w http.ResponseWriter) {
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.serveOAuth(w, r) {
+		return
+	}
 	arrived := time.Now()
 	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	c := &call{r: r, entry: Request{
@@ -296,10 +302,15 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	use := a.tokens[tok]
 	revoked := use != nil && use.revoked
+	expired := use != nil && !use.expires.IsZero() && !time.Now().Before(use.expires)
 	a.mu.Unlock()
 	c.use = use
-	if use == nil || revoked {
+	switch {
+	case use == nil || revoked:
 		c.fail(http.StatusUnauthorized, msgNotAuthorized, nil)
+		return
+	case expired:
+		c.fail(http.StatusUnauthorized, msgTokenExpired, nil)
 		return
 	}
 	c.entry.Authorized = true

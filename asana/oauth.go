@@ -1,0 +1,236 @@
+package asana
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// OAuthOptions are an OAuth app's credentials and where to renew them.
+type OAuthOptions struct {
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+	// TokenURL is the token endpoint; TokenURLFor(base URL) by default.
+	TokenURL string
+	// Base carries the requests, to the API and the token endpoint alike;
+	// net/http's default transport when nil (see BearerToken).
+	Base http.RoundTripper
+	// RefreshTokenChanged is called when the token endpoint hands out a new
+	// refresh token, so that it can be saved. Asana's do not rotate, so it
+	// should not happen.
+	RefreshTokenChanged func(string)
+	// Observer hears of every renewal.
+	Observer OAuthObserver
+}
+
+// OAuthObserver hears of access-token renewals: result is "success",
+// "invalid_grant" or "error"; expiry is the new token's, on success.
+type OAuthObserver interface {
+	TokenRefresh(result string, expiry time.Time)
+}
+
+// TokenURLFor is Asana's token endpoint for an API root: /-/oauth_token on
+// the same host (https://app.asana.com/-/oauth_token for the default root).
+func TokenURLFor(baseURL string) (string, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("asana: cannot derive the OAuth token endpoint from %q", baseURL)
+	}
+	return u.Scheme + "://" + u.Host + "/-/oauth_token", nil
+}
+
+// renewEarly renews an access token this long before it expires (or a
+// fifth of its life, if shorter), so that no request goes out with a token
+// about to lapse.
+const renewEarly = time.Minute
+
+// Backoff after a renewal that failed: the token endpoint is not asked
+// again before it, whatever the number of requests waiting.
+const (
+	minRenewBackoff = time.Second
+	maxRenewBackoff = 5 * time.Minute
+)
+
+// OAuth is a RoundTripper that authenticates with an OAuth app's access
+// token, renewed with its refresh token (golang.org/x/oauth2) before it
+// expires. Concurrent requests share one renewal. A 401 that says the token
+// expired renews it once and retries the request once.
+type OAuth struct {
+	base     http.RoundTripper
+	tokenURL string
+	changed  func(string)
+	observer OAuthObserver
+
+	mu           sync.Mutex // held through a renewal, so that it is shared
+	clientID     string
+	clientSecret string
+	refreshToken string
+	access       *oauth2.Token
+	renewAt      time.Time // when access is to be renewed
+	lastErr      error     // the last renewal's failure
+	retryAt      time.Time // no renewal before then, after a failure
+	backoff      time.Duration
+}
+
+// NewOAuth checks the credentials and returns the RoundTripper. It makes no
+// request: the first one renews the access token.
+func NewOAuth(opts OAuthOptions) (*OAuth, error) {
+	if opts.ClientID == "" {
+		return nil, errors.New("asana: OAuth: no client id")
+	}
+	if opts.TokenURL == "" {
+		return nil, errors.New("asana: OAuth: no token endpoint")
+	}
+	for what, v := range map[string]string{"client secret": opts.ClientSecret, "refresh token": opts.RefreshToken} {
+		if err := ValidToken(v); err != nil {
+			return nil, fmt.Errorf("asana: OAuth %s: %w", what, errors.Unwrap(err))
+		}
+	}
+	if opts.Base == nil {
+		opts.Base = defaultTransport()
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	return &OAuth{base: opts.Base, tokenURL: opts.TokenURL, changed: opts.RefreshTokenChanged, observer: opts.Observer,
+		clientID: opts.ClientID, clientSecret: opts.ClientSecret, refreshToken: opts.RefreshToken}, nil
+}
+
+// SetCredentials replaces the client secret and the refresh token, as a
+// reload does, and forgets the access token and any failure.
+func (o *OAuth) SetCredentials(clientSecret, refreshToken string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.clientSecret, o.refreshToken = clientSecret, refreshToken
+	o.access, o.lastErr, o.retryAt, o.backoff = nil, nil, time.Time{}, 0
+}
+
+func (o *OAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := o.token(req.Context(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := o.base.RoundTrip(authorized(req, tok))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || req.Body != nil && req.GetBody == nil {
+		return resp, err
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if !bytes.Contains(body, []byte("bearer token has expired")) {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, nil
+	}
+	// Our clock or Asana's ran ahead: renew once and retry once.
+	if tok, err = o.token(req.Context(), tok); err != nil {
+		return nil, err
+	}
+	return o.base.RoundTrip(authorized(req, tok))
+}
+
+// authorized is a copy of req with the access token: RoundTrippers must
+// not change the caller's request.
+func authorized(req *http.Request, tok *oauth2.Token) *http.Request {
+	r := req.Clone(req.Context())
+	if req.GetBody != nil {
+		r.Body, _ = req.GetBody()
+	}
+	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return r
+}
+
+// token returns an access token that is not about to expire, renewing it
+// if needed, or if it is stale (a token Asana called expired).
+func (o *OAuth) token(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.access != nil && o.access != stale && time.Now().Before(o.renewAt) {
+		return o.access, nil
+	}
+	if time.Now().Before(o.retryAt) {
+		return nil, o.lastErr
+	}
+	// The renewal outlives a request that gives up: others wait for it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: o.base})
+	conf := &oauth2.Config{ClientID: o.clientID, ClientSecret: o.clientSecret,
+		Endpoint: oauth2.Endpoint{TokenURL: o.tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	tok, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: o.refreshToken}).Token()
+	if err != nil {
+		o.lastErr = o.renewalError(err)
+		o.backoff = min(max(2*o.backoff, minRenewBackoff), maxRenewBackoff)
+		o.retryAt = time.Now().Add(o.backoff)
+		return nil, o.lastErr
+	}
+	o.observer.TokenRefresh("success", tok.Expiry)
+	o.access, o.lastErr, o.retryAt, o.backoff = tok, nil, time.Time{}, 0
+	o.renewAt = tok.Expiry.Add(-min(renewEarly, time.Until(tok.Expiry)/5))
+	if tok.RefreshToken != "" && tok.RefreshToken != o.refreshToken {
+		o.refreshToken = tok.RefreshToken
+		if o.changed != nil {
+			o.changed(tok.RefreshToken)
+		}
+	}
+	return tok, nil
+}
+
+// renewalError turns a failed renewal into an Error, from the token
+// endpoint's error code only: its body is never copied, so that nothing it
+// echoes reaches a log.
+func (o *OAuth) renewalError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		switch {
+		case re.ErrorCode == "invalid_grant":
+			o.observer.TokenRefresh("invalid_grant", time.Time{})
+			return &Error{Kind: ErrUnauthorized, StatusCode: status, Endpoint: EndpointOAuthToken, Err: errors.New("invalid_grant"),
+				Hint: "the refresh token was revoked or is wrong: run `asana_exporter oauth login` again, then reload"}
+		case re.ErrorCode == "invalid_client":
+			o.observer.TokenRefresh("error", time.Time{})
+			return &Error{Kind: ErrUnauthorized, StatusCode: status, Endpoint: EndpointOAuthToken, Err: errors.New("invalid_client"),
+				Hint: "the client id or client secret is wrong: check --asana.oauth.client-id and the client secret file"}
+		}
+		o.observer.TokenRefresh("error", time.Time{})
+		kind := ErrServer
+		if status > 0 && status < 500 {
+			kind = ErrUnexpectedStatus
+		}
+		return &Error{Kind: kind, StatusCode: status, Endpoint: EndpointOAuthToken, Err: fmt.Errorf("token endpoint error %q", cut(re.ErrorCode))}
+	}
+	o.observer.TokenRefresh("error", time.Time{})
+	return &Error{Kind: ErrNetwork, Endpoint: EndpointOAuthToken, Err: redactURL(err)}
+}
+
+func cut(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// redactURL keeps the form body and query out of a transport error.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", strings.ToUpper(ue.Op), ue.Err)
+	}
+	return err
+}
+
+// String and GoString keep the credentials out of any %v or %#v.
+func (o *OAuth) String() string   { return "asana.OAuth(<redacted>)" }
+func (o *OAuth) GoString() string { return o.String() }

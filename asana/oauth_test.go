@@ -1,0 +1,179 @@
+package asana_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+)
+
+const (
+	oauthClientID = "1204000000000007"
+	oauthSecret   = "S3cr3tClientLeakCheck"
+)
+
+// refreshes records the renewals an OAuth transport reports.
+type refreshes struct {
+	mu      sync.Mutex
+	results map[string]int
+}
+
+func (r *refreshes) TokenRefresh(result string, _ time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.results[result]++
+}
+
+func (r *refreshes) count(result string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.results[result]
+}
+
+// oauthClient is a client of srv authenticated as its OAuth app, with a
+// refresh token the app issued.
+func oauthClient(t *testing.T, srv *asanatest.Server, ttl time.Duration) (*asana.Client, *asana.OAuth, *refreshes, string) {
+	t.Helper()
+	srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: oauthClientID, ClientSecret: oauthSecret, AccessTTL: ttl})
+	rt := srv.IssueRefreshToken()
+	tokenURL, err := asana.TokenURLFor(srv.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := &refreshes{results: map[string]int{}}
+	o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: rt, TokenURL: tokenURL, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: o, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, o, obs, rt
+}
+
+// TestOAuthRenewsBeforeExpiry counts through many access-token lifetimes:
+// every count is exact, no request is answered 401, and each renewal is
+// one token request.
+func TestOAuthRenewsBeforeExpiry(t *testing.T) {
+	spec := spread(450)
+	srv := asanatest.NewServer(asanatest.Generate(1, spec), asanatest.Config{RequestsPerWindow: 1 << 20})
+	defer srv.Close()
+	c, _, obs, _ := oauthClient(t, srv, 500*time.Millisecond)
+	deadline := time.Now().Add(3 * time.Second)
+	counts := 0
+	for time.Now().Before(deadline) {
+		got, err := c.CountSeats(context.Background(), srv.WorkspaceGIDs()[0], nil)
+		if err != nil || got.Seats != spec.Seats() {
+			t.Fatalf("count %d: %+v, %v", counts, got.Seats, err)
+		}
+		counts++
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, r := range srv.Requests() {
+		if r.Status == 401 {
+			t.Fatalf("a request went out with an expired token: %+v", r)
+		}
+	}
+	if n := obs.count("success"); n < 5 || n != srv.TokenRequests() {
+		t.Errorf("%d renewals reported, %d token requests, in %d counts over 3 s of 500 ms tokens", n, srv.TokenRequests(), counts)
+	}
+}
+
+// TestOAuthConcurrentRequestsShareOneRenewal: requests that all need a
+// token at once make one token request.
+func TestOAuthConcurrentRequestsShareOneRenewal(t *testing.T) {
+	srv := asanatest.NewServer(asanatest.Generate(1, spread(100), spread(100), spread(100), spread(100)), asanatest.Config{})
+	defer srv.Close()
+	c, _, _, _ := oauthClient(t, srv, time.Hour)
+	var wg sync.WaitGroup
+	for _, gid := range srv.WorkspaceGIDs() {
+		for range 5 {
+			wg.Go(func() {
+				if _, err := c.CountSeats(context.Background(), gid, nil); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if n := srv.TokenRequests(); n != 1 {
+		t.Errorf("20 concurrent requests made %d token requests, want 1", n)
+	}
+}
+
+// TestOAuthRetriesAnExpiredTokenOnce: a token Asana calls expired (our
+// clock behind its) is renewed once and the request retried once.
+func TestOAuthRetriesAnExpiredTokenOnce(t *testing.T) {
+	srv := asanatest.NewServer(asanatest.Generate(1, spread(50)), asanatest.Config{})
+	defer srv.Close()
+	c, _, obs, _ := oauthClient(t, srv, time.Hour)
+	if _, err := c.Workspaces(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.ExpireAccessTokens()
+	srv.ResetRequests()
+	if _, err := c.Workspaces(context.Background()); err != nil {
+		t.Fatalf("after Asana expired the token: %v", err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 || reqs[0].Status != 401 || reqs[1].Status != 200 || obs.count("success") != 2 {
+		t.Errorf("requests %+v, renewals %v: want one 401, one renewal, one retry", reqs, obs.results)
+	}
+}
+
+// TestOAuthRevokedRefreshToken: invalid_grant is a fatal error that says
+// what to do, is not asked again within the backoff, and new credentials
+// recover without a new client. No error holds a secret.
+func TestOAuthRevokedRefreshToken(t *testing.T) {
+	srv := asanatest.NewServer(asanatest.Generate(1, spread(50)), asanatest.Config{})
+	defer srv.Close()
+	c, o, obs, rt := oauthClient(t, srv, time.Hour)
+	srv.RevokeRefreshToken(rt)
+	_, err := c.Workspaces(context.Background())
+	if !asana.IsFatal(err) || !errors.Is(err, asana.ErrUnauthorized) || !strings.Contains(err.Error(), "asana_exporter oauth login") {
+		t.Fatalf("error %v: want a fatal unauthorized error that names the login command", err)
+	}
+	_, err2 := c.Workspaces(context.Background())
+	if srv.TokenRequests() != 1 || obs.count("invalid_grant") != 1 || err2 == nil {
+		t.Errorf("within the backoff: %d token requests, %v renewals reported, error %v", srv.TokenRequests(), obs.results, err2)
+	}
+	for _, e := range []error{err, err2} {
+		s := fmt.Sprintf("%v %+v %#v", e, e, e)
+		for _, secret := range []string{oauthSecret, rt, "at-"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("the error holds a secret: %s", s)
+			}
+		}
+	}
+	if s := fmt.Sprintf("%v %+v %#v", o, o, o); strings.Contains(s, oauthSecret) || strings.Contains(s, rt) {
+		t.Errorf("the transport prints its credentials: %s", s)
+	}
+
+	o.SetCredentials(oauthSecret, srv.IssueRefreshToken())
+	if _, err := c.Workspaces(context.Background()); err != nil {
+		t.Errorf("with a new refresh token: %v", err)
+	}
+}
+
+// TestOAuthTokenEndpointDown is a transient failure, retried.
+func TestOAuthTokenEndpointDown(t *testing.T) {
+	srv := asanatest.NewServer(asanatest.Generate(1, spread(50)), asanatest.Config{})
+	defer srv.Close()
+	o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: "rt", TokenURL: "http://127.0.0.1:1/-/oauth_token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: o, MaxAttempts: 1})
+	_, err = c.Workspaces(context.Background())
+	var apiErr *asana.Error
+	if !errors.As(err, &apiErr) || !apiErr.Retryable() || asana.IsFatal(err) {
+		t.Errorf("a token endpoint that is down: %v, want a retryable error", err)
+	}
+}
