@@ -20,4 +20,4 @@ type nopObserver struct{}
 func (nopObserver) Request(string, int, time.Duration) {}
 func (nopObserver) RateLimited(string)                 {}
 func (nopObserver) Retry(string)                       {}
-func (nopObserver) TokenRefresh(string, time.Time)      {}
+func (nopObserver) TokenRefresh(string, time.Time)     {}
