@@ -35,6 +35,7 @@ const defaultPort = ":9861"
 const (
 	serveCommand = "serve"
 	seatsCommand = "seats"
+	loginCommand = "oauth login"
 )
 
 // flags are the command line; kingpin fills them in.
@@ -42,6 +43,7 @@ type flags struct {
 	command          string
 	exporter         exporter.Options
 	seats            exporter.SeatsOptions
+	login            exporter.LoginOptions
 	configCheck      bool
 	refreshSetByUser bool
 	maxProcs         int
@@ -60,6 +62,14 @@ func parseFlags(args []string) (*flags, error) {
 	app.Flag("asana.url", "Asana API root.").Default(asana.DefaultBaseURL).StringVar(&o.AsanaURL)
 	app.Flag("asana.token-file", "File holding the Asana personal access token or service-account token. Without it the "+exporter.TokenEnv+" environment variable is used.").
 		PlaceHolder("FILE").StringVar(&o.TokenFile)
+	app.Flag("asana.oauth.client-id", "OAuth app's client id, to authenticate as an OAuth app (Full permissions) instead of with a token.").
+		PlaceHolder("ID").StringVar(&o.OAuth.ClientID)
+	app.Flag("asana.oauth.client-secret-file", "File holding the OAuth app's client secret.").
+		PlaceHolder("FILE").StringVar(&o.OAuth.ClientSecretFile)
+	app.Flag("asana.oauth.refresh-token-file", "File holding the OAuth refresh token (asana_exporter oauth login writes it).").
+		PlaceHolder("FILE").StringVar(&o.OAuth.RefreshTokenFile)
+	app.Flag("asana.oauth.token-url", "OAuth token endpoint. Default: /-/oauth_token on the --asana.url host.").
+		PlaceHolder("URL").StringVar(&o.OAuth.TokenURL)
 	app.Flag("asana.refresh-interval", "How often to count seats in the background; 0 counts at every scrape instead.").
 		Default("5m").IsSetByUser(&f.refreshSetByUser).DurationVar(&o.RefreshInterval)
 	app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").
@@ -77,6 +87,15 @@ func parseFlags(args []string) (*flags, error) {
 
 	app.Command(serveCommand, "Serve the seat metrics (the default command).").Default()
 	addSeatsCommand(app, &f.seats)
+	oauth := app.Command("oauth", "OAuth app helpers.")
+	login := oauth.Command("login", "Authorize the OAuth app once, in a browser (authorization code with PKCE), and write its refresh token "+
+		"to --asana.oauth.refresh-token-file, mode 0600.")
+	login.Flag("oauth.port", "Port of the loopback redirect URL http://127.0.0.1:PORT/callback registered with the app.").
+		Default("8912").IntVar(&f.login.Port)
+	login.Flag("oauth.authorize-url", "Authorization endpoint. Default: /-/oauth_authorize on the --asana.url host.").
+		PlaceHolder("URL").StringVar(&f.login.AuthURL)
+	login.Flag("force", "Replace a refresh token already in the file.").BoolVar(&f.login.Force)
+	login.Flag("timeout", "How long to wait for the browser.").Default("5m").DurationVar(&f.login.Timeout)
 
 	command, err := app.Parse(args)
 	if err != nil {
@@ -153,6 +172,10 @@ func run(args []string, stdout io.Writer) error {
 	}
 	logger := promslog.New(f.log)
 	runtime.GOMAXPROCS(f.maxProcs)
+	if f.command == loginCommand {
+		f.login.OAuth, f.login.AsanaURL, f.login.Logger = f.exporter.OAuth, f.exporter.AsanaURL, logger
+		return exporter.Login(ctx, f.login, stdout)
+	}
 	f.exporter.Logger = logger
 	e, err := exporter.New(f.exporter)
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 // (Asana serves them on app.asana.com, beside /api/1.0).
 type OAuthApp struct {
 	ClientID, ClientSecret string
-	// AccessTTL is how long an access token lasts; Asana's last an hour
-	// (expires_in 3600). Short ones let a test see many expiries.
+	// AccessTTL is how long an access token lasts, in whole seconds as
+	// expires_in says it (at least 1s); Asana's last an hour. Short ones
+	// let a test see many expiries.
 	AccessTTL time.Duration
 	// Deny answers the authorization with error=access_denied, as when the
 	// user declines consent.
@@ -188,9 +189,12 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "unsupported_grant_type")
 		return
 	}
-	ttl := app.AccessTTL
-	if ttl <= 0 {
+	ttl := app.AccessTTL.Round(time.Second)
+	switch {
+	case app.AccessTTL <= 0:
 		ttl = time.Hour
+	case ttl < time.Second:
+		ttl = time.Second
 	}
 	access := "at-" + randomToken()
 	a.tokens[access] = &tokenUse{kind: FullAccess, expires: time.Now().Add(ttl)}

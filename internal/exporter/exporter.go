@@ -5,6 +5,7 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,8 @@ type Options struct {
 	ConfigFile string // "" runs on the defaults
 	// TokenFile holds the token; "" reads $ASANA_TOKEN (TokenEnv).
 	TokenFile string
+	// OAuth authenticates as an OAuth app instead of with a token.
+	OAuth OAuthOptions
 	AsanaURL  string // the API root; asana.DefaultBaseURL when ""
 	// RefreshInterval is the collection mode: above 0 in the background,
 	// 0 at each scrape.
@@ -84,25 +87,52 @@ func New(opts Options) (_ *Exporter, err error) {
 		}
 	}()
 	var fallback *config.Config
+	useOAuth := opts.OAuth.set() && !opts.Demo
 	token := asanatest.DefaultToken
-	if opts.Demo {
+	switch {
+	case opts.Demo:
 		e.demo, fallback = startDemo()
 		opts.AsanaURL = e.demo.BaseURL
-	} else if token, err = readToken(opts.TokenFile, e.logger); err != nil {
-		return nil, err
+	case useOAuth:
+		if err := opts.OAuth.check(opts.TokenFile); err != nil {
+			return nil, err
+		}
+	default:
+		if token, err = readToken(opts.TokenFile, e.logger); err != nil {
+			return nil, err
+		}
 	}
 	e.opts = opts
 	if e.config, err = config.NewSafeConfig(opts.ConfigFile, fallback, e.logger); err != nil {
 		return nil, err
 	}
-	bearer, err := asana.BearerToken(token, nil)
-	if err != nil {
-		return nil, err
+	var transport http.RoundTripper
+	var oauthMetrics *collector.OAuthMetrics
+	if useOAuth {
+		oauthMetrics = collector.NewOAuthMetrics()
+		baseURL := cmp.Or(opts.AsanaURL, asana.DefaultBaseURL)
+		oauth, err := newOAuth(opts.OAuth, baseURL, oauthMetrics, e.logger)
+		if err != nil {
+			return nil, err
+		}
+		e.config.OnReload(oauthReload(opts.OAuth, oauth, e.logger))
+		transport = oauth
+	} else {
+		bearer, err := asana.BearerToken(token, nil)
+		if err != nil {
+			return nil, err
+		}
+		// A reload re-reads the token file (not $ASANA_TOKEN: a running
+		// process's environment does not change).
+		if opts.TokenFile != "" && !opts.Demo {
+			e.config.OnReload(tokenReload(opts.TokenFile, bearer, e.logger))
+		}
+		transport = bearer
 	}
 	apiMetrics := collector.NewAPIMetrics()
 	clientOpts := asana.Options{
 		BaseURL:           opts.AsanaURL,
-		Transport:         bearer,
+		Transport:         transport,
 		UserAgent:         Program + "/" + version.Version,
 		RequestsPerMinute: e.config.Get().RequestsPerMinute,
 		Observer:          apiMetrics,
@@ -114,12 +144,8 @@ func New(opts Options) (_ *Exporter, err error) {
 	if e.client, err = asana.New(clientOpts); err != nil {
 		return nil, err
 	}
-	// A reload re-reads the token file (not $ASANA_TOKEN: a running
-	// process's environment does not change) and hands the client its
-	// new budget; the refresher reads the config at each cycle.
-	if opts.TokenFile != "" && !opts.Demo {
-		e.config.OnReload(tokenReload(opts.TokenFile, bearer, e.logger))
-	}
+	// A reload hands the client its new budget; the refresher reads the
+	// config at each cycle.
 	e.config.OnReload(func(next *config.Config) (func(), error) {
 		return func() { e.client.SetRequestsPerMinute(next.RequestsPerMinute) }, nil
 	})
@@ -137,6 +163,9 @@ func New(opts Options) (_ *Exporter, err error) {
 		e.config,
 		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
 		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil))
+	if oauthMetrics != nil {
+		reg.MustRegister(oauthMetrics)
+	}
 	if e.handler, err = e.newMux(reg); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,102 @@
+package exporter
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/config"
+)
+
+// OAuthOptions are the OAuth app's flags: an alternative to a token.
+type OAuthOptions struct {
+	ClientID         string
+	ClientSecretFile string
+	RefreshTokenFile string
+	TokenURL         string // derived from the API root when ""
+}
+
+// set reports whether any OAuth flag is given.
+func (o OAuthOptions) set() bool {
+	return o.ClientID != "" || o.ClientSecretFile != "" || o.RefreshTokenFile != "" || o.TokenURL != ""
+}
+
+// check says what is missing or mixed.
+func (o OAuthOptions) check(tokenFile string) error {
+	switch {
+	case tokenFile != "":
+		return errors.New("--asana.token-file and the --asana.oauth.* flags exclude each other: keep the token file, or the OAuth app's client id, secret file and refresh-token file")
+	case os.Getenv(TokenEnv) != "":
+		return errors.New("$" + TokenEnv + " is set, and so are --asana.oauth.* flags: unset " + TokenEnv + " to use the OAuth app, or drop the OAuth flags")
+	case o.ClientID == "" || o.ClientSecretFile == "" || o.RefreshTokenFile == "":
+		return errors.New("an OAuth app needs all three of --asana.oauth.client-id, --asana.oauth.client-secret-file and --asana.oauth.refresh-token-file " +
+			"(`asana_exporter oauth login` writes the refresh token)")
+	}
+	return nil
+}
+
+// readSecret reads a secret from a file, trimmed, and warns when others
+// may read it. Errors name the file, never the content.
+func readSecret(path, what string, logger *slog.Logger) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the %s: %w", what, err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("The "+what+" file is readable by other users; chmod 600 it", "file", path)
+	}
+	secret := strings.TrimSpace(string(raw))
+	if err := asana.ValidToken(secret); err != nil {
+		return "", fmt.Errorf("the %s file %s: %w", what, path, errors.Unwrap(err))
+	}
+	return secret, nil
+}
+
+// newOAuth reads the OAuth app's files and returns its transport.
+func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logger *slog.Logger) (*asana.OAuth, error) {
+	secret, err := readSecret(o.ClientSecretFile, "OAuth client secret", logger)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := readSecret(o.RefreshTokenFile, "OAuth refresh token", logger)
+	if err != nil {
+		return nil, err
+	}
+	tokenURL := o.TokenURL
+	if tokenURL == "" {
+		if tokenURL, err = asana.TokenURLFor(baseURL); err != nil {
+			return nil, err
+		}
+	}
+	return asana.NewOAuth(asana.OAuthOptions{
+		ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh, TokenURL: tokenURL, Observer: observer,
+		// Asana's refresh tokens do not rotate; if one ever comes back,
+		// keep it where the next start and reload read it.
+		RefreshTokenChanged: func(rt string) {
+			if err := renameio.WriteFile(o.RefreshTokenFile, []byte(rt+"\n"), 0o600); err != nil {
+				logger.Error("Cannot save the new OAuth refresh token; the next start will use the old one", "file", o.RefreshTokenFile, "err", err)
+			}
+		},
+	})
+}
+
+// oauthReload re-reads the client secret and the refresh token at each
+// reload, both checked before either is used.
+func oauthReload(o OAuthOptions, oauth *asana.OAuth, logger *slog.Logger) config.ReloadHook {
+	return func(*config.Config) (func(), error) {
+		secret, err := readSecret(o.ClientSecretFile, "OAuth client secret", logger)
+		if err != nil {
+			return nil, err
+		}
+		refresh, err := readSecret(o.RefreshTokenFile, "OAuth refresh token", logger)
+		if err != nil {
+			return nil, err
+		}
+		return func() { oauth.SetCredentials(secret, refresh) }, nil
+	}
+}

@@ -1,0 +1,257 @@
+package exporter_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/internal/exporter"
+)
+
+const (
+	appID     = "1204000000000007"
+	appSecret = "S3cr3tClientLeakCheck"
+)
+
+// oauthSetup is a simulated Asana with an OAuth app, and the app's files.
+type oauthSetup struct {
+	srv                     *asanatest.Server
+	dir, secretFile, rtFile string
+}
+
+func newOAuthSetup(t *testing.T, app asanatest.OAuthApp, specs ...asanatest.WorkspaceSpec) *oauthSetup {
+	t.Helper()
+	s := &oauthSetup{srv: asanatest.NewServer(asanatest.Generate(11, specs...), asanatest.Config{}), dir: t.TempDir()}
+	t.Cleanup(s.srv.Close)
+	app.ClientID, app.ClientSecret = appID, appSecret
+	s.srv.SetOAuthApp(&app)
+	s.secretFile, s.rtFile = filepath.Join(s.dir, "client-secret"), filepath.Join(s.dir, "refresh-token")
+	if err := os.WriteFile(s.secretFile, []byte(appSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s *oauthSetup) options() exporter.OAuthOptions {
+	return exporter.OAuthOptions{ClientID: appID, ClientSecretFile: s.secretFile, RefreshTokenFile: s.rtFile}
+}
+
+// login runs oauth login, acting as the browser with browse, and returns
+// its error and output.
+func (s *oauthSetup) login(t *testing.T, opts exporter.LoginOptions, browse func(authURL string)) (string, error) {
+	t.Helper()
+	opts.OAuth, opts.AsanaURL = s.options(), s.srv.BaseURL
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- exporter.Login(context.Background(), opts, pw); pw.Close() }()
+	var out bytes.Buffer
+	sc := bufio.NewScanner(io.TeeReader(pr, &out))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "http") && browse != nil {
+			go browse(line)
+		}
+	}
+	return out.String(), <-done
+}
+
+// TestOAuthLoginThenCollectThroughExpiries: oauth login against the
+// simulator, a test acting as the browser; then the exporter, in both
+// modes, counts exactly through three access-token lifetimes (test/e2e's
+// binary test goes through more than ten), with one token request per
+// renewal and no failed collection.
+func TestOAuthLoginThenCollectThroughExpiries(t *testing.T) {
+	for _, background := range []bool{true, false} {
+		t.Run(map[bool]string{true: "background", false: "on scrape"}[background], func(t *testing.T) {
+			t.Parallel()
+			collectThroughExpiries(t, background)
+		})
+	}
+}
+
+func collectThroughExpiries(t *testing.T, background bool) {
+	s := newOAuthSetup(t, asanatest.OAuthApp{AccessTTL: time.Second}, asanatest.Acme, asanatest.Globex)
+	out, err := s.login(t, exporter.LoginOptions{}, func(u string) { http.Get(u) })
+	if err != nil {
+		t.Fatalf("oauth login: %v\n%s", err, out)
+	}
+	if st, err := os.Stat(s.rtFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("refresh-token file: %v, %v", st, err)
+	}
+	if !strings.Contains(out, "--asana.oauth.refresh-token-file="+s.rtFile) {
+		t.Errorf("the login does not print the exporter's command line:\n%s", out)
+	}
+	opts := exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL}
+	if background {
+		opts.RefreshInterval = time.Minute
+	}
+	e, err := exporter.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs(),
+		truth: []asana.SeatCounts{asanatest.Acme.Seats(), asanatest.Globex.Seats()}}
+	start := time.Now()
+	for time.Since(start) < 3500*time.Millisecond {
+		families, _ := p.cycle(t)
+		for i, gid := range p.gids {
+			checkSeats(t, families, gid, p.truth[i])
+		}
+		if v, _ := families.Sample("asana_up"); v != 1 {
+			t.Fatal("asana_up 0")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	families := p.scrape(t)
+	renewals, _ := families.Sample("asana_oauth_token_refreshes_total", "result=success")
+	if renewals < 4 || renewals > 5 || int(renewals) != s.srv.TokenRequests()-1 { // the login's code exchange is one
+		t.Errorf("background %v: %v renewals, %d token requests", background, renewals, s.srv.TokenRequests())
+	}
+	if exp, ok := families.Sample("asana_oauth_token_expiry_timestamp_seconds"); !ok || exp < float64(start.Unix()) {
+		t.Errorf("expiry %v (published %v)", exp, ok)
+	}
+	for _, r := range s.srv.Requests() {
+		if r.Status != 200 {
+			t.Errorf("a request answered %d: %+v", r.Status, r)
+		}
+	}
+}
+
+// TestOAuthLoginRefuses: a wrong state, a denied consent, a timeout and a
+// file that would be overwritten fail with a message that says so, and
+// write nothing.
+func TestOAuthLoginRefuses(t *testing.T) {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	forgeState := func(u string) {
+		resp, err := noRedirect.Get(u)
+		if err != nil {
+			return
+		}
+		resp.Body.Close()
+		back, _ := url.Parse(resp.Header.Get("Location"))
+		q := back.Query()
+		q.Set("state", "forged")
+		back.RawQuery = q.Encode()
+		http.Get(back.String())
+	}
+	for _, c := range []struct {
+		name   string
+		app    asanatest.OAuthApp
+		opts   exporter.LoginOptions
+		browse func(string)
+		before string // the refresh-token file's content before
+		want   string
+	}{
+		{"wrong state", asanatest.OAuthApp{}, exporter.LoginOptions{}, forgeState, "", "state does not match"},
+		{"denied", asanatest.OAuthApp{Deny: true}, exporter.LoginOptions{}, func(u string) { http.Get(u) }, "", "access was denied"},
+		{"timeout", asanatest.OAuthApp{}, exporter.LoginOptions{Timeout: 200 * time.Millisecond}, nil, "", "no answer from the browser within 200ms"},
+		{"would overwrite", asanatest.OAuthApp{}, exporter.LoginOptions{}, func(u string) { http.Get(u) }, "rt-old\n", "pass --force"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newOAuthSetup(t, c.app, asanatest.Acme)
+			if c.before != "" {
+				os.WriteFile(s.rtFile, []byte(c.before), 0o600)
+			}
+			out, err := s.login(t, c.opts, c.browse)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want %q\n%s", err, c.want, out)
+			}
+			if got, _ := os.ReadFile(s.rtFile); string(got) != c.before {
+				t.Errorf("the refresh-token file holds %q, want %q", got, c.before)
+			}
+		})
+	}
+}
+
+// TestOAuthRevokedRefreshTokenRecoversOnReload: a revoked refresh token
+// makes asana_up 0 with a log line that says what to do; a new file and a
+// reload recover it without a restart.
+func TestOAuthRevokedRefreshTokenRecoversOnReload(t *testing.T) {
+	s := newOAuthSetup(t, asanatest.OAuthApp{AccessTTL: time.Second}, asanatest.Acme)
+	rt := s.srv.IssueRefreshToken()
+	os.WriteFile(s.rtFile, []byte(rt+"\n"), 0o600)
+	var logs bytes.Buffer // written by the cycles p.cycle waits for
+	e, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL, RefreshInterval: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs()}
+	if families, _ := p.cycle(t); !upIs(families, 1) {
+		t.Fatal("not up before the revocation")
+	}
+	s.srv.RevokeRefreshToken(rt)
+	time.Sleep(time.Second) // the access token is due for renewal
+	families, _ := p.cycle(t)
+	if !upIs(families, 0) {
+		t.Error("asana_up is not 0 with a revoked refresh token")
+	}
+	if n, _ := families.Sample("asana_oauth_token_refreshes_total", "result=invalid_grant"); n != 1 {
+		t.Errorf("%v invalid_grant renewals counted", n)
+	}
+	if !strings.Contains(logs.String(), "invalid_grant") || !strings.Contains(logs.String(), "asana_exporter oauth login") {
+		t.Errorf("the log does not say to log in again:\n%s", logs.String())
+	}
+	os.WriteFile(s.rtFile, []byte(s.srv.IssueRefreshToken()+"\n"), 0o600)
+	if rec := p.serve(t, "/-/reload", nil); rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /-/reload: %d", rec.Code)
+	}
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/-/reload", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("reload: %d %s", rec.Code, rec.Body.String())
+	}
+	if families, _ := p.cycle(t); !upIs(families, 1) {
+		t.Error("not up again after a new refresh token and a reload")
+	}
+	for _, secret := range []string{appSecret, rt, "at-"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds a secret (%q…)", secret[:3])
+		}
+	}
+}
+
+func upIs(f interface {
+	Sample(string, ...string) (float64, bool)
+}, want float64) bool {
+	v, ok := f.Sample("asana_up")
+	return ok && v == want
+}
+
+// TestOAuthFlagsExcludeTheToken: a token and an OAuth app together, or an
+// OAuth app missing a file, stop startup with what to keep.
+func TestOAuthFlagsExcludeTheToken(t *testing.T) {
+	s := newOAuthSetup(t, asanatest.OAuthApp{}, asanatest.Acme)
+	for _, c := range []struct {
+		opts exporter.Options
+		want string
+	}{
+		{exporter.Options{TokenFile: s.secretFile, OAuth: s.options()}, "--asana.token-file and the --asana.oauth.* flags exclude each other"},
+		{exporter.Options{OAuth: exporter.OAuthOptions{ClientID: appID}}, "needs all three"},
+		{exporter.Options{OAuth: s.options()}, "reading the OAuth refresh token"}, // no such file yet
+	} {
+		if _, err := exporter.New(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.opts.OAuth, err, c.want)
+		}
+	}
+	t.Setenv(exporter.TokenEnv, "a-token")
+	if _, err := exporter.New(exporter.Options{OAuth: s.options()}); err == nil || !strings.Contains(err.Error(), "unset ASANA_TOKEN") {
+		t.Errorf("$ASANA_TOKEN and OAuth: %v", err)
+	}
+}
