@@ -30,9 +30,9 @@ func (o OAuthOptions) set() bool {
 func (o OAuthOptions) check(tokenFile string) error {
 	switch {
 	case tokenFile != "":
-		return errors.New("--asana.token-file and the --asana.oauth.* flags exclude each other: keep the token file, or the OAuth app's client id, secret file and refresh-token file")
+		return errors.New("--asana.token-file and the OAuth app's flags (--asana.oauth.client-id and its files) exclude each other: keep the token file, or the OAuth app's client id, secret file and refresh-token file")
 	case os.Getenv(TokenEnv) != "":
-		return errors.New("$" + TokenEnv + " is set, and so are --asana.oauth.* flags: unset " + TokenEnv + " to use the OAuth app, or drop the OAuth flags")
+		return errors.New("$" + TokenEnv + " is set, and so is --asana.oauth.client-id: unset " + TokenEnv + " to use the OAuth app, or drop the OAuth flags")
 	case o.ClientID == "" || o.ClientSecretFile == "" || o.RefreshTokenFile == "":
 		return errors.New("an OAuth app needs all three of --asana.oauth.client-id, --asana.oauth.client-secret-file and --asana.oauth.refresh-token-file " +
 			"(`asana_exporter oauth login` writes the refresh token)")

@@ -242,7 +242,7 @@ func TestOAuthFlagsExcludeTheToken(t *testing.T) {
 		opts exporter.Options
 		want string
 	}{
-		{exporter.Options{TokenFile: s.secretFile, OAuth: s.options()}, "--asana.token-file and the --asana.oauth.* flags exclude each other"},
+		{exporter.Options{TokenFile: s.secretFile, OAuth: s.options()}, "--asana.token-file and the OAuth app's flags (--asana.oauth.client-id and its files) exclude each other"},
 		{exporter.Options{OAuth: exporter.OAuthOptions{ClientID: appID}}, "needs all three"},
 		{exporter.Options{OAuth: s.options()}, "reading the OAuth refresh token"}, // no such file yet
 	} {

@@ -2,15 +2,18 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
@@ -29,20 +32,25 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 	}
 
 	// The exporter on the demo organisation, after one refresh, exports
-	// every metric it has.
-	e, err := exporter.New(exporter.Options{Demo: true, RefreshInterval: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	e.Refresher().Refresh(ctx)
-	rec := httptest.NewRecorder()
-	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	families, err := exposition.Parse(rec.Body)
-	if err != nil {
-		t.Fatal(err)
+	// every metric it has but the OAuth app's; one authenticated as an
+	// OAuth app exports those too.
+	families := exposition.Families{}
+	for _, opts := range []exporter.Options{{Demo: true, RefreshInterval: time.Minute}, oauthExporterOptions(t)} {
+		e, err := exporter.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		e.Refresher().Refresh(ctx)
+		rec := httptest.NewRecorder()
+		e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		got, err := exposition.Parse(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(families, got)
 	}
 	var registered []string
 	for n := range families {
@@ -80,9 +88,23 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 			t.Errorf("README types %s as %q, the exporter as %q", mf.GetName(), documented[mf.GetName()], want)
 		}
 	}
-	if len(registered) != 19 {
+	if len(registered) != 21 {
 		t.Errorf("%d asana_* metrics registered: %v", len(registered), registered)
 	}
+}
+
+// oauthExporterOptions are an exporter's options authenticating as an
+// OAuth app of a simulated Asana.
+func oauthExporterOptions(t *testing.T) exporter.Options {
+	srv := asanatest.NewServer(asanatest.Generate(1, asanatest.Acme), asanatest.Config{})
+	t.Cleanup(srv.Close)
+	srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: "1", ClientSecret: "secret"})
+	dir := t.TempDir()
+	secret, refresh := filepath.Join(dir, "secret"), filepath.Join(dir, "refresh")
+	writeFile(t, secret, "secret")
+	writeFile(t, refresh, srv.IssueRefreshToken())
+	return exporter.Options{AsanaURL: srv.BaseURL, RefreshInterval: time.Minute,
+		OAuth: exporter.OAuthOptions{ClientID: "1", ClientSecretFile: secret, RefreshTokenFile: refresh}}
 }
 
 // TestREADMEDescribesEveryPanelAndAlert: the README's alert table names
