@@ -44,8 +44,8 @@ type Options struct {
 	// TokenFile holds the token; "" reads $ASANA_TOKEN (TokenEnv).
 	TokenFile string
 	// OAuth authenticates as an OAuth app instead of with a token.
-	OAuth OAuthOptions
-	AsanaURL  string // the API root; asana.DefaultBaseURL when ""
+	OAuth    OAuthOptions
+	AsanaURL string // the API root; asana.DefaultBaseURL when ""
 	// RefreshInterval is the collection mode: above 0 in the background,
 	// 0 at each scrape.
 	RefreshInterval time.Duration
