@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -175,5 +178,41 @@ func TestOAuthTokenEndpointDown(t *testing.T) {
 	var apiErr *asana.Error
 	if !errors.As(err, &apiErr) || !apiErr.Retryable() || asana.IsFatal(err) {
 		t.Errorf("a token endpoint that is down: %v, want a retryable error", err)
+	}
+}
+
+// TestOAuthTokenEndpointBodiesNeverReachAnError: a token endpoint that
+// echoes the request (the refresh token, the client secret) in its error
+// bodies, as a proxy or a buggy server might, leaks nothing into errors.
+func TestOAuthTokenEndpointBodiesNeverReachAnError(t *testing.T) {
+	const refresh = "rt-S3cr3tRefreshLeakCheck"
+	for _, answer := range []struct {
+		status int
+		body   string
+	}{
+		{400, `{"error":"invalid_grant","error_description":"bad refresh_token ` + refresh + ` for secret ` + oauthSecret + `"}`},
+		{401, `{"error":"invalid_client","error_description":"` + oauthSecret + `"}`},
+		{500, `<html>upstream said: grant_type=refresh_token&refresh_token=` + refresh + `&client_secret=` + oauthSecret + `</html>`},
+		{200, `{"access_token":"","token_type":"bearer","refresh":"` + refresh + `"}`},
+	} {
+		tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(answer.status)
+			io.WriteString(w, answer.body)
+		}))
+		o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: refresh, TokenURL: tokenSrv.URL + "/-/oauth_token"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := asana.New(asana.Options{BaseURL: tokenSrv.URL + "/api/1.0", Transport: o, MaxAttempts: 1})
+		_, err = c.Workspaces(context.Background())
+		tokenSrv.Close()
+		if err == nil {
+			t.Errorf("status %d: no error", answer.status)
+			continue
+		}
+		if s := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(s, "S3cr3t") {
+			t.Errorf("status %d: the error holds a secret: %s", answer.status, s)
+		}
 	}
 }
