@@ -68,6 +68,16 @@ func (a *API) GrantToken(token string, kind TokenKind) {
 	a.tokens[token] = &tokenUse{kind: kind}
 }
 
+// RestoreTokens undoes every revocation (Fault.Revoke), of tokens and
+// OAuth access tokens alike.
+func (a *API) RestoreTokens() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, u := range a.tokens {
+		u.revoked = false
+	}
+}
+
 // ClearFaults removes every fault.
 func (a *API) ClearFaults() {
 	a.mu.Lock()

@@ -20,87 +20,98 @@ const cycleDeadline = 4 * time.Second
 // count (if the fault is absorbed), its previous complete count (in the
 // background), or nothing: never a partial number. The faults hit Globex
 // only (page 3 and later: Acme has 2 pages).
+//
+// It runs with a token and again as an OAuth app whose access tokens last a
+// second, so that renewals happen during the faults.
 func TestFaultMatrix(t *testing.T) {
-	for _, background := range []bool{true, false} {
-		for _, sc := range asanatest.Scenarios {
-			t.Run(mode(background)+"/"+sc.Name, func(t *testing.T) {
-				t.Parallel()
-				p := newInProcess(t, setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond}, asanatest.Acme, asanatest.Globex)
-				acme, globex := p.gids[0], p.gids[1]
-				families, _ := p.cycle(t)
-				checkSeats(t, families, globex, p.truth[1])
-				before := p.truth[1]
-				p.growGlobex(5)
-				for _, f := range sc.Faults {
-					p.srv.Inject(f)
-				}
-
-				faulty, took := p.cycle(t)
-				if took > cycleDeadline+time.Second {
-					t.Errorf("the faulty cycle took %v; the deadline is %v", took.Round(time.Millisecond), cycleDeadline)
-				}
-				t.Logf("faulty cycle: %v", took.Round(time.Millisecond))
-				success, _ := faulty.Sample("asana_collection_success", "workspace_gid="+globex)
-				switch {
-				case sc.Absorbed:
-					if success != 1 {
-						t.Errorf("Globex failed; the fault should have been absorbed")
-					}
-					checkSeats(t, faulty, globex, p.truth[1])
-				case success != 0:
-					t.Errorf("Globex reports success during the fault")
-				case background:
-					checkSeats(t, faulty, globex, before) // the last complete count
-				default:
-					if _, published := faulty.Seats(globex); published {
-						t.Errorf("on-scrape mode published numbers for a failed Globex")
-					}
-				}
-				if ok, _ := faulty.Sample("asana_collection_success", "workspace_gid="+acme); ok == 1 {
-					checkSeats(t, faulty, acme, p.truth[0])
-				} else if !sc.Revokes { // a revoked token may fail Acme too
-					t.Errorf("Acme failed; the fault was on Globex's pages")
-				}
-				if up, _ := faulty.Sample("asana_up"); up != 1 {
-					t.Errorf("asana_up = %v during a fault after the workspace listing", up)
-				}
-				for name, least := range map[string]int{"asana_api_retries_total": sc.Retries, "asana_api_rate_limited_total": sc.RateLimited} {
-					if got := faulty.Sum(name); got < float64(least) {
-						t.Errorf("%s = %v, want at least %d", name, got, least)
-					}
-				}
-				if sc.Status != 0 && faulty.Sum("asana_api_requests_total", "code="+strconv.Itoa(sc.Status)) < 1 {
-					t.Errorf("no request answered %d", sc.Status)
-				}
-
-				if sc.Revokes { // a revoked token also fails the next workspace listing
-					down, _ := p.cycle(t)
-					if up, _ := down.Sample("asana_up"); up != 0 {
-						t.Errorf("asana_up = %v with a revoked token", up)
-					}
-					p.srv.GrantToken(asanatest.DefaultToken, asanatest.FullAccess)
-				}
-				p.srv.ClearFaults()
-				recovered, _ := p.cycle(t)
-				if up, _ := recovered.Sample("asana_up"); up != 1 {
-					t.Errorf("asana_up = %v after the fault cleared", up)
-				}
-				checkSeats(t, recovered, acme, p.truth[0])
-				_, collected := recovered.Sample("asana_collection_success", "workspace_gid="+globex)
-				switch {
-				case sc.Deletes && collected:
-					t.Errorf("the deleted Globex is still collected")
-				case sc.Deletes:
-				case !collected:
-					t.Errorf("Globex is no longer collected")
-				default:
-					if ok, _ := recovered.Sample("asana_collection_success", "workspace_gid="+globex); ok != 1 {
-						t.Errorf("Globex did not recover in the first cycle after the fault")
-					}
-					checkSeats(t, recovered, globex, p.truth[1])
-				}
-			})
+	for _, oauth := range []bool{false, true} {
+		for _, background := range []bool{true, false} {
+			for _, sc := range asanatest.Scenarios {
+				t.Run(map[bool]string{false: "token", true: "oauth"}[oauth]+"/"+mode(background)+"/"+sc.Name, func(t *testing.T) {
+					t.Parallel()
+					faultScenario(t, sc, setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond, oauth: oauth})
+				})
+			}
 		}
+	}
+}
+
+// faultScenario is one row of the matrix: sc under setup s.
+func faultScenario(t *testing.T, sc asanatest.Scenario, s setup) {
+	background := s.background
+	p := newInProcess(t, s, asanatest.Acme, asanatest.Globex)
+	acme, globex := p.gids[0], p.gids[1]
+	families, _ := p.cycle(t)
+	checkSeats(t, families, globex, p.truth[1])
+	before := p.truth[1]
+	p.growGlobex(5)
+	for _, f := range sc.Faults {
+		p.srv.Inject(f)
+	}
+
+	faulty, took := p.cycle(t)
+	if took > cycleDeadline+time.Second {
+		t.Errorf("the faulty cycle took %v; the deadline is %v", took.Round(time.Millisecond), cycleDeadline)
+	}
+	t.Logf("faulty cycle: %v", took.Round(time.Millisecond))
+	success, _ := faulty.Sample("asana_collection_success", "workspace_gid="+globex)
+	switch {
+	case sc.Absorbed:
+		if success != 1 {
+			t.Errorf("Globex failed; the fault should have been absorbed")
+		}
+		checkSeats(t, faulty, globex, p.truth[1])
+	case success != 0:
+		t.Errorf("Globex reports success during the fault")
+	case background:
+		checkSeats(t, faulty, globex, before) // the last complete count
+	default:
+		if _, published := faulty.Seats(globex); published {
+			t.Errorf("on-scrape mode published numbers for a failed Globex")
+		}
+	}
+	if ok, _ := faulty.Sample("asana_collection_success", "workspace_gid="+acme); ok == 1 {
+		checkSeats(t, faulty, acme, p.truth[0])
+	} else if !sc.Revokes { // a revoked token may fail Acme too
+		t.Errorf("Acme failed; the fault was on Globex's pages")
+	}
+	if up, _ := faulty.Sample("asana_up"); up != 1 {
+		t.Errorf("asana_up = %v during a fault after the workspace listing", up)
+	}
+	for name, least := range map[string]int{"asana_api_retries_total": sc.Retries, "asana_api_rate_limited_total": sc.RateLimited} {
+		if got := faulty.Sum(name); got < float64(least) {
+			t.Errorf("%s = %v, want at least %d", name, got, least)
+		}
+	}
+	if sc.Status != 0 && faulty.Sum("asana_api_requests_total", "code="+strconv.Itoa(sc.Status)) < 1 {
+		t.Errorf("no request answered %d", sc.Status)
+	}
+
+	if sc.Revokes { // a revoked token also fails the next workspace listing
+		down, _ := p.cycle(t)
+		if up, _ := down.Sample("asana_up"); up != 0 {
+			t.Errorf("asana_up = %v with a revoked token", up)
+		}
+		p.srv.RestoreTokens()
+	}
+	p.srv.ClearFaults()
+	recovered, _ := p.cycle(t)
+	if up, _ := recovered.Sample("asana_up"); up != 1 {
+		t.Errorf("asana_up = %v after the fault cleared", up)
+	}
+	checkSeats(t, recovered, acme, p.truth[0])
+	_, collected := recovered.Sample("asana_collection_success", "workspace_gid="+globex)
+	switch {
+	case sc.Deletes && collected:
+		t.Errorf("the deleted Globex is still collected")
+	case sc.Deletes:
+	case !collected:
+		t.Errorf("Globex is no longer collected")
+	default:
+		if ok, _ := recovered.Sample("asana_collection_success", "workspace_gid="+globex); ok != 1 {
+			t.Errorf("Globex did not recover in the first cycle after the fault")
+		}
+		checkSeats(t, recovered, globex, p.truth[1])
 	}
 }
 

@@ -24,6 +24,9 @@ type setup struct {
 	api        asanatest.Config
 	client     func(*asana.Options)
 	config     string // the config file's YAML; none when ""
+	// oauth authenticates as an OAuth app whose access tokens last a
+	// second, instead of with a token.
+	oauth bool
 }
 
 // inProcess is the exporter as main wires it (exporter.New), against a
@@ -46,8 +49,15 @@ func newInProcess(t testing.TB, s setup, specs ...asanatest.WorkspaceSpec) *inPr
 		p.truth = append(p.truth, spec.Seats())
 	}
 	p.gids = p.srv.WorkspaceGIDs()
-	p.tokenFile = p.write(t, "token", asanatest.DefaultToken)
-	opts := exporter.Options{TokenFile: p.tokenFile, AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client}
+	opts := exporter.Options{AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client}
+	if s.oauth {
+		p.srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: appID, ClientSecret: appSecret, AccessTTL: time.Second})
+		opts.OAuth = exporter.OAuthOptions{ClientID: appID, ClientSecretFile: p.write(t, "client-secret", appSecret),
+			RefreshTokenFile: p.write(t, "refresh-token", p.srv.IssueRefreshToken())}
+	} else {
+		p.tokenFile = p.write(t, "token", asanatest.DefaultToken)
+		opts.TokenFile = p.tokenFile
+	}
 	if s.config != "" {
 		opts.ConfigFile = p.write(t, "asana.yml", s.config)
 	}
