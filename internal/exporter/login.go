@@ -123,7 +123,7 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	case q.Get("error") == "access_denied":
 		return errors.New("access was denied in the browser; run oauth login again and allow access")
 	case q.Get("error") != "":
-		return fmt.Errorf("Asana refused the authorization: %q", excerptOf(q.Get("error")))
+		return fmt.Errorf("the authorization was refused: %q", excerptOf(q.Get("error")))
 	case q.Get("code") == "":
 		return errors.New("the redirect carries no code")
 	}
