@@ -23,6 +23,10 @@ type OAuthApp struct {
 	// Deny answers the authorization with error=access_denied, as when the
 	// user declines consent.
 	Deny bool
+	// RotateRefreshTokens answers each refresh with a new refresh token
+	// and retires the old one. Asana's do not rotate; this is for the
+	// client's handling of one that does.
+	RotateRefreshTokens bool
 }
 
 // Asana's message for an expired access token (developer docs, /docs/oauth;
@@ -181,9 +185,16 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		// No new refresh token: Asana's do not rotate (docs, and the
 		// legacy SDK keeps the old one).
-		if g := a.oauth.refreshTokens[r.PostForm.Get("refresh_token")]; g == nil || g.revoked {
+		old := r.PostForm.Get("refresh_token")
+		if g := a.oauth.refreshTokens[old]; g == nil || g.revoked {
 			fail(http.StatusBadRequest, "invalid_grant")
 			return
+		}
+		if app.RotateRefreshTokens {
+			a.oauth.refreshTokens[old].revoked = true
+			rt := "rt-" + randomToken()
+			a.oauth.refreshTokens[rt] = &grant{}
+			resp["refresh_token"] = rt
 		}
 	default:
 		fail(http.StatusBadRequest, "unsupported_grant_type")

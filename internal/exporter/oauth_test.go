@@ -255,3 +255,37 @@ func TestOAuthFlagsExcludeTheToken(t *testing.T) {
 		t.Errorf("$ASANA_TOKEN and OAuth: %v", err)
 	}
 }
+
+// TestOAuthRotatedRefreshTokenIsSaved: a refresh token that comes back
+// from a renewal (Asana's do not rotate, but the protocol allows it)
+// replaces the file's, mode 0600, so that the next start uses it.
+func TestOAuthRotatedRefreshTokenIsSaved(t *testing.T) {
+	s := newOAuthSetup(t, asanatest.OAuthApp{AccessTTL: time.Second, RotateRefreshTokens: true}, asanatest.Acme)
+	first := s.srv.IssueRefreshToken()
+	os.WriteFile(s.rtFile, []byte(first+"\n"), 0o600)
+	e, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL, RefreshInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs()}
+	for range 3 { // three renewals, each retiring the token before
+		if families, _ := p.cycle(t); !upIs(families, 1) {
+			t.Fatal("not up")
+		}
+		time.Sleep(time.Second)
+	}
+	saved, _ := os.ReadFile(s.rtFile)
+	if st, _ := os.Stat(s.rtFile); strings.TrimSpace(string(saved)) == first || st.Mode().Perm() != 0o600 {
+		t.Errorf("the refresh-token file still holds the first token, or has mode %v", st.Mode())
+	}
+	e2, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL, RefreshInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	p2 := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e2, gids: s.srv.WorkspaceGIDs()}
+	if families, _ := p2.cycle(t); !upIs(families, 1) {
+		t.Error("a new start with the saved refresh token is not up")
+	}
+}
