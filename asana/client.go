@@ -230,7 +230,7 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 		case errors.As(err, &authErr):
 			return authErr
 		}
-		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: stripURL(err)}
+		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: StripURL(err)}
 	}
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer putBodyBuffer(buf)
@@ -251,7 +251,7 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 		if ctx.Err() != nil {
 			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
 		}
-		return &Error{Kind: ErrNetwork, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("reading body: %w", stripURL(readErr))}
+		return &Error{Kind: ErrNetwork, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("reading body: %w", StripURL(readErr))}
 	case len(body) > maxBodyBytes:
 		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
 	}
@@ -306,7 +306,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // stripURL drops the *url.Error wrapper: its URL adds noise (query strings,
 // offsets) to every log line and the endpoint already says where we were.
-func stripURL(err error) error {
+func StripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err

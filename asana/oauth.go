@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
 
 // OAuthOptions are an OAuth app's credentials and where to renew them.
@@ -93,7 +95,7 @@ func NewOAuth(opts OAuthOptions) (*OAuth, error) {
 	}
 	for what, v := range map[string]string{"client secret": opts.ClientSecret, "refresh token": opts.RefreshToken} {
 		if err := ValidToken(v); err != nil {
-			return nil, fmt.Errorf("asana: OAuth %s: %w", what, errors.Unwrap(err))
+			return nil, fmt.Errorf("asana: OAuth %s: %s", what, strings.TrimPrefix(err.Error(), "asana: "))
 		}
 	}
 	if opts.Base == nil {
@@ -209,26 +211,10 @@ func (o *OAuth) renewalError(err error) error {
 		if status > 0 && status < 500 {
 			kind = ErrUnexpectedStatus
 		}
-		return &Error{Kind: kind, StatusCode: status, Endpoint: EndpointOAuthToken, Err: fmt.Errorf("token endpoint error %q", cut(re.ErrorCode))}
+		return &Error{Kind: kind, StatusCode: status, Endpoint: EndpointOAuthToken, Err: fmt.Errorf("token endpoint error %q", excerpt.Cut(re.ErrorCode, 64))}
 	}
 	o.observer.TokenRefresh("error", time.Time{})
-	return &Error{Kind: ErrNetwork, Endpoint: EndpointOAuthToken, Err: redactURL(err)}
-}
-
-func cut(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
-
-// redactURL keeps the form body and query out of a transport error.
-func redactURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", strings.ToUpper(ue.Op), ue.Err)
-	}
-	return err
+	return &Error{Kind: ErrNetwork, Endpoint: EndpointOAuthToken, Err: StripURL(err)}
 }
 
 // String and GoString keep the credentials out of any %v or %#v.

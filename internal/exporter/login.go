@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
 
 // LoginOptions are the oauth login command's flags.
@@ -123,7 +124,7 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	case q.Get("error") == "access_denied":
 		return errors.New("access was denied in the browser; run oauth login again and allow access")
 	case q.Get("error") != "":
-		return fmt.Errorf("the authorization was refused: %q", excerptOf(q.Get("error")))
+		return fmt.Errorf("the authorization was refused: %q", excerpt.Cut(q.Get("error"), 64))
 	case q.Get("code") == "":
 		return errors.New("the redirect carries no code")
 	}
@@ -131,28 +132,12 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return fmt.Errorf("exchanging the code: the token endpoint answered %q; check the client id and secret", excerptOf(re.ErrorCode))
+			return fmt.Errorf("exchanging the code: the token endpoint answered %q; check the client id and secret", excerpt.Cut(re.ErrorCode, 64))
 		}
-		return fmt.Errorf("exchanging the code: %w", redactedURLError(err))
+		return fmt.Errorf("exchanging the code: %w", asana.StripURL(err))
 	}
 	if tok.RefreshToken == "" {
 		return errors.New("the token endpoint returned no refresh token")
 	}
 	return renameio.WriteFile(file, []byte(tok.RefreshToken+"\n"), 0o600)
-}
-
-func excerptOf(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
-
-// redactedURLError drops a *url.Error's URL, which may carry a query.
-func redactedURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -52,18 +52,23 @@ func readSecret(path, what string, logger *slog.Logger) (string, error) {
 	}
 	secret := strings.TrimSpace(string(raw))
 	if err := asana.ValidToken(secret); err != nil {
-		return "", fmt.Errorf("the %s file %s: %w", what, path, errors.Unwrap(err))
+		return "", fmt.Errorf("the %s file %s: %s", what, path, strings.TrimPrefix(err.Error(), "asana: "))
 	}
 	return secret, nil
 }
 
+// read reads the client secret and the refresh token from their files.
+func (o OAuthOptions) read(logger *slog.Logger) (secret, refresh string, err error) {
+	if secret, err = readSecret(o.ClientSecretFile, "OAuth client secret", logger); err != nil {
+		return "", "", err
+	}
+	refresh, err = readSecret(o.RefreshTokenFile, "OAuth refresh token", logger)
+	return secret, refresh, err
+}
+
 // newOAuth reads the OAuth app's files and returns its transport.
 func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logger *slog.Logger) (*asana.OAuth, error) {
-	secret, err := readSecret(o.ClientSecretFile, "OAuth client secret", logger)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := readSecret(o.RefreshTokenFile, "OAuth refresh token", logger)
+	secret, refresh, err := o.read(logger)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +94,7 @@ func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logg
 // reload, both checked before either is used.
 func oauthReload(o OAuthOptions, oauth *asana.OAuth, logger *slog.Logger) config.ReloadHook {
 	return func(*config.Config) (func(), error) {
-		secret, err := readSecret(o.ClientSecretFile, "OAuth client secret", logger)
-		if err != nil {
-			return nil, err
-		}
-		refresh, err := readSecret(o.RefreshTokenFile, "OAuth refresh token", logger)
+		secret, refresh, err := o.read(logger)
 		if err != nil {
 			return nil, err
 		}

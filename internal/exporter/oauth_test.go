@@ -289,3 +289,21 @@ func TestOAuthRotatedRefreshTokenIsSaved(t *testing.T) {
 		t.Error("a new start with the saved refresh token is not up")
 	}
 }
+
+// TestOAuthFilesThatCannotBeUsed: an empty or garbled secret or refresh
+// token stops startup with a message that names the file and the fault,
+// never the content.
+func TestOAuthFilesThatCannotBeUsed(t *testing.T) {
+	s := newOAuthSetup(t, asanatest.OAuthApp{}, asanatest.Acme)
+	for _, c := range []struct{ secret, refresh, want string }{
+		{"", "rt", "the OAuth client secret file " + s.secretFile + ": token is empty"},
+		{appSecret, "rt-first\nrt-second", "the OAuth refresh token file " + s.rtFile + ": token contains whitespace"},
+	} {
+		os.WriteFile(s.secretFile, []byte(c.secret), 0o600)
+		os.WriteFile(s.rtFile, []byte(c.refresh), 0o600)
+		_, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL})
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "rt-") || strings.Contains(err.Error(), appSecret) {
+			t.Errorf("error %v, want %q and no file content", err, c.want)
+		}
+	}
+}
