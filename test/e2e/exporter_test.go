@@ -51,6 +51,18 @@ func (s *simulated) args(extra ...string) []string {
 	return append([]string{"--asana.url=" + s.srv.BaseURL, "--asana.token-file=" + s.tokenFile, "--config.file=" + s.config}, extra...)
 }
 
+// oauthArgs are args for an exporter that authenticates as an OAuth app of
+// the simulator instead of with the token.
+func (s *simulated) oauthArgs(t *testing.T, extra ...string) []string {
+	s.srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: oauthClientID, ClientSecret: oauthSecret})
+	dir := filepath.Dir(s.config)
+	secret, refresh := filepath.Join(dir, "client-secret"), filepath.Join(dir, "refresh-token")
+	writeFile(t, secret, oauthSecret)
+	writeFile(t, refresh, s.srv.IssueRefreshToken())
+	return append([]string{"--asana.url=" + s.srv.BaseURL, "--asana.oauth.client-id=" + oauthClientID,
+		"--asana.oauth.client-secret-file=" + secret, "--asana.oauth.refresh-token-file=" + refresh, "--config.file=" + s.config}, extra...)
+}
+
 func (s *simulated) addLicensed(n int) {
 	s.srv.Mutate(func(o *asanatest.Org) {
 		for range n {

@@ -138,7 +138,8 @@ func alertmanagerConfig(t *testing.T, hookURL string) string {
 // of 400, so AsanaSeatsOverPurchased must reach the seat owners' receiver
 // with Globex's name; Acme (27 of 30, growing) must not be over. Every query
 // of every dashboard must return data, and every metric the rules and
-// dashboards name must exist.
+// dashboards name must exist. The exporter authenticates as an OAuth app,
+// so that the OAuth metrics exist too.
 func TestPrometheusAlertmanagerLoop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout)
 	defer cancel()
@@ -147,7 +148,7 @@ func TestPrometheusAlertmanagerLoop(t *testing.T) {
 	dir := t.TempDir()
 
 	s := newSimulated(t, asanatest.Config{})
-	e := startExporter(t, nil, s.args("--asana.refresh-interval=1s")...)
+	e := startExporter(t, nil, s.oauthArgs(t, "--asana.refresh-interval=1s")...)
 	e.waitFor(t, "/-/ready")
 	exposition, _ := e.scrape(t, "")
 
