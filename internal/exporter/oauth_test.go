@@ -48,6 +48,19 @@ func (s *oauthSetup) options() exporter.OAuthOptions {
 	return exporter.OAuthOptions{ClientID: appID, ClientSecretFile: s.secretFile, RefreshTokenFile: s.rtFile}
 }
 
+// start wires an exporter authenticated as the app, with opts for the
+// rest, and drives it as inProcess does.
+func (s *oauthSetup) start(t *testing.T, opts exporter.Options) *inProcess {
+	t.Helper()
+	opts.OAuth, opts.AsanaURL = s.options(), s.srv.BaseURL
+	e, err := exporter.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs()}
+}
+
 // login runs oauth login, acting as the browser with browse, and returns
 // its error and output.
 func (s *oauthSetup) login(t *testing.T, opts exporter.LoginOptions, browse func(authURL string)) (string, error) {
@@ -95,17 +108,12 @@ func collectThroughExpiries(t *testing.T, background bool) {
 	if !strings.Contains(out, "--asana.oauth.refresh-token-file="+s.rtFile) {
 		t.Errorf("the login does not print the exporter's command line:\n%s", out)
 	}
-	opts := exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL}
+	var opts exporter.Options
 	if background {
 		opts.RefreshInterval = time.Minute
 	}
-	e, err := exporter.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	p := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs(),
-		truth: []asana.SeatCounts{asanatest.Acme.Seats(), asanatest.Globex.Seats()}}
+	p := s.start(t, opts)
+	p.truth = []asana.SeatCounts{asanatest.Acme.Seats(), asanatest.Globex.Seats()}
 	start := time.Now()
 	for time.Since(start) < 3500*time.Millisecond {
 		families, _ := p.cycle(t)
@@ -186,13 +194,7 @@ func TestOAuthRevokedRefreshTokenRecoversOnReload(t *testing.T) {
 	rt := s.srv.IssueRefreshToken()
 	os.WriteFile(s.rtFile, []byte(rt+"\n"), 0o600)
 	var logs bytes.Buffer // written by the cycles p.cycle waits for
-	e, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL, RefreshInterval: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	p := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs()}
+	p := s.start(t, exporter.Options{RefreshInterval: time.Minute, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if families, _ := p.cycle(t); !upIs(families, 1) {
 		t.Fatal("not up before the revocation")
 	}
@@ -213,7 +215,7 @@ func TestOAuthRevokedRefreshTokenRecoversOnReload(t *testing.T) {
 		t.Fatalf("GET /-/reload: %d", rec.Code)
 	}
 	rec := httptest.NewRecorder()
-	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/-/reload", nil))
+	p.exp.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/-/reload", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("reload: %d %s", rec.Code, rec.Body.String())
 	}
@@ -263,12 +265,7 @@ func TestOAuthRotatedRefreshTokenIsSaved(t *testing.T) {
 	s := newOAuthSetup(t, asanatest.OAuthApp{AccessTTL: time.Second, RotateRefreshTokens: true}, asanatest.Acme)
 	first := s.srv.IssueRefreshToken()
 	os.WriteFile(s.rtFile, []byte(first+"\n"), 0o600)
-	e, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL, RefreshInterval: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	p := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e, gids: s.srv.WorkspaceGIDs()}
+	p := s.start(t, exporter.Options{RefreshInterval: time.Minute})
 	for range 3 { // three renewals, each retiring the token before
 		if families, _ := p.cycle(t); !upIs(families, 1) {
 			t.Fatal("not up")
@@ -279,13 +276,7 @@ func TestOAuthRotatedRefreshTokenIsSaved(t *testing.T) {
 	if st, _ := os.Stat(s.rtFile); strings.TrimSpace(string(saved)) == first || st.Mode().Perm() != 0o600 {
 		t.Errorf("the refresh-token file still holds the first token, or has mode %v", st.Mode())
 	}
-	e2, err := exporter.New(exporter.Options{OAuth: s.options(), AsanaURL: s.srv.BaseURL, RefreshInterval: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
-	p2 := &inProcess{deadline: 10 * time.Second, srv: s.srv, exp: e2, gids: s.srv.WorkspaceGIDs()}
-	if families, _ := p2.cycle(t); !upIs(families, 1) {
+	if families, _ := s.start(t, exporter.Options{RefreshInterval: time.Minute}).cycle(t); !upIs(families, 1) {
 		t.Error("a new start with the saved refresh token is not up")
 	}
 }
