@@ -149,3 +149,38 @@ func TestAListingThatRunsOutOfBudgetIsFallingBehind(t *testing.T) {
 		t.Errorf("%d requests answered 429: the client must stay inside its budget", n)
 	}
 }
+
+// unreachable fails the workspace listing with err, or lists one workspace
+// when err is nil.
+type unreachable struct {
+	sized
+	err error
+}
+
+func (u *unreachable) Workspaces(ctx context.Context) ([]asana.Workspace, error) {
+	if u.err != nil {
+		return nil, u.err
+	}
+	return u.sized.Workspaces(ctx)
+}
+
+// TestAFailureIsLoggedOnce: the same failure to list workspaces, cycle
+// after cycle, is one error line (a revoked token would otherwise repeat it
+// at every scrape); a different failure is another; recovery says so.
+func TestAFailureIsLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	src := &unreachable{sized: sized{pages: 1}}
+	r := collector.NewRefresher(src, collector.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	revoked := &asana.Error{Kind: asana.ErrUnauthorized, StatusCode: 401, Endpoint: asana.EndpointWorkspaces}
+	for _, err := range []error{revoked, revoked, revoked, &asana.Error{Kind: asana.ErrServer, StatusCode: 503}, nil, revoked} {
+		src.err = err
+		r.Refresh(context.Background())
+	}
+	text := logs.String()
+	if n := strings.Count(text, "Cannot list Asana workspaces"); n != 3 {
+		t.Errorf("%d error lines for 3 distinct failures:\n%s", n, text)
+	}
+	if n := strings.Count(text, "Asana can be reached again"); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, text)
+	}
+}

@@ -196,7 +196,13 @@ func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
 	log := r.opts.Logger
 	visible, err := r.src.Workspaces(ctx)
 	if err != nil {
-		log.Error("Cannot list Asana workspaces", "err", err)
+		// Once per failure, not once per cycle: a revoked token or
+		// refresh token would otherwise repeat the line at every scrape.
+		if prev.Up || prev.Err == nil || prev.Err.Error() != err.Error() {
+			log.Error("Cannot list Asana workspaces", "err", err)
+		} else {
+			log.Debug("Still cannot list Asana workspaces", "err", err)
+		}
 		states := make([]WorkspaceState, len(prev.Workspaces))
 		for i, p := range prev.Workspaces {
 			p.Duration = 0 // no listing was attempted
@@ -205,6 +211,9 @@ func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
 		return &Snapshot{Up: false, Err: err, Workspaces: states}
 	}
 
+	if prev.Err != nil {
+		log.Info("Asana can be reached again")
+	}
 	targets, skipped := Targets(cfg, visible)
 	states := make([]WorkspaceState, len(targets))
 	sem := make(chan struct{}, cfg.WorkspaceConcurrency)
