@@ -304,7 +304,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// stripURL drops the *url.Error wrapper: its URL adds noise (query strings,
+// StripURL drops the *url.Error wrapper: its URL adds noise (query strings,
 // offsets) to every log line and the endpoint already says where we were.
 func StripURL(err error) error {
 	var ue *url.Error

@@ -13,11 +13,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"golang.org/x/oauth2"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/excerpt"
+	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
 // LoginOptions are the oauth login command's flags.
@@ -139,5 +139,5 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	if tok.RefreshToken == "" {
 		return errors.New("the token endpoint returned no refresh token")
 	}
-	return renameio.WriteFile(file, []byte(tok.RefreshToken+"\n"), 0o600)
+	return privatefile.WriteLine(file, tok.RefreshToken)
 }

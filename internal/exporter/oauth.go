@@ -7,10 +7,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
 // OAuthOptions are the OAuth app's flags: an alternative to a token.
@@ -40,17 +39,13 @@ func (o OAuthOptions) check(tokenFile string) error {
 	return nil
 }
 
-// readSecret reads a secret from a file, trimmed, and warns when others
-// may read it. Errors name the file, never the content.
+// readSecret reads one of the OAuth app's secrets from its file and checks
+// it. Errors name the file, never the content.
 func readSecret(path, what string, logger *slog.Logger) (string, error) {
-	raw, err := os.ReadFile(path)
+	secret, err := readFileSecret(path, what, logger)
 	if err != nil {
 		return "", fmt.Errorf("reading the %s: %w", what, err)
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		logger.Warn("The "+what+" file is readable by other users; chmod 600 it", "file", path)
-	}
-	secret := strings.TrimSpace(string(raw))
 	if err := asana.ValidToken(secret); err != nil {
 		return "", fmt.Errorf("the %s file %s: %s", what, path, strings.TrimPrefix(err.Error(), "asana: "))
 	}
@@ -83,7 +78,7 @@ func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logg
 		// Asana's refresh tokens do not rotate; if one ever comes back,
 		// keep it where the next start and reload read it.
 		RefreshTokenChanged: func(rt string) {
-			if err := renameio.WriteFile(o.RefreshTokenFile, []byte(rt+"\n"), 0o600); err != nil {
+			if err := privatefile.WriteLine(o.RefreshTokenFile, rt); err != nil {
 				logger.Error("Cannot save the new OAuth refresh token; the next start will use the old one", "file", o.RefreshTokenFile, "err", err)
 			}
 		},

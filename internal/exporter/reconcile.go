@@ -8,9 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 	"github.com/asana-exporter/asana_exporter/internal/reconcile"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
@@ -138,15 +137,7 @@ func (e *Exporter) writeConsoleExport(ctx context.Context, path string, out io.W
 	if org == nil {
 		return errors.New("the demo has no organisation")
 	}
-	pending, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
-	if err != nil {
-		return err
-	}
-	defer pending.Cleanup()
-	if err := e.demo.ConsoleExport(org.GID, pending); err != nil {
-		return err
-	}
-	if err := pending.CloseAtomicallyReplace(); err != nil {
+	if err := privatefile.Write(path, func(w io.Writer) error { return e.demo.ConsoleExport(org.GID, w) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s: the Admin Console members export of %s (%s), as the simulated organisation would give it.\n"+

@@ -18,14 +18,10 @@ func readToken(path string, logger *slog.Logger) (string, error) {
 		"(Admin Console > Apps > Service accounts) and put it in a file passed with --asana.token-file, or in the " + TokenEnv + " environment variable"
 	var token string
 	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
+		var err error
+		if token, err = readFileSecret(path, "token", logger); err != nil {
 			return "", fmt.Errorf("reading the Asana token: %w; %s", err, howTo)
 		}
-		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-			logger.Warn("The token file is readable by other users; chmod 600 it", "file", path)
-		}
-		token = strings.TrimSpace(string(raw))
 		if token == "" {
 			return "", fmt.Errorf("the token file %s is empty: %s", path, howTo)
 		}
@@ -33,4 +29,17 @@ func readToken(path string, logger *slog.Logger) (string, error) {
 		return "", errors.New("no Asana token: " + howTo)
 	}
 	return token, nil
+}
+
+// readFileSecret reads a secret (what: "token", "OAuth client secret"…)
+// from a file, trimmed, and warns when others may read the file.
+func readFileSecret(path, what string, logger *slog.Logger) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("The "+what+" file is readable by other users; chmod 600 it", "file", path)
+	}
+	return strings.TrimSpace(string(raw)), nil
 }

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
 // Lister is the part of the Asana client the roster uses.
@@ -139,13 +138,5 @@ func (ls Listings) Write(out io.Writer, f Format) error {
 // temporary file beside it, synced, then renamed over it. The file has
 // mode 0600, since it holds names and emails.
 func (ls Listings) WriteFile(path string, f Format) error {
-	pending, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
-	if err != nil {
-		return err
-	}
-	defer pending.Cleanup()
-	if err := ls.Write(pending, f); err != nil {
-		return err
-	}
-	return pending.CloseAtomicallyReplace()
+	return privatefile.Write(path, func(w io.Writer) error { return ls.Write(w, f) })
 }
