@@ -22,6 +22,8 @@ func TestReadConsoleIsLiberal(t *testing.T) {
 		{name: "semicolons", file: "Name;E-mail;License type\r\n\"Doe; Jane\";JANE@acme.example ;View only\r\n", email: "E-mail", typ: "License type", delim: ';', members: 1, firstKind: asana.ViewOnly, firstKnown: true},
 		{name: "tabs", file: "Email address\tMember type\njane@acme.example\tGuest\n", email: "Email address", typ: "Member type", delim: '\t', members: 1, firstKind: asana.Guest, firstKnown: true},
 		{name: "no type column", file: "email\njane@acme.example\n", email: "email", members: 1},
+		// A stray quote is read as text (LazyQuotes), as a spreadsheet would.
+		{name: "stray quote", file: "Email\n\"jane@acme.example\"x\"\n", email: "Email", members: 1},
 		{name: "unknown type", file: "Email,Role\njane@acme.example,Astronaut\n", email: "Email", typ: "Role", members: 1},
 		{name: "pending", file: "Email,Status\njane@acme.example,Pending invite\n", email: "Email", typ: "Status", members: 1, firstKind: asana.Licensed, firstKnown: true},
 		{name: "columns named", file: "Who,Contact,Seat\nJane,jane@acme.example,Guest\n", opts: ReadOptions{EmailColumn: "contact", TypeColumn: "Seat"}, email: "Contact", typ: "Seat", members: 1, firstKind: asana.Guest, firstKnown: true},
@@ -67,11 +69,10 @@ func TestReadConsoleRefusesWhatItCannotRead(t *testing.T) {
 		{"latin-1", "Name,Email\nJos\xe9,jose@acme.example\n", "not UTF-8"},
 		{"no email column", "Name,Department\nJane,Sales\n", `no email column among the headers "Name", "Department" (separated by ','); name it with --reconcile.email-column`},
 		{"header only", "Email,License\n", "no member with an email"},
-		{"broken quotes", "Email\n\"jane@acme.example\"x\"\n", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadConsole(strings.NewReader(c.file), ReadOptions{})
-			if err == nil && c.want != "" || err != nil && !strings.Contains(err.Error(), c.want) {
+			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one saying %q", err, c.want)
 			}
 		})
