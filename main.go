@@ -62,6 +62,12 @@ func parseFlags(args []string) (*flags, error) {
 	app.Flag("asana.url", "Asana API root.").Default(asana.DefaultBaseURL).StringVar(&o.AsanaURL)
 	app.Flag("asana.token-file", "File holding the Asana personal access token or service-account token. Without it the "+exporter.TokenEnv+" environment variable is used.").
 		PlaceHolder("FILE").StringVar(&o.TokenFile)
+	app.Flag("asana.audit-token-file", "File holding a service account's token for the audit log alone (idle and paused seats), "+
+		"with a request budget of its own. Without it the audit log is read with the main credentials.").
+		PlaceHolder("FILE").StringVar(&o.AuditTokenFile)
+	app.Flag("storage.path", "Directory in which to keep the audit log's state (stream positions, last logins), so that a restart "+
+		"resumes instead of reading 90 days again and history older than Asana's 90 days is kept.").
+		PlaceHolder("DIR").StringVar(&o.StoragePath)
 	app.Flag("asana.oauth.client-id", "OAuth app's client id, to authenticate as an OAuth app (Full permissions) instead of with a token.").
 		PlaceHolder("ID").StringVar(&o.OAuth.ClientID)
 	app.Flag("asana.oauth.client-secret-file", "File holding the OAuth app's client secret.").

@@ -18,7 +18,7 @@ func BenchmarkCountSeats(b *testing.B) {
 	c := srv.NewClient(func(o *asana.Options) { o.RequestsPerMinute = 1 << 30 })
 	b.ReportAllocs()
 	for b.Loop() {
-		got, err := c.CountSeats(context.Background(), gid, nil)
+		got, err := c.CountSeats(context.Background(), gid, asana.CountOptions{})
 		if err != nil || got.Seats != spec.Seats() {
 			b.Fatalf("%+v, %v", got, err)
 		}

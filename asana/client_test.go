@@ -76,7 +76,7 @@ func TestErrorClassesTellTheUserWhatToDo(t *testing.T) {
 			if gid == "" {
 				gid = h.workspace(0)
 			}
-			_, err := h.client.CountSeats(context.Background(), gid, nil)
+			_, err := h.client.CountSeats(context.Background(), gid, asana.CountOptions{})
 			if !errors.Is(err, tc.kind) {
 				t.Fatalf("err = %v, want kind %q", err, tc.kind)
 			}
@@ -109,7 +109,7 @@ func TestNonRetryableErrorsAreNotRetried(t *testing.T) {
 	for _, status := range []int{400, 401, 402, 403, 404, 451} {
 		h := newHarness(t, asanatest.Config{}, nil, spread(10))
 		h.srv.Inject(asanatest.Fault{Status: status})
-		if _, err := h.client.CountSeats(context.Background(), h.workspace(0), nil); err == nil {
+		if _, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{}); err == nil {
 			t.Fatalf("%d: no error", status)
 		}
 		if n := len(h.srv.Requests()); n != 1 {
@@ -125,7 +125,7 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 	spec := spread(250)
 	h := newHarness(t, asanatest.Config{}, nil, spec)
 	h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, Status: 429, RetryAfter: "1", Times: 1})
-	got, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+	got, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestRateLimitWithoutRetryAfterBacksOff(t *testing.T) {
 		o.RetryBaseDelay, o.RetryMaxDelay = 200*time.Millisecond, 10*time.Second
 	}, spread(10))
 	h.srv.Inject(asanatest.Fault{Status: 429, Times: 2})
-	if _, err := h.client.CountSeats(context.Background(), h.workspace(0), nil); err != nil {
+	if _, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	reqs := h.srv.Requests()
@@ -182,7 +182,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 			h := newHarness(t, asanatest.Config{}, nil, spec)
 			f.Route, f.Page, f.Times = asana.EndpointWorkspaceMemberships, 2, 2
 			h.srv.Inject(f)
-			got, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+			got, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 func TestServerErrorsGiveUpAfterMaxAttempts(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.MaxAttempts = 3 }, spread(10))
 	h.srv.Inject(asanatest.Fault{Status: 503})
-	_, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+	_, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 	if !errors.Is(err, asana.ErrServer) || !strings.Contains(err.Error(), "gave up after 3 attempts") {
 		t.Fatalf("err = %v", err)
 	}
@@ -224,7 +224,7 @@ func TestRetryNeverOutlivesTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := h.client.CountSeats(ctx, h.workspace(0), nil)
+	_, err := h.client.CountSeats(ctx, h.workspace(0), asana.CountOptions{})
 	if !errors.Is(err, asana.ErrRateLimited) || !strings.Contains(err.Error(), "no time left") {
 		t.Fatalf("err = %v", err)
 	}
@@ -247,7 +247,7 @@ func TestCancellationStopsPromptly(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			start := time.Now()
-			_, err := h.client.CountSeats(ctx, h.workspace(0), nil)
+			_, err := h.client.CountSeats(ctx, h.workspace(0), asana.CountOptions{})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
@@ -340,7 +340,7 @@ func TestTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
 	for _, f := range faults {
 		h := newHarness(t, cfg, func(o *asana.Options) { withToken(t, secret)(o); o.MaxAttempts = 2 }, spread(250))
 		h.srv.Inject(f)
-		_, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+		_, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 		_, err2 := h.client.Workspaces(context.Background())
 		for _, e := range []error{err, err2} {
 			if e != nil && strings.Contains(fmt.Sprintf("%v %+v %#v", e, e, e), secret) {

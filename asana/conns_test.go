@@ -52,7 +52,7 @@ func TestConcurrentListingsKeepTheirConnections(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, w := range workspaces {
 		wg.Go(func() {
-			if _, err := client.CountSeats(ctx, w.GID, nil); err != nil {
+			if _, err := client.CountSeats(ctx, w.GID, asana.CountOptions{}); err != nil {
 				t.Error(err)
 			}
 		})

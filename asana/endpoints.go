@@ -5,6 +5,7 @@ package asana
 const (
 	EndpointWorkspaces           = "/workspaces"
 	EndpointWorkspaceMemberships = "/workspaces/{workspace_gid}/workspace_memberships"
+	EndpointAuditLogEvents       = "/workspaces/{workspace_gid}/audit_log_events"
 	// EndpointOAuthToken is Asana's OAuth token endpoint, on the API's
 	// host but outside /api/1.0 (POST).
 	EndpointOAuthToken = "/-/oauth_token"

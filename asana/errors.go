@@ -23,6 +23,7 @@ func (k Kind) Error() string { return "asana: " + string(k) }
 const (
 	ErrBadRequest              Kind = "bad request"
 	ErrOffsetExpired           Kind = "pagination offset expired"
+	ErrOffsetInvalid           Kind = "pagination offset invalid"
 	ErrUnauthorized            Kind = "unauthorized"
 	ErrPaymentRequired         Kind = "payment required"
 	ErrForbidden               Kind = "forbidden"
@@ -166,6 +167,8 @@ func classify(status int, msg string) (Kind, string) {
 	switch {
 	case status == http.StatusBadRequest && strings.Contains(msg, "pagination token has expired"):
 		return ErrOffsetExpired, "the listing is restarted from the first page"
+	case status == http.StatusBadRequest && strings.Contains(msg, "pagination token is invalid"):
+		return ErrOffsetInvalid, "an offset kept from an earlier run is no longer accepted; the stream restarts from its last event"
 	case status == http.StatusBadRequest:
 		return ErrBadRequest, "the request was rejected as malformed; this is a bug in asana_exporter, please report it"
 	case status == http.StatusUnauthorized:

@@ -140,7 +140,7 @@ func getTwice(t *testing.T, first, second []byte, out any) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.get(context.Background(), EndpointWorkspaceMemberships, "/workspaces/1/workspace_memberships", listQuery(optFields[SeatFlags], ""), out)
+	err = c.get(context.Background(), EndpointWorkspaceMemberships, "/workspaces/1/workspace_memberships", listQuery(SeatFlags.optFields(), ""), out)
 	if len(bodies) != 0 {
 		t.Fatalf("a body that failed to decode was not retried")
 	}
@@ -457,7 +457,7 @@ func TestRetryDecodesIntoACleanPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.CountSeats(context.Background(), "1", nil)
+	got, err := c.CountSeats(context.Background(), "1", CountOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,25 +30,40 @@ type User struct {
 
 // Detail is how much of each membership a listing asks for. Asana returns
 // only what opt_fields names, so a count never carries names or emails it
-// does not need.
+// does not need. The details combine.
 type Detail uint8
 
 const (
 	// SeatFlags: the flags that classify a membership, and nothing more.
-	SeatFlags Detail = iota
-	// SeatFlagsAndEmail adds user.email, for the email-domain check.
-	SeatFlagsAndEmail
+	SeatFlags Detail = 0
+	// WithEmail adds user.email, for the email-domain check.
+	WithEmail Detail = 1 << iota
+	// WithUser adds the user's gid and the membership's created_at: what
+	// judging a seat's use against the audit log needs.
+	WithUser
 	// Roster adds the user's gid, name and email and the membership's
 	// created_at: who holds each seat.
-	Roster
+	Roster          = WithEmail | WithUser | withName
+	withName Detail = 1 << 3
 )
 
-// optFields for each Detail. The seed's forum post shows user.email and
-// created_at working on this endpoint.
-var optFields = [...]string{
-	SeatFlags:         "is_active,is_guest,is_admin,is_view_only",
-	SeatFlagsAndEmail: "is_active,is_guest,is_admin,is_view_only,user.email",
-	Roster:            "is_active,is_guest,is_admin,is_view_only,created_at,user.name,user.email",
+// optFields for a Detail. The seed's forum post shows user.email and
+// created_at working on this endpoint; a nested object always brings its
+// gid, so user.email or user brings user.gid.
+func (d Detail) optFields() string {
+	f := "is_active,is_guest,is_admin,is_view_only"
+	if d&WithUser != 0 {
+		f += ",created_at"
+	}
+	switch {
+	case d&withName != 0:
+		f += ",user.name,user.email"
+	case d&WithEmail != 0:
+		f += ",user.email"
+	case d&WithUser != 0:
+		f += ",user"
+	}
+	return f
 }
 
 // MembershipPage is one page of a membership listing. Index is 0 for the
@@ -65,7 +80,7 @@ type MembershipPage struct {
 // page.
 func (c *Client) EachMembershipPage(ctx context.Context, workspaceGID string, detail Detail, fn func(MembershipPage) error) (restarts int, err error) {
 	path := "/workspaces/" + url.PathEscape(workspaceGID) + "/workspace_memberships"
-	return eachPage(ctx, c, EndpointWorkspaceMemberships, path, optFields[detail], func(index int, items []Membership) error {
+	return eachPage(ctx, c, EndpointWorkspaceMemberships, path, detail.optFields(), func(index int, items []Membership) error {
 		return fn(MembershipPage{Index: index, Items: items})
 	})
 }
@@ -77,25 +92,51 @@ type SeatListing struct {
 	Restarts int // listings started over because an offset expired
 }
 
-// CountSeats lists a workspace's memberships and classifies them. With
-// emailDomains (the workspace's email_domains) it also asks for each
-// user's email and counts the active members outside those domains; with
-// none it asks for the seat flags only. It either returns the counts of one
-// complete listing or an error, never a partial count.
-func (c *Client) CountSeats(ctx context.Context, workspaceGID string, emailDomains []string) (SeatListing, error) {
+// Tally is a count of its own made from the same listing as the seats,
+// such as the idle seats. It sees every page of one complete listing: Reset
+// comes before the first page, and again if the listing starts over.
+type Tally interface {
+	Reset()
+	Add(page []Membership)
+}
+
+// CountOptions say what a count reads beside the seat flags.
+type CountOptions struct {
+	// EmailDomains (the workspace's email_domains) asks for each user's
+	// email and counts the active members outside those domains.
+	EmailDomains []string
+	// Tally, when set, is given the listing too, with each membership's
+	// user gid and created_at.
+	Tally Tally
+}
+
+// CountSeats lists a workspace's memberships and classifies them, asking
+// for no more than opts needs. It either returns the counts of one complete
+// listing or an error, never a partial count; a Tally given a failed
+// listing must be discarded.
+func (c *Client) CountSeats(ctx context.Context, workspaceGID string, opts CountOptions) (SeatListing, error) {
 	var l SeatListing
 	detail := SeatFlags
-	if len(emailDomains) > 0 {
-		detail = SeatFlagsAndEmail
+	if len(opts.EmailDomains) > 0 {
+		detail |= WithEmail
+	}
+	if opts.Tally != nil {
+		detail |= WithUser
 	}
 	restarts, err := c.EachMembershipPage(ctx, workspaceGID, detail, func(p MembershipPage) error {
 		if p.Index == 0 {
-			l.Seats = SeatCounts{DomainsChecked: detail == SeatFlagsAndEmail}
+			l.Seats = SeatCounts{DomainsChecked: detail&WithEmail != 0}
+			if opts.Tally != nil {
+				opts.Tally.Reset()
+			}
 		}
 		l.Pages = p.Index + 1
 		l.Seats.AddPage(p.Items)
 		if l.Seats.DomainsChecked {
-			l.Seats.addOutside(p.Items, emailDomains)
+			l.Seats.addOutside(p.Items, opts.EmailDomains)
+		}
+		if opts.Tally != nil {
+			opts.Tally.Add(p.Items)
 		}
 		return nil
 	})

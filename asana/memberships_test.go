@@ -30,7 +30,7 @@ func TestCountSeatsPaginatesEverySize(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			spec := spread(n)
 			h := newHarness(t, asanatest.Config{}, nil, spec)
-			got, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+			got, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +139,7 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 	t.Run("fault", func(t *testing.T) {
 		h := newHarness(t, asanatest.Config{}, nil, spec)
 		h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 3, ExpireOffset: true, Times: 1})
-		got, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+		got, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 	t.Run("bounded", func(t *testing.T) {
 		h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.MaxListingRestarts = 2 }, spec)
 		h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, ExpireOffset: true})
-		_, err := h.client.CountSeats(context.Background(), h.workspace(0), nil)
+		_, err := h.client.CountSeats(context.Background(), h.workspace(0), asana.CountOptions{})
 		if !errors.Is(err, asana.ErrOffsetExpired) {
 			t.Fatalf("err = %v, want ErrOffsetExpired", err)
 		}
@@ -217,7 +217,7 @@ func TestUserAgentAndEndpointTemplates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range ws {
-		if _, err := h.client.CountSeats(ctx, w.GID, nil); err != nil {
+		if _, err := h.client.CountSeats(ctx, w.GID, asana.CountOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -72,7 +72,7 @@ func TestOAuthRenewsBeforeExpiry(t *testing.T) {
 	deadline := time.Now().Add(3500 * time.Millisecond)
 	counts := 0
 	for time.Now().Before(deadline) {
-		got, err := c.CountSeats(context.Background(), srv.WorkspaceGIDs()[0], nil)
+		got, err := c.CountSeats(context.Background(), srv.WorkspaceGIDs()[0], asana.CountOptions{})
 		if err != nil || got.Seats != spec.Seats() {
 			t.Fatalf("count %d: %+v, %v", counts, got.Seats, err)
 		}
@@ -99,7 +99,7 @@ func TestOAuthConcurrentRequestsShareOneRenewal(t *testing.T) {
 	for _, gid := range srv.WorkspaceGIDs() {
 		for range 5 {
 			wg.Go(func() {
-				if _, err := c.CountSeats(context.Background(), gid, nil); err != nil {
+				if _, err := c.CountSeats(context.Background(), gid, asana.CountOptions{}); err != nil {
 					t.Error(err)
 				}
 			})

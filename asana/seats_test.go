@@ -60,7 +60,7 @@ func TestCountSeatsChecksEmailDomains(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spec)
 	ctx := context.Background()
 
-	got, err := h.client.CountSeats(ctx, h.workspace(0), []string{"acme.example"})
+	got, err := h.client.CountSeats(ctx, h.workspace(0), asana.CountOptions{EmailDomains: []string{"acme.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestCountSeatsChecksEmailDomains(t *testing.T) {
 	}
 
 	h.srv.ResetRequests()
-	got, err = h.client.CountSeats(ctx, h.workspace(0), nil)
+	got, err = h.client.CountSeats(ctx, h.workspace(0), asana.CountOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

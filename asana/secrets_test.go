@@ -49,7 +49,7 @@ func TestClientErrorsNeverHoldTheToken(t *testing.T) {
 			srv.Inject(f)
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			_, err1 := client.Workspaces(ctx)
-			_, err2 := client.CountSeats(ctx, gid, nil)
+			_, err2 := client.CountSeats(ctx, gid, asana.CountOptions{})
 			cancel()
 			for _, err := range []error{err1, err2} {
 				if err != nil {

@@ -33,7 +33,7 @@ func (s *sized) Workspaces(context.Context) ([]asana.Workspace, error) {
 	return []asana.Workspace{{GID: "1", Name: "Big"}}, nil
 }
 
-func (s *sized) CountSeats(context.Context, string, []string) (asana.SeatListing, error) {
+func (s *sized) CountSeats(context.Context, string, asana.CountOptions) (asana.SeatListing, error) {
 	return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 100 * s.pages}, Pages: s.pages}, nil
 }
 

@@ -16,6 +16,7 @@ type Collector struct {
 
 	members, admins, purchased, info   *prometheus.Desc
 	outsideDomains                     *prometheus.Desc
+	idle, paused, seatPrice            *prometheus.Desc
 	up, success, duration, lastSuccess *prometheus.Desc
 	minDuration, deadline, behind      *prometheus.Desc
 }
@@ -39,6 +40,19 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 				"a licensed one is a seat to reclaim or a wrong is_guest flag. Only for organisations with email domains, "+
 				"while email_domain_check is on. "+freshness,
 			[]string{"workspace_gid", "state"}, nil),
+		idle: prometheus.NewDesc("asana_workspace_seats_idle",
+			"Active members of the state (licensed or view_only) with no user_login_succeeded in Asana's audit log for the last "+
+				"`days` days (none in the history counts as none), judged in the same listing as asana_workspace_members against the "+
+				"audit log read so far. Members whose membership is younger than `days` days, and paused licences, are not counted. "+
+				"A `days` value appears once the login history reaches back that far. Login-based: Asana does not log everyday activity. "+freshness,
+			[]string{"workspace_gid", "state", "days"}, nil),
+		paused: prometheus.NewDesc("asana_workspace_seats_paused",
+			"Active licensed members whose licence is paused from billing: their last billing event in Asana's audit log is "+
+				"domain_user_billing_paused, with no unpause and no login after it. Billed seats are licensed minus paused. "+freshness,
+			ws, nil),
+		seatPrice: prometheus.NewDesc("asana_workspace_seat_price",
+			"What one seat costs a month, from seat_price in the exporter's config file, in the contract's currency.",
+			ws, nil),
 		admins: prometheus.NewDesc("asana_workspace_admins",
 			"Active workspace admins (is_active and is_admin) from GET /workspaces/{gid}/workspace_memberships; "+
 				"they are also counted in asana_workspace_members. "+freshness,
@@ -77,7 +91,7 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 }
 
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.outsideDomains, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
+	for _, d := range []*prometheus.Desc{c.members, c.outsideDomains, c.idle, c.paused, c.seatPrice, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
 		c.minDuration, c.deadline, c.behind} {
 		ch <- d
 	}
@@ -103,6 +117,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if w.SeatsPurchased != nil {
 			gauge(c.purchased, float64(*w.SeatsPurchased), w.GID)
+		}
+		if w.SeatPrice != nil {
+			gauge(c.seatPrice, *w.SeatPrice, w.GID)
+		}
+		if u := w.Usage; u != nil {
+			gauge(c.paused, float64(u.Paused), w.GID)
+			for _, idle := range u.Idle {
+				days := strconv.Itoa(idle.Days)
+				gauge(c.idle, float64(idle.Licensed), w.GID, asana.Licensed.String(), days)
+				gauge(c.idle, float64(idle.ViewOnly), w.GID, asana.ViewOnly.String(), days)
+			}
 		}
 		if s := w.Seats; s != nil {
 			for _, st := range asana.States {

@@ -310,7 +310,7 @@ func (panicky) Workspaces(context.Context) ([]asana.Workspace, error) {
 	return []asana.Workspace{{GID: "1", Name: "fine"}, {GID: "2", Name: "buggy"}}, nil
 }
 
-func (panicky) CountSeats(_ context.Context, gid string, _ []string) (asana.SeatListing, error) {
+func (panicky) CountSeats(_ context.Context, gid string, _ asana.CountOptions) (asana.SeatListing, error) {
 	if gid == "2" {
 		panic("bug")
 	}

@@ -14,15 +14,16 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 )
 
 // Source is the part of the Asana client a Refresher uses. The client owns
 // the token's request budget, so the Refresher asks it what a cycle costs.
 type Source interface {
 	Workspaces(ctx context.Context) ([]asana.Workspace, error)
-	// CountSeats counts a workspace; with emailDomains it also counts the
-	// members outside them.
-	CountSeats(ctx context.Context, workspaceGID string, emailDomains []string) (asana.SeatListing, error)
+	// CountSeats counts a workspace, and the members outside its email
+	// domains and the idle seats when opts asks.
+	CountSeats(ctx context.Context, workspaceGID string, opts asana.CountOptions) (asana.SeatListing, error)
 	// MinDuration is the least time n requests take within the budget.
 	MinDuration(n int) time.Duration
 	// RequestsPerMinute is the budget.
@@ -43,6 +44,13 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// Audit, when set, judges the idle and paused seats of the
+	// organisations whose audit log it has read, while audit_log is on.
+	Audit *auditlog.Reader
+	// SharedRequests is what else spends the token's budget in each cycle
+	// (the audit log's steady polling when it shares the token), counted
+	// into the falling-behind accounting.
+	SharedRequests func() int
 }
 
 // Refresher runs collection cycles and publishes each result as a new
@@ -57,6 +65,8 @@ type Refresher struct {
 	// for as long as one of them still waits (audience).
 	shared   singleflight.Group
 	audience audience
+
+	listing busy // a cycle is counting
 }
 
 // NewRefresher returns a Refresher whose first Snapshot is empty and down.
@@ -116,6 +126,10 @@ func (r *Refresher) Run(ctx context.Context) {
 		}
 	}
 }
+
+// WaitIdle returns once no cycle is counting, or with ctx's error: what
+// shares the token waits, so the seat counts go first.
+func (r *Refresher) WaitIdle(ctx context.Context) error { return r.listing.wait(ctx) }
 
 // Refresh runs one cycle within ctx and publishes its snapshot.
 func (r *Refresher) Refresh(ctx context.Context) *Snapshot {
@@ -179,7 +193,9 @@ func (r *Refresher) tooLate(err error, waited time.Duration) *Snapshot {
 // publishes it.
 func (r *Refresher) run(ctx context.Context, deadline func() time.Duration) *Snapshot {
 	prev := r.Snapshot()
+	r.listing.start()
 	snap := r.cycle(ctx, prev)
+	r.listing.end()
 	snap.Deadline = deadline()
 	r.budget(prev, snap)
 	r.current.Store(snap)
@@ -245,6 +261,9 @@ func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
 // when that changes.
 func (r *Refresher) budget(prev, snap *Snapshot) {
 	snap.Requests = 1 // GET /workspaces
+	if r.opts.SharedRequests != nil {
+		snap.Requests += r.opts.SharedRequests()
+	}
 	outOfBudget := false
 	for _, w := range snap.Workspaces {
 		snap.Requests += max(w.Pages, 1)
@@ -296,7 +315,7 @@ func listed(visible []asana.Workspace, gid string) bool {
 func base(cfg *config.Config, w asana.Workspace, old WorkspaceState) WorkspaceState {
 	state := WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}
 	if ws := cfg.Workspace(w.GID); ws != nil {
-		state.SeatsPurchased = ws.SeatsPurchased
+		state.SeatsPurchased, state.SeatPrice = ws.SeatsPurchased, ws.SeatPrice
 	}
 	if state.Name == "" { // listed in the config but not visible: keep what we knew
 		state.Name, state.IsOrganization = old.Name, old.IsOrganization
@@ -308,11 +327,17 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	old := previous(prev, w.GID)
 	state := base(cfg, w, old)
 	start := r.opts.Now()
-	var domains []string
+	var opts asana.CountOptions
 	if cfg.EmailDomainCheck {
-		domains = w.EmailDomains
+		opts.EmailDomains = w.EmailDomains
 	}
-	listing, err := r.src.CountSeats(ctx, w.GID, domains)
+	var tally *auditlog.Tally
+	if l := r.ledger(cfg, w); l != nil {
+		if tally = l.Tally(start, cfg.AuditLog.IdleDays); tally != nil {
+			opts.Tally = tally
+		}
+	}
+	listing, err := r.src.CountSeats(ctx, w.GID, opts)
 	end := r.opts.Now()
 	state.Duration = end.Sub(start)
 	if err != nil {
@@ -323,6 +348,10 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	r.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
 		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
 	state.Seats = &listing.Seats
+	if tally != nil {
+		usage := tally.Usage()
+		state.Usage = &usage
+	}
 	state.Pages = listing.Pages
 	state.Success = true
 	state.LastSuccess = end
@@ -333,11 +362,11 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 // the previous numbers only in the background and while they are fresh
 // enough to publish.
 func (r *Refresher) failed(cfg *config.Config, state, old WorkspaceState, err error) WorkspaceState {
-	state.Success, state.Seats, state.Err = false, nil, err
+	state.Success, state.Seats, state.Usage, state.Err = false, nil, nil, err
 	state.LastSuccess, state.Pages = old.LastSuccess, old.Pages
 	maxAge := time.Duration(cfg.MaxStaleness)
 	if r.Background() && old.Seats != nil && r.opts.Now().Sub(old.LastSuccess) <= maxAge {
-		state.Seats = old.Seats
+		state.Seats, state.Usage = old.Seats, old.Usage
 	}
 	return state
 }
@@ -349,4 +378,53 @@ func previous(prev *Snapshot, gid string) WorkspaceState {
 		return prev.Workspaces[i]
 	}
 	return WorkspaceState{}
+}
+
+// ledger is the audit log's Ledger for an organisation, nil when there is
+// none to judge by.
+func (r *Refresher) ledger(cfg *config.Config, w asana.Workspace) *auditlog.Ledger {
+	if r.opts.Audit == nil || !cfg.AuditLog.Enabled || !w.IsOrganization {
+		return nil
+	}
+	return r.opts.Audit.Ledger(w.GID)
+}
+
+// busy counts the cycles under way, and lets others wait until none is.
+type busy struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0
+}
+
+func (b *busy) start() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n == 0 {
+		b.idle = make(chan struct{})
+	}
+	b.n++
+}
+
+func (b *busy) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n--; b.n == 0 {
+		close(b.idle)
+	}
+}
+
+func (b *busy) wait(ctx context.Context) error {
+	b.mu.Lock()
+	idle := b.idle
+	n := b.n
+	b.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

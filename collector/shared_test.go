@@ -22,7 +22,7 @@ func (s *slowOrg) Workspaces(context.Context) ([]asana.Workspace, error) {
 	return []asana.Workspace{{GID: "1", Name: "Big"}}, nil
 }
 
-func (s *slowOrg) CountSeats(ctx context.Context, _ string, _ []string) (asana.SeatListing, error) {
+func (s *slowOrg) CountSeats(ctx context.Context, _ string, _ asana.CountOptions) (asana.SeatListing, error) {
 	s.listings.Add(1)
 	select {
 	case <-time.After(s.took):

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 )
 
 // Snapshot is the result of one collection cycle. It is never modified after
@@ -42,7 +43,8 @@ type WorkspaceState struct {
 	GID            string
 	Name           string
 	IsOrganization bool
-	SeatsPurchased *int // from the config file
+	SeatsPurchased *int     // from the config file
+	SeatPrice      *float64 // monthly, from the config file
 	// Listed is whether GET /workspaces listed it; false for a workspace
 	// the config names but the token cannot see.
 	Listed bool
@@ -51,6 +53,9 @@ type WorkspaceState struct {
 	// none to publish: never counted, failed in on-scrape mode, or older
 	// than max staleness.
 	Seats *asana.SeatCounts
+	// Usage is the idle and paused seats judged in the same listing, nil
+	// when the audit log is off or not yet read.
+	Usage *auditlog.Usage
 	// Success is whether this cycle's listing completed.
 	Success bool
 	// Err is why it did not.

@@ -38,12 +38,26 @@ type Config struct {
 	// EmailDomainCheck asks for each member's email and counts the active
 	// members outside the organisation's email domains.
 	EmailDomainCheck bool `yaml:"email_domain_check"`
+	// AuditLog reads Asana's audit log for idle and paused seats.
+	AuditLog AuditLog `yaml:"audit_log"`
+}
+
+// AuditLog is the audit_log: section.
+type AuditLog struct {
+	// Enabled reads the organisations' audit logs. Off by default: the
+	// first start reads 90 days of logins, which costs requests.
+	Enabled bool `yaml:"enabled"`
+	// IdleDays are the thresholds of asana_workspace_seats_idle.
+	IdleDays []int `yaml:"idle_days"`
 }
 
 // Workspace is one entry under workspaces:.
 type Workspace struct {
 	GID            string `yaml:"gid"`
 	SeatsPurchased *int   `yaml:"seats_purchased"`
+	// SeatPrice is what one seat costs a month, in the contract's
+	// currency, so the dashboard can price idle seats.
+	SeatPrice *float64 `yaml:"seat_price"`
 }
 
 // Defaults.
@@ -60,6 +74,7 @@ func Default() *Config {
 		WorkspaceConcurrency: DefaultWorkspaceConcurrency,
 		RequestsPerMinute:    DefaultRequestsPerMinute,
 		EmailDomainCheck:     true,
+		AuditLog:             AuditLog{IdleDays: []int{30, 60, 90}},
 	}
 }
 
@@ -160,6 +175,9 @@ func (c *Config) validate() error {
 		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
 			errs = append(errs, fmt.Errorf("workspaces[%d]: seats_purchased must not be negative", i))
 		}
+		if p := w.SeatPrice; p != nil && !(*p >= 0 && *p < 1e9) {
+			errs = append(errs, fmt.Errorf("workspaces[%d]: seat_price must be a price from 0 up, such as 10.99", i))
+		}
 	}
 	for _, gid := range c.ExcludeWorkspaces {
 		if !isGID(gid) {
@@ -180,8 +198,21 @@ func (c *Config) validate() error {
 	if c.RequestsPerMinute < 1 || c.RequestsPerMinute > 1500 {
 		errs = append(errs, fmt.Errorf("requests_per_minute %d is outside 1..1500 (Asana allows 1500 on paid plans, 150 on free ones)", c.RequestsPerMinute))
 	}
+	for _, d := range c.AuditLog.IdleDays {
+		if d < 1 || d > MaxIdleDays {
+			errs = append(errs, fmt.Errorf("audit_log.idle_days: %d is outside 1..%d", d, MaxIdleDays))
+		}
+	}
+	if !slices.IsSorted(c.AuditLog.IdleDays) || len(slices.Compact(slices.Clone(c.AuditLog.IdleDays))) != len(c.AuditLog.IdleDays) {
+		errs = append(errs, errors.New("audit_log.idle_days must be ascending without repeats, such as [30, 60, 90]"))
+	}
 	return errors.Join(errs...)
 }
+
+// MaxIdleDays bounds an idle threshold. Beyond Asana's 90 days a
+// threshold is published only once --storage.path has kept that much
+// history.
+const MaxIdleDays = 730
 
 // quoted shortens a value quoted in an error, so that a pasted blob does not
 // end up whole in the log or the reload response.

@@ -3,13 +3,19 @@ package asanatest
 import (
 	"context"
 	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
 )
 
 // DemoWorkspace is one workspace of the demo organisation, with the seats
-// its made-up contract says were bought (0: none configured).
+// its made-up contract says were bought (0: none configured) at what price
+// a month, and how its seats were used (organisations only: a plain
+// workspace has no audit log).
 type DemoWorkspace struct {
 	Spec           WorkspaceSpec
 	SeatsPurchased int
+	SeatPrice      float64
+	Usage          UsageSpec
 }
 
 // DemoWorkspaces is a realistic organisation for the demo: Acme is the
@@ -18,20 +24,29 @@ type DemoWorkspace struct {
 // a plain workspace shared with partners.
 var DemoWorkspaces = []DemoWorkspace{
 	{WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, EmailDomain: "acme.example",
-		Licensed: 27, Admins: 2, Pending: 3, LicensedOutside: 4, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}, 30},
+		Licensed: 27, Admins: 2, Pending: 3, LicensedOutside: 4, ViewOnly: 6, Guests: 131, Inactive: 18, Readded: 2}, 30, 24.99,
+		UsageSpec{Idle30: 2, Idle60: 1, Idle90: 2, IdleViewOnly: 1, Paused: 2, Deprovisioned: 10}},
 	{WorkspaceSpec{Name: "Globex Engineering", IsOrganization: true, EmailDomain: "globex.example",
-		Licensed: 412, Admins: 5, Pending: 9, LicensedOutside: 2, ViewOnly: 40, Guests: 85, Inactive: 63, Readded: 7}, 400},
+		Licensed: 412, Admins: 5, Pending: 9, LicensedOutside: 2, ViewOnly: 40, Guests: 85, Inactive: 63, Readded: 7}, 400, 13.49,
+		UsageSpec{Idle30: 20, Idle60: 12, Idle90: 8, IdleViewOnly: 4, Paused: 6, Deprovisioned: 40}},
 	{WorkspaceSpec{Name: "Initech Partners", EmailDomain: "initech.example",
-		Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}, 0},
+		Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}, 0, 0, UsageSpec{}},
 }
 
-// DemoOrg generates the demo organisation.
+// DemoOrg generates the demo organisation, its audit logs ending now.
 func DemoOrg(seed uint64) *Org {
 	specs := make([]WorkspaceSpec, len(DemoWorkspaces))
 	for i, d := range DemoWorkspaces {
 		specs[i] = d.Spec
 	}
-	return Generate(seed, specs...)
+	o := Generate(seed, specs...)
+	now := time.Now()
+	for i, d := range DemoWorkspaces {
+		if d.Spec.IsOrganization {
+			o.GenerateUsage(o.Workspaces[i], now, d.Usage)
+		}
+	}
+	return o
 }
 
 // Drift makes the organisation change every interval until ctx ends, so
@@ -41,22 +56,29 @@ func DemoOrg(seed uint64) *Org {
 func (a *API) Drift(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.Mutate(driftOnce)
+			now := a.now()
+			a.Mutate(func(o *Org) {
+				driftOnce(o, now)
+				driftUsage(o, now, tick)
+			})
 		}
 	}
 }
 
-func driftOnce(o *Org) {
+func driftOnce(o *Org, now time.Time) {
 	rng := o.Rand()
 	for _, w := range o.Workspaces {
 		switch p := rng.Float64(); {
 		case p < 0.30:
-			o.AddMember(w, Membership{IsActive: true, Pending: rng.Float64() < 0.3})
+			m := o.AddMember(w, Membership{IsActive: true, Pending: rng.Float64() < 0.3, CreatedAt: now})
+			if w.IsOrganization {
+				o.AddAuditEvent(w, AuditEvent{CreatedAt: now, Type: asana.EventInvited, User: &m.User})
+			}
 		case p < 0.50:
 			o.AddMember(w, Membership{IsActive: true, IsGuest: true})
 		case p < 0.55:
@@ -66,6 +88,9 @@ func driftOnce(o *Org) {
 			m := w.Memberships[rng.IntN(len(w.Memberships))]
 			if m.IsActive && !m.IsAdmin {
 				m.IsActive, m.Pending = false, false
+				if w.IsOrganization {
+					o.AddAuditEvent(w, AuditEvent{CreatedAt: now, Type: asana.EventDeprovisioned, User: &m.User})
+				}
 			}
 		}
 	}

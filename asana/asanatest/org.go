@@ -14,7 +14,10 @@ import (
 type Org struct {
 	Workspaces []*Workspace
 	nextGID    uint64
-	rng        *rand.Rand
+	// Event gids count apart, so an audit log leaves membership gids as
+	// they were.
+	nextEventGID uint64
+	rng          *rand.Rand
 }
 
 // Workspace is a workspace or organization and its memberships, kept in gid
@@ -25,6 +28,8 @@ type Workspace struct {
 	IsOrganization bool
 	EmailDomains   []string
 	Memberships    []*Membership
+
+	audit map[string][]AuditEvent // by event type, oldest first
 }
 
 // Membership is the join between a user and a workspace.
@@ -40,6 +45,7 @@ type Membership struct {
 	Pending   bool
 	CreatedAt time.Time
 	outside   bool // generated with an email outside the domain
+	daily     bool // logs in every day (GenerateUsage)
 }
 
 // User is the person behind a membership.
@@ -99,12 +105,15 @@ func (s WorkspaceSpec) SeatsWithDomains() asana.SeatCounts {
 // length, so string order is numeric order.
 const firstGID = 1_200_000_000_000_000
 
+// firstEventGID starts audit event gids, as long as Asana's.
+const firstEventGID = 1_300_000_000_000_000
+
 var epoch = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Generate builds an organisation from a seed: the same seed and specs give
 // the same gids, names and order.
 func Generate(seed uint64, specs ...WorkspaceSpec) *Org {
-	o := &Org{nextGID: firstGID, rng: rand.New(rand.NewPCG(seed, seed^0x5eed))}
+	o := &Org{nextGID: firstGID, nextEventGID: firstEventGID, rng: rand.New(rand.NewPCG(seed, seed^0x5eed))}
 	for i, spec := range specs {
 		if spec.Admins+spec.Pending+spec.LicensedOutside > spec.Licensed || spec.Readded > min(spec.Licensed, spec.Inactive) {
 			panic(fmt.Sprintf("asanatest: workspace spec %d: Admins, Pending and LicensedOutside must fit inside Licensed (and Readded inside Inactive)", i))

@@ -17,7 +17,8 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 )
 
-// DefaultToken is accepted with full permissions when Config.Tokens is empty.
+// DefaultToken is accepted as a service account's token when Config.Tokens
+// is empty.
 const DefaultToken = "asanatest-token"
 
 // TokenKind is what a token may do.
@@ -27,6 +28,9 @@ const (
 	// FullAccess is a personal access token, a service-account token or an
 	// OAuth token of an app with Full permissions.
 	FullAccess TokenKind = iota
+	// ServiceAccount is a service account's token: full access, and the
+	// only kind that may read an organisation's audit log.
+	ServiceAccount
 	// GranularScopes is an OAuth token with granular scopes such as
 	// users:read and workspaces:read; no scope covers workspace memberships,
 	// so those endpoints answer 403 "Full permissions are required".
@@ -101,7 +105,7 @@ type Request struct {
 // NewAPI returns the handler; most tests want NewServer.
 func NewAPI(org *Org, cfg Config) *API {
 	if len(cfg.Tokens) == 0 {
-		cfg.Tokens = map[string]TokenKind{DefaultToken: FullAccess}
+		cfg.Tokens = map[string]TokenKind{DefaultToken: ServiceAccount}
 	}
 	if cfg.OffsetTTL <= 0 {
 		cfg.OffsetTTL = 15 * time.Minute
@@ -321,7 +325,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(http.StatusNotFound, msgNoRoute, nil)
 		return
 	}
-	if route == asana.EndpointWorkspaceMemberships && use.kind == GranularScopes {
+	if (route == asana.EndpointWorkspaceMemberships || route == asana.EndpointAuditLogEvents) && use.kind == GranularScopes {
 		c.fail(http.StatusForbidden, msgFullPermissions, nil)
 		return
 	}
@@ -344,6 +348,8 @@ func matchRoute(method, path string) (route, gid string) {
 		return RouteWorkspace, parts[0]
 	case len(parts) == 2 && parts[1] == "workspace_memberships":
 		return asana.EndpointWorkspaceMemberships, parts[0]
+	case len(parts) == 2 && parts[1] == "audit_log_events":
+		return asana.EndpointAuditLogEvents, parts[0]
 	}
 	return "", ""
 }
@@ -433,6 +439,8 @@ func (a *API) serveRoute(c *call, route, gid string) {
 			}
 			return project(full, fields)
 		})
+	case asana.EndpointAuditLogEvents:
+		a.serveAuditLog(c, w, claims)
 	case asana.EndpointWorkspaceMemberships:
 		ms := w.Memberships
 		a.list(c, claims, len(ms), func(i int) string { return ms[i].GID }, func(i int) record {

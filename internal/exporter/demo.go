@@ -16,14 +16,17 @@ const DemoRefreshInterval = 15 * time.Second
 const demoSeed = 2026
 
 // startDemo serves the simulated demo organisation on loopback. Its config,
-// used when no config file is given, has the demo's purchased seats, so
-// that one workspace shows as over its contract.
+// used when no config file is given, has the demo's purchased seats and
+// their price, so that one workspace shows as over its contract, and reads
+// the audit log, so that idle and paused seats show.
 func startDemo() (*asanatest.Server, *config.Config) {
 	srv := asanatest.NewServer(asanatest.DemoOrg(demoSeed), asanatest.Config{})
 	cfg := config.Default()
+	cfg.AuditLog.Enabled = true
 	for i, gid := range srv.WorkspaceGIDs() {
-		if seats := asanatest.DemoWorkspaces[i].SeatsPurchased; seats > 0 {
-			cfg.Workspaces = append(cfg.Workspaces, config.Workspace{GID: gid, SeatsPurchased: &seats})
+		d := asanatest.DemoWorkspaces[i]
+		if d.SeatsPurchased > 0 {
+			cfg.Workspaces = append(cfg.Workspaces, config.Workspace{GID: gid, SeatsPurchased: &d.SeatsPurchased, SeatPrice: &d.SeatPrice})
 		}
 	}
 	return srv, cfg

@@ -27,6 +27,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 )
 
 // Program is the exporter's name, in its metrics, its User-Agent and its
@@ -46,6 +47,13 @@ type Options struct {
 	// OAuth authenticates as an OAuth app instead of with a token.
 	OAuth    OAuthOptions
 	AsanaURL string // the API root; asana.DefaultBaseURL when ""
+	// AuditTokenFile holds a token for the audit log alone (a service
+	// account's), with a request budget of its own; "" reads the audit
+	// log with the main credentials.
+	AuditTokenFile string
+	// StoragePath is a directory that keeps the audit log's state across
+	// restarts; "" keeps it in memory.
+	StoragePath string
 	// RefreshInterval is the collection mode: above 0 in the background,
 	// 0 at each scrape.
 	RefreshInterval time.Duration
@@ -67,6 +75,8 @@ type Exporter struct {
 	config    *config.SafeConfig
 	client    *asana.Client
 	refresher *collector.Refresher
+	audit     *auditlog.Reader
+	auditSrc  *asana.Client // the audit log's client: its own, or client
 	handler   http.Handler
 	demo      *asanatest.Server // nil unless Options.Demo
 }
@@ -149,8 +159,12 @@ func New(opts Options) (_ *Exporter, err error) {
 	e.config.OnReload(func(next *config.Config) (func(), error) {
 		return func() { e.client.SetRequestsPerMinute(next.RequestsPerMinute) }, nil
 	})
+	if err := e.newAudit(opts, clientOpts, token); err != nil {
+		return nil, err
+	}
 	e.refresher = collector.NewRefresher(e.client, collector.Options{
 		Config: e.config.Get, Interval: opts.RefreshInterval, Logger: e.logger,
+		Audit: e.audit, SharedRequests: e.sharedAuditRequests,
 	})
 	if i := e.refresher.Interval(); e.refresher.Background() && i < time.Minute && !opts.Demo {
 		e.logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change", "refresh_interval", i)
@@ -166,6 +180,7 @@ func New(opts Options) (_ *Exporter, err error) {
 	if oauthMetrics != nil {
 		reg.MustRegister(oauthMetrics)
 	}
+	reg.MustRegister(collector.NewAuditMetrics(e.audit, e.auditedOrganisations))
 	if e.handler, err = e.newMux(reg); err != nil {
 		return nil, err
 	}
@@ -197,6 +212,7 @@ func (e *Exporter) Run(ctx context.Context, hup <-chan os.Signal) {
 		go e.demo.Drift(ctx, 5*time.Second)
 	}
 	go e.refresher.Run(ctx)
+	go e.audit.Run(ctx, cmp.Or(e.refresher.Interval(), auditOnScrapeInterval))
 	for {
 		select {
 		case <-ctx.Done():

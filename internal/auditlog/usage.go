@@ -1,0 +1,107 @@
+package auditlog
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+)
+
+// Day is the unit of the idle thresholds.
+const Day = 24 * time.Hour
+
+// Usage is how the seats of one complete membership listing were used, as
+// the audit log tells it.
+type Usage struct {
+	// Idle has one entry per threshold the login history reaches back to,
+	// ascending.
+	Idle []Idle
+	// Paused counts the active licensed members whose licence is paused
+	// from billing: their last billing event is a pause, with no login
+	// after it. They are counted in no Idle entry.
+	Paused int
+}
+
+// Idle counts the active members of each billed state whose last login is
+// older than Days days, or who have none in the history. A membership
+// created less than Days days ago is not idle: it has not had the time.
+type Idle struct {
+	Days               int
+	Licensed, ViewOnly int
+}
+
+// Tally judges each membership of a listing against the Ledger, as the
+// listing goes (it is an asana.Tally).
+type Tally struct {
+	ledger *Ledger
+	now    time.Time
+	usage  Usage
+}
+
+// Tally returns a Tally judging seats at now with the thresholds in
+// idleDays that the history covers, or nil while the login and billing
+// streams have not caught up once: until then a login not yet read would
+// make a seat look idle.
+func (l *Ledger) Tally(now time.Time, idleDays []int) *Tally {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	for _, t := range []string{asana.EventLoginSucceeded, asana.EventBillingPaused, asana.EventBillingUnpaused} {
+		if !l.streams[t].CaughtUp() {
+			return nil
+		}
+	}
+	t := &Tally{ledger: l, now: now}
+	for _, d := range idleDays {
+		if !l.historyStart.After(now.Add(-time.Duration(d) * Day)) {
+			t.usage.Idle = append(t.usage.Idle, Idle{Days: d})
+		}
+	}
+	return t
+}
+
+// Reset starts the count over, for a listing that starts (or starts over).
+func (t *Tally) Reset() {
+	t.usage.Paused = 0
+	for i := range t.usage.Idle {
+		t.usage.Idle[i].Licensed, t.usage.Idle[i].ViewOnly = 0, 0
+	}
+}
+
+// Add judges a page of memberships, read with the user's gid and the
+// membership's created_at (asana.WithUser).
+func (t *Tally) Add(page []asana.Membership) {
+	t.ledger.mu.RLock()
+	defer t.ledger.mu.RUnlock()
+	for i := range page {
+		m := &page[i]
+		state := m.State()
+		if state != asana.Licensed && state != asana.ViewOnly {
+			continue
+		}
+		var u user
+		if gid, err := strconv.ParseUint(m.User.GID, 10, 64); err == nil {
+			u = t.ledger.users[gid]
+		}
+		if u.billingPaused() {
+			if state == asana.Licensed {
+				t.usage.Paused++
+			}
+			continue
+		}
+		for j := range t.usage.Idle {
+			idle := &t.usage.Idle[j]
+			cut := t.now.Add(-time.Duration(idle.Days) * Day)
+			if m.CreatedAt.After(cut) || u.lastLogin >= cut.UnixMilli() {
+				continue
+			}
+			if state == asana.Licensed {
+				idle.Licensed++
+			} else {
+				idle.ViewOnly++
+			}
+		}
+	}
+}
+
+// Usage is the count so far; after a complete listing, the listing's.
+func (t *Tally) Usage() Usage { return t.usage }
