@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/segmentio/encoding/json"
+
 	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
 
@@ -58,8 +60,8 @@ func (t *EventTime) UnmarshalJSON(b []byte) error {
 		t.Time = time.Time{}
 		return nil
 	}
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("created_at: %s is not a string", excerpt.Cut(string(b), 40))
 	}
 	for _, layout := range eventTimeLayouts {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -464,4 +465,43 @@ func TestRetryDecodesIntoACleanPage(t *testing.T) {
 	if want := (SeatListing{Seats: SeatCounts{Licensed: 1}, Pages: 1}); got != want {
 		t.Errorf("CountSeats = %+v, want %+v (requests with offsets %q)", got, want, queries)
 	}
+}
+
+// FuzzDecodeAuditPage decodes body as one page of the audit log, as the
+// client does: it must agree with encoding/json, read every created_at as
+// UTC, and read the same into a buffer that held prev.
+func FuzzDecodeAuditPage(f *testing.F) {
+	for _, body := range []string{
+		`{"data":[{"gid":"1","created_at":"2021-10-21T23:38:10.364Z","event_type":"user_login_succeeded","resource":{"gid":"2","resource_type":"user"}}],"next_page":{"offset":"o"}}`,
+		`{"data":[{"gid":"1","created_at":"2022-12-16 19:32:22.377","event_type":"user_workspace_admin_role_changed","details":{"new_value":"domain_admin","old_value":"member","group":{"gid":"1"}}}]}`,
+		`{"data":[{"gid":"1","created_at":"2022-12-16T19:32:22+02:00","details":{"new_value":null}}],"next_page":null}`,
+		`{"data":[{"created_at":null},{"created_at":"yesterday"}]}`,
+		`{"data":[{"created_at":12}]}`,
+		`{"data":[],"next_page":{"offset":"eyJ0eXAiOiJKV1QifQ"}}`,
+	} {
+		f.Add([]byte(nil), []byte(body))
+	}
+	f.Fuzz(func(t *testing.T, prev, body []byte) {
+		var fresh auditPage
+		err := decode(body, &fresh)
+		var std auditPage
+		if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (err == nil) {
+			t.Fatalf("decode: %v; encoding/json: %v", err, stdErr)
+		} else if err == nil && !reflect.DeepEqual(fresh, std) {
+			t.Fatalf("decode differs from encoding/json:\n%+v\n%+v", fresh, std)
+		}
+		if err != nil {
+			return
+		}
+		for _, e := range fresh.Data {
+			if !e.CreatedAt.IsZero() && e.CreatedAt.Location() != time.UTC {
+				t.Fatalf("created_at %v is not UTC", e.CreatedAt)
+			}
+		}
+		var reused auditPage
+		_ = decode(prev, &reused)
+		if err := decode(body, &reused); err != nil || !reflect.DeepEqual(reused.Data, fresh.Data) && len(fresh.Data) > 0 {
+			t.Fatalf("a reused buffer reads differently: %v\n%+v\n%+v", err, reused, fresh)
+		}
+	})
 }
