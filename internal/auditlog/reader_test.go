@@ -59,7 +59,7 @@ func newFixture(t *testing.T, cfg asanatest.Config) *fixture {
 	srv := asanatest.NewServer(o, cfg)
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, gid: srv.WorkspaceGIDs()[0], logs: &syncBuffer{}, dir: t.TempDir()}
-	f.client = srv.NewClient(func(o *asana.Options) { 
+	f.client = srv.NewClient(func(o *asana.Options) {
 		o.RetryBaseDelay, o.RetryMaxDelay, o.RequestsPerMinute = time.Millisecond, 10*time.Millisecond, 1<<20
 	})
 	return f

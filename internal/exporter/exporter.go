@@ -201,6 +201,9 @@ func (e *Exporter) Handler() http.Handler { return e.handler }
 // Refresher is the exporter's refresher.
 func (e *Exporter) Refresher() *collector.Refresher { return e.refresher }
 
+// Audit is the exporter's audit log reader.
+func (e *Exporter) Audit() *auditlog.Reader { return e.audit }
+
 // AsanaURL is the API root the exporter counts from (the simulator's in
 // the demo).
 func (e *Exporter) AsanaURL() string { return e.client.BaseURL() }

@@ -27,6 +27,13 @@ type setup struct {
 	// oauth authenticates as an OAuth app whose access tokens last a
 	// second, instead of with a token.
 	oauth bool
+	// usage writes each workspace's 90 days of audit log (organisations
+	// only); the config must turn audit_log on for the exporter to read it.
+	usage []asanatest.UsageSpec
+	// storage is --storage.path.
+	storage string
+	// auditToken, when set, is given with --asana.audit-token-file.
+	auditToken string
 }
 
 // inProcess is the exporter as main wires it (exporter.New), against a
@@ -43,13 +50,22 @@ type inProcess struct {
 
 func newInProcess(t testing.TB, s setup, specs ...asanatest.WorkspaceSpec) *inProcess {
 	t.Helper()
-	p := &inProcess{deadline: s.deadline, srv: asanatest.NewServer(asanatest.Generate(11, specs...), s.api), dir: t.TempDir()}
+	org := asanatest.Generate(11, specs...)
+	for i, u := range s.usage {
+		if specs[i].IsOrganization {
+			org.GenerateUsage(org.Workspaces[i], time.Now(), u)
+		}
+	}
+	p := &inProcess{deadline: s.deadline, srv: asanatest.NewServer(org, s.api), dir: t.TempDir()}
 	t.Cleanup(p.srv.Close)
 	for _, spec := range specs {
 		p.truth = append(p.truth, spec.Seats())
 	}
 	p.gids = p.srv.WorkspaceGIDs()
-	opts := exporter.Options{AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client}
+	opts := exporter.Options{AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client, StoragePath: s.storage}
+	if s.auditToken != "" {
+		opts.AuditTokenFile = p.write(t, "audit-token", s.auditToken)
+	}
 	if s.oauth {
 		p.srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: appID, ClientSecret: appSecret, AccessTTL: time.Second})
 		opts.OAuth = exporter.OAuthOptions{ClientID: appID, ClientSecretFile: p.write(t, "client-secret", appSecret),
