@@ -31,7 +31,7 @@ var (
 func auditSetup(background bool) setup {
 	return setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond,
 		config: auditOn, usage: []asanatest.UsageSpec{acmeUsage, umbrellaUsage},
-		api:    asanatest.Config{RequestsPerWindow: 1 << 20},
+		api: asanatest.Config{RequestsPerWindow: 1 << 20},
 		client: func(o *asana.Options) {
 			o.RequestsPerMinute, o.RetryBaseDelay, o.RetryMaxDelay = 1<<20, 20*time.Millisecond, 100*time.Millisecond
 		}}
