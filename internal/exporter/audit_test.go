@@ -12,6 +12,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
+	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
 
@@ -307,5 +308,56 @@ func auditFault(t *testing.T, sc auditScenario, background bool) {
 	}
 	if up, _ := families.Sample("asana_audit_log_up"); up != 1 {
 		t.Errorf("asana_audit_log_up = %v after recovery", up)
+	}
+}
+
+// TestRosterShowsLastLoginsAndPausedLicences: with the audit log read, the
+// roster's last_login_at and licence_paused columns say who can be
+// reclaimed, as the usage says; a fresh process reading the state file
+// under --storage.path (what `seats --storage.path` is) says the same.
+func TestRosterShowsLastLoginsAndPausedLicences(t *testing.T) {
+	s := auditSetup(true)
+	s.storage = t.TempDir()
+	p := newInProcess(t, s, asanatest.Acme, umbrella)
+	p.cycle(t)
+	if err := p.poll(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newInProcess(t, s, asanatest.Acme, umbrella)
+	for name, proc := range map[string]*inProcess{"serving": p, "from the state file": fresh} {
+		out, errOut, err := proc.seats(t, exporter.SeatsOptions{Workspaces: []string{p.gids[0]}, States: []string{"licensed"}})
+		if err != nil {
+			t.Fatalf("%s: %v: %s", name, err, errOut)
+		}
+		never, paused, recent := 0, 0, 0
+		for _, row := range readCSV(t, out) {
+			switch last := row[10]; {
+			case last == "none":
+				never++
+			case last == "":
+				t.Fatalf("%s: row without last_login_at: %v", name, row)
+			default:
+				at, err := time.Parse(time.RFC3339, last)
+				if err != nil {
+					t.Fatalf("%s: last_login_at %q: %v", name, last, err)
+				}
+				if time.Since(at) < 2*auditlog.Day {
+					recent++
+				}
+			}
+			if row[11] == "true" {
+				paused++
+			}
+		}
+		// No login: the idle-for-90-days and the pending invitations.
+		if want := acmeUsage.Idle90 + asanatest.Acme.Pending; never != want {
+			t.Errorf("%s: %d licensed rows without a login, want %d", name, never, want)
+		}
+		if paused != acmeUsage.Paused {
+			t.Errorf("%s: %d paused licences, want %d", name, paused, acmeUsage.Paused)
+		}
+		if want := asanatest.Acme.Licensed - acmeUsage.Idle30 - acmeUsage.Idle60 - acmeUsage.Idle90 - acmeUsage.Paused - asanatest.Acme.Pending; recent != want {
+			t.Errorf("%s: %d licensed rows logged in within two days, want %d", name, recent, want)
+		}
 	}
 }

@@ -78,7 +78,7 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 	if err != nil {
 		return err
 	}
-	listings := roster.List(ctx, e.client, targets, states, e.config.Get().WorkspaceConcurrency)
+	listings := roster.List(ctx, e.client, targets, states, e.config.Get().WorkspaceConcurrency, e.audit.Ledger)
 	defer listings.Close()
 	failed := listings.Failed()
 	for _, l := range failed {

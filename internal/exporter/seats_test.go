@@ -20,7 +20,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
-var rosterHeader = "workspace_gid,workspace_name,membership_gid,user_gid,user_name,user_email,state,is_admin,domain,created_at"
+var rosterHeader = "workspace_gid,workspace_name,membership_gid,user_gid,user_name,user_email,state,is_admin,domain,created_at,last_login_at,licence_paused"
 
 // plain is a workspace that is not an organisation: no email domains.
 var plain = asanatest.WorkspaceSpec{Name: "Initech Partners", Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}
@@ -40,7 +40,7 @@ func (p *inProcess) seats(t *testing.T, opts exporter.SeatsOptions) (string, str
 
 func readCSV(t *testing.T, s string) [][]string {
 	t.Helper()
-	recs := readRecords(t, s, 10)
+	recs := readRecords(t, s, 12)
 	if len(recs) == 0 || strings.Join(recs[0], ",") != rosterHeader {
 		t.Fatalf("header %q, want %q", recs[0], rosterHeader)
 	}
@@ -102,7 +102,8 @@ func TestRosterNamesEverySeatAsTheMetricsCountIt(t *testing.T) {
 			}
 		}
 		want := []string{r[0], names[r[0]], m.GID, m.User.GID, m.User.Name, m.User.Email, wantState,
-			map[bool]string{true: "true", false: "false"}[m.IsAdmin], wantDomain, m.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z")}
+			map[bool]string{true: "true", false: "false"}[m.IsAdmin], wantDomain, m.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"),
+			"", ""} // no audit log read: no last login, no paused licence
 		if strings.Join(r, ",") != strings.Join(want, ",") {
 			t.Errorf("row %q, want %q", r, want)
 		}
@@ -217,7 +218,7 @@ func TestRosterIsSafeInASpreadsheetAndATerminal(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if row["user_name"] != hostile[i] || row["is_admin"] != false || len(row) != 10 {
+		if row["user_name"] != hostile[i] || row["is_admin"] != false || len(row) != 12 || row["licence_paused"] != nil {
 			t.Errorf("JSON row %v", row)
 		}
 	}

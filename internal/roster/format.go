@@ -77,6 +77,8 @@ type jsonRow struct {
 	IsAdmin       bool   `json:"is_admin"`
 	Domain        string `json:"domain"`
 	CreatedAt     string `json:"created_at"`
+	LastLoginAt   string `json:"last_login_at"`
+	LicencePaused *bool  `json:"licence_paused"` // null without the audit log
 }
 
 type jsonWriter struct {
@@ -91,7 +93,16 @@ func (w *jsonWriter) row(c *Cells) error {
 		WorkspaceGID: c[colWorkspaceGID], WorkspaceName: c[colWorkspaceName], MembershipGID: c[colMembershipGID],
 		UserGID: c[colUserGID], UserName: c[colUserName], UserEmail: c[colUserEmail], State: c[colState],
 		IsAdmin: c[colIsAdmin] == "true", Domain: c[colDomain], CreatedAt: c[colCreatedAt],
+		LastLoginAt: c[colLastLoginAt], LicencePaused: optionalBool(c[colLicencePaused]),
 	})
+}
+
+func optionalBool(s string) *bool {
+	if s == "" {
+		return nil
+	}
+	b := s == "true"
+	return &b
 }
 
 func (w *jsonWriter) flush() error { return w.buf.Flush() }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
@@ -43,11 +44,16 @@ func (l *Listing) Each(fn func(Entry) error) error {
 // Listings are the rosters of several workspaces, in the order given.
 type Listings []*Listing
 
+// History gives an organisation's audit log Ledger, or nil when there is
+// none to tell last logins and paused licences by.
+type History func(workspaceGID string) *auditlog.Ledger
+
 // List lists each workspace's memberships with the roster's fields, at most
 // concurrency at once, and keeps the rows whose state is in states (every
-// row when states is empty). A workspace either has all its rows or an
-// Err and none. Close the result when done.
-func List(ctx context.Context, src Lister, workspaces []asana.Workspace, states []asana.State, concurrency int) Listings {
+// row when states is empty). history, when not nil, fills the audit log's
+// columns. A workspace either has all its rows or an Err and none. Close
+// the result when done.
+func List(ctx context.Context, src Lister, workspaces []asana.Workspace, states []asana.State, concurrency int, history History) Listings {
 	out := make(Listings, len(workspaces))
 	sem := make(chan struct{}, max(concurrency, 1))
 	var wg sync.WaitGroup
@@ -56,14 +62,20 @@ func List(ctx context.Context, src Lister, workspaces []asana.Workspace, states 
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i].Err = out[i].list(ctx, src, states)
+			var ledger *auditlog.Ledger
+			if history != nil {
+				if ledger = history(w.GID); ledger != nil && !ledger.Status().BackfillDone {
+					ledger = nil // a history not read to the end would make up "none"
+				}
+			}
+			out[i].Err = out[i].list(ctx, src, states, ledger)
 		})
 	}
 	wg.Wait()
 	return out
 }
 
-func (l *Listing) list(ctx context.Context, src Lister, states []asana.State) error {
+func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, history *auditlog.Ledger) error {
 	s, err := newSpool()
 	if err != nil {
 		return err
@@ -79,7 +91,7 @@ func (l *Listing) list(ctx context.Context, src Lister, states []asana.State) er
 			if len(states) > 0 && !slices.Contains(states, m.State()) {
 				continue
 			}
-			row := rowOf(l.Workspace, m)
+			row := rowOf(l.Workspace, m, history)
 			if err := s.add(&row); err != nil {
 				return err
 			}

@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 )
 
 // Columns is the roster's header, in order.
 var Columns = [numColumns]string{
 	"workspace_gid", "workspace_name", "membership_gid", "user_gid", "user_name", "user_email",
-	"state", "is_admin", "domain", "created_at",
+	"state", "is_admin", "domain", "created_at", "last_login_at", "licence_paused",
 }
 
 const (
@@ -29,6 +30,8 @@ const (
 	colIsAdmin
 	colDomain
 	colCreatedAt
+	colLastLoginAt
+	colLicencePaused
 	numColumns
 )
 
@@ -39,13 +42,26 @@ const createdAtLayout = "2006-01-02T15:04:05.000Z07:00"
 // touches it.
 type Cells = [numColumns]string
 
-// rowOf is a membership's row in workspace w.
-func rowOf(w asana.Workspace, m *asana.Membership) Cells {
+// rowOf is a membership's row in workspace w. With the organisation's
+// audit log Ledger, once it has read the whole history, it says when the
+// user last logged in ("none" for no login in the history) and whether the
+// licence is paused; without, those cells are empty.
+func rowOf(w asana.Workspace, m *asana.Membership, history *auditlog.Ledger) Cells {
 	created := ""
 	if !m.CreatedAt.IsZero() {
 		created = m.CreatedAt.UTC().Format(createdAtLayout)
 	}
+	lastLogin, paused := "", ""
+	if history != nil {
+		seat, _ := history.Seat(m.User.GID)
+		lastLogin, paused = "none", strconv.FormatBool(seat.Paused)
+		if !seat.LastLogin.IsZero() {
+			lastLogin = seat.LastLogin.Format(createdAtLayout)
+		}
+	}
 	return Cells{
+		colLastLoginAt:   lastLogin,
+		colLicencePaused: paused,
 		colWorkspaceGID:  w.GID,
 		colWorkspaceName: w.Name,
 		colMembershipGID: m.GID,
