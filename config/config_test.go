@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,16 @@ func TestParseExampleAndDefaults(t *testing.T) {
 	off, err := Parse([]byte("email_domain_check: false"))
 	if err != nil || off.EmailDomainCheck {
 		t.Errorf("email_domain_check: false gave %+v, %v", off, err)
+	}
+	if empty.AuditLog.Enabled || !slices.Equal(empty.AuditLog.IdleDays, []int{30, 60, 90}) {
+		t.Errorf("audit_log defaults %+v: off, 30, 60 and 90 days", empty.AuditLog)
+	}
+	if c.Workspaces[0].SeatPrice == nil {
+		t.Errorf("the example sets no seat_price")
+	}
+	one, err := Parse([]byte("audit_log:\n  enabled: true\n  idle_days: [45]\n"))
+	if err != nil || !one.AuditLog.Enabled || !slices.Equal(one.AuditLog.IdleDays, []int{45}) {
+		t.Errorf("idle_days: [45] gave %+v, %v: the list replaces the default", one.AuditLog, err)
 	}
 }
 
@@ -72,6 +83,12 @@ func TestParseErrorsSayWhatToFix(t *testing.T) {
 		"workspace_concurrency: 0\n":                                 "outside 1..20",
 		"requests_per_minute: 5000\n":                                "outside 1..1500",
 		"workspaces: [\n":                                            "yaml",
+		"audit_log:\n  idle_days: [60, 30]\n":                        "ascending without repeats",
+		"audit_log:\n  idle_days: [30, 30]\n":                        "ascending without repeats",
+		"audit_log:\n  idle_days: [0]\n":                             "outside 1..730",
+		"audit_log:\n  enable: true\n":                               `unknown key "enable"`,
+		"workspaces:\n  - gid: \"1\"\n    seat_price: -3\n":           "seat_price must be a price",
+		"workspaces:\n  - gid: \"1\"\n    seat_price: .nan\n":         "seat_price must be a price",
 	}
 	for in, want := range cases {
 		_, err := Parse([]byte(in))

@@ -140,9 +140,13 @@ func (r *Reader) Run(ctx context.Context, every time.Duration) {
 // Poll reads every organisation's streams until they are caught up or ctx
 // ends, then saves the state. What ctx cuts short resumes at the next poll.
 func (r *Reader) Poll(ctx context.Context) error {
+	return r.PollOrganisations(ctx, r.opts.Organisations())
+}
+
+// PollOrganisations is Poll for the organisations given.
+func (r *Reader) PollOrganisations(ctx context.Context, orgs []string) error {
 	var errs []error
 	denied, start := false, r.opts.Now()
-	orgs := r.opts.Organisations()
 	if len(orgs) == 0 {
 		return nil
 	}
@@ -154,7 +158,7 @@ func (r *Reader) Poll(ctx context.Context) error {
 			// membership listings first): the next poll goes on.
 			r.opts.Logger.Debug("The audit log poll ran out of time; the next one resumes", "workspace_gid", gid, "err", err)
 			continue
-		case notPermitted(err):
+		case NotPermitted(err):
 			denied = true
 		}
 		if err != nil {
@@ -200,10 +204,10 @@ func outOfTime(err error) bool {
 	return errors.Is(err, asana.ErrBudgetExhausted) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// notPermitted reports whether err means the token may not read the log.
+// NotPermitted reports whether err means the token may not read the log.
 // Asana's status for it is not documented: 402, 403 and 404 are all taken
 // to mean it.
-func notPermitted(err error) bool {
+func NotPermitted(err error) bool {
 	return errors.Is(err, asana.ErrForbidden) || errors.Is(err, asana.ErrPaymentRequired) ||
 		errors.Is(err, asana.ErrNotFound) || errors.Is(err, asana.ErrFullPermissionsRequired)
 }

@@ -7,6 +7,10 @@ import (
 	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 )
 
 // checkOnScrapeDeadline bounds --config.check's refresh in on-scrape mode,
@@ -77,10 +81,35 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "refresh: %d requests, at least %v at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
 			snap.Requests, snap.MinDuration.Round(time.Second), perMinute)
 	}
+	e.checkAuditLog(ctx, snap, out)
 	if failed > 0 {
 		return fmt.Errorf("%d workspace(s) cannot be collected; see above", failed)
 	}
 	return nil
+}
+
+// checkAuditLog says, with audit_log on, whether the audit log of each
+// collected organisation is readable: one request each, no backfill.
+func (e *Exporter) checkAuditLog(ctx context.Context, snap *collector.Snapshot, out io.Writer) {
+	if !e.config.Get().AuditLog.Enabled {
+		fmt.Fprintln(out, "audit log: off (audit_log.enabled in the config file)")
+		return
+	}
+	for _, w := range snap.Workspaces {
+		if !w.Listed || !w.IsOrganization {
+			continue
+		}
+		_, err := e.auditSrc.AuditLogPage(ctx, w.GID, asana.AuditQuery{EventType: asana.EventLoginSucceeded, StartAt: time.Now().Add(-time.Hour)})
+		switch {
+		case err == nil:
+			fmt.Fprintf(out, "audit log: readable for %s (%s)\n", w.GID, w.Name)
+		case auditlog.NotPermitted(err):
+			fmt.Fprintf(out, "WARNING: audit log: not readable for %s (%s): the token must be a service account's of an Enterprise+ organisation "+
+				"with the Audit logs permission (--asana.audit-token-file); idle and paused seats will not be exported: %v\n", w.GID, w.Name, err)
+		default:
+			fmt.Fprintf(out, "WARNING: audit log: cannot be read for %s (%s) now: %v\n", w.GID, w.Name, err)
+		}
+	}
 }
 
 func kind(listed, organization bool) string {
