@@ -52,15 +52,19 @@ func BenchmarkEndToEnd(b *testing.B) {
 		{name: "1M", workspaces: 1, members: 1_000_000},
 		{name: "roster-10k", workspaces: 1, members: 10_000, roster: true},
 		{name: "roster-1M", workspaces: 1, members: 1_000_000, roster: true},
+		{name: "audit-backfill-10k", workspaces: 1, members: 10_000, audit: true},
 	} {
 		if only[0] != "" && !slices.Contains(only, c.name) {
 			continue
 		}
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
-				if c.roster {
+				switch {
+				case c.roster:
 					runRoster(b, c, rtt)
-				} else {
+				case c.audit:
+					runAuditBackfill(b, c, rtt)
+				default:
 					runEndToEnd(b, c, rtt)
 				}
 			}
@@ -80,6 +84,9 @@ type benchCase struct {
 	// roster runs `asana_exporter seats --output=FILE` instead of the
 	// exporter's refresh.
 	roster bool
+	// audit measures the first start's read of 90 days of audit log
+	// instead: members users logging in daily.
+	audit bool
 }
 
 // floors are the least time a listing of c can take at rtt a request: its
@@ -534,4 +541,112 @@ func runNodeBench(b *testing.B, baseURL string, env []string, api *asanatest.API
 		cpu:  time.Duration(res.ListingCPUUS * float64(time.Microsecond)),
 		rss:  rss,
 	}
+}
+
+// runAuditBackfill starts the exporter on an organisation whose members
+// each logged in every day for 90 days (10,000 users: 890,000 logins), with
+// the audit log on, a service-account token of its own for it and
+// --storage.path, and reports how long the first read of the log took
+// against the floor, its requests against the minimum, the exporter's peak
+// RSS and the state file's size.
+func runAuditBackfill(b *testing.B, c benchCase, rtt time.Duration) {
+	const idle = 100
+	org := asanatest.Generate(1, asanatest.WorkspaceSpec{Name: "Audit", IsOrganization: true, Licensed: c.members + idle, Admins: 10})
+	org.GenerateUsage(org.Workspaces[0], time.Now(), asanatest.UsageSpec{Idle90: idle})
+	api := asanatest.NewAPI(org, asanatest.Config{OffsetTTL: time.Hour,
+		Tokens: map[string]asanatest.TokenKind{"main": asanatest.FullAccess, "audit": asanatest.ServiceAccount}})
+	api.Inject(asanatest.Fault{Latency: rtt})
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	// Each stream is read to an empty page: its pages of 100, then one.
+	minRequests, loginPages := 0, 0
+	for _, t := range asana.SeatEventTypes {
+		n := (len(org.Workspaces[0].AuditEvents(t)) + asana.PageLimit - 1) / asana.PageLimit
+		minRequests += n + 1
+		if t == asana.EventLoginSucceeded {
+			loginPages = n + 1
+		}
+	}
+	// The streams are read one after another, and each stream's pages too
+	// (each needs the offset the one before gave).
+	floor := max(time.Duration(minRequests)*rtt, asana.MinDuration(minRequests, 1500)+rtt)
+
+	dir := b.TempDir()
+	files := map[string]string{"token": "main", "audit-token": "audit", "asana.yml": "audit_log:\n  enabled: true\n"}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	storage := filepath.Join(dir, "state")
+	if err := os.Mkdir(storage, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	addr := freeAddress(b)
+	cmd := exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+srv.URL+"/api/1.0",
+		"--asana.token-file="+filepath.Join(dir, "token"), "--asana.audit-token-file="+filepath.Join(dir, "audit-token"),
+		"--config.file="+filepath.Join(dir, "asana.yml"), "--storage.path="+storage, "--log.format=json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	done := make(chan struct{})
+	var logTail bytes.Buffer
+	go func() {
+		for sc := bufio.NewScanner(stderr); sc.Scan(); {
+			if strings.Contains(sc.Text(), `"msg":"Read the audit log back to the start of its history"`) {
+				close(done)
+			} else if logTail.Len() < 64<<10 {
+				logTail.Write(append(sc.Bytes(), '\n'))
+			}
+		}
+	}()
+	timeout := 2*floor + 2*time.Minute
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		b.Fatalf("the audit log was not read in %v:\n%s", timeout, logTail.String())
+	}
+	end := time.Now()
+	rss := peakRSS(cmd.Process.Pid)
+	var start time.Time
+	requests := 0
+	for _, r := range api.Requests() {
+		if r.Route == asana.EndpointAuditLogEvents {
+			if requests++; start.IsZero() {
+				start = r.Time
+			}
+		}
+	}
+	wall := end.Sub(start)
+	e := &exporterProcess{addr: addr}
+	e.waitFor(b, "/-/ready")
+	var stateSize int64
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, families := e.scrape(b, "")
+		st, err := os.Stat(filepath.Join(storage, "audit-log-state.json"))
+		if done, _ := families.Sample("asana_audit_log_backfill_complete"); done == 1 && err == nil {
+			stateSize = st.Size()
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("no complete backfill in the metrics, or no state file")
+		}
+	}
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(float64(requests-minRequests), "redundant-requests")
+	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(float64(stateSize)/(1<<20), "state-file-MiB")
+	b.Logf("audit log of %d daily users (%d login pages): read in %v (floor %v: %d requests × %v, or at 1500/min), %d requests (minimum %d), peak RSS %.1f MiB, state file %.1f MiB",
+		c.members, loginPages, wall.Round(time.Millisecond), floor.Round(time.Millisecond), minRequests, rtt, requests, minRequests,
+		float64(rss)/(1<<20), float64(stateSize)/(1<<20))
 }

@@ -63,6 +63,20 @@ func (s *simulated) oauthArgs(t *testing.T, extra ...string) []string {
 		"--asana.oauth.client-secret-file=" + secret, "--asana.oauth.refresh-token-file=" + refresh, "--config.file=" + s.config}, extra...)
 }
 
+// withAuditLog writes 90 days of audit log for both organisations, turns
+// audit_log on with a seat price, and returns the args that read the log
+// with a service account's token of its own (an OAuth app may not read it).
+func (s *simulated) withAuditLog(t *testing.T, usage ...asanatest.UsageSpec) []string {
+	s.srv.Mutate(func(o *asanatest.Org) {
+		for i, u := range usage {
+			o.GenerateUsage(o.Workspaces[i], time.Now(), u)
+		}
+	})
+	writeFile(t, s.config, fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 30\n    seat_price: 24.99\n"+
+		"  - gid: %q\n    seats_purchased: 400\n    seat_price: 13.49\naudit_log:\n  enabled: true\n", s.gids[0], s.gids[1]))
+	return []string{"--asana.audit-token-file=" + s.tokenFile}
+}
+
 func (s *simulated) addLicensed(n int) {
 	s.srv.Mutate(func(o *asanatest.Org) {
 		for range n {

@@ -101,11 +101,12 @@ func (v dashVariable) QueryText() string {
 }
 
 // expandQuery replaces Grafana's variables in a panel query with what Grafana
-// sends when every workspace and job is selected: the query Prometheus
-// would see.
+// sends when every workspace and job is selected, over a day: the query
+// Prometheus would see.
 func expandQuery(expr string, rateInterval time.Duration) string {
 	return strings.NewReplacer(
 		"$__rate_interval", model.Duration(rateInterval).String(),
+		"$__range", "1d",
 		"$workspace", ".*",
 		"$job", ".*",
 	).Replace(expr)

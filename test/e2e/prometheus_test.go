@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +21,9 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
 
 // stackTimeout bounds TestPrometheusAlertmanagerLoop: with Prometheus 3.x it
@@ -148,9 +151,18 @@ func TestPrometheusAlertmanagerLoop(t *testing.T) {
 	dir := t.TempDir()
 
 	s := newSimulated(t, asanatest.Config{})
-	e := startExporter(t, nil, s.oauthArgs(t, "--asana.refresh-interval=1s")...)
+	globexUsage := asanatest.UsageSpec{Idle30: 9, Idle60: 5, Idle90: 4, IdleViewOnly: 3, Paused: 2, Deprovisioned: 20}
+	audit := s.withAuditLog(t, asanatest.UsageSpec{Idle30: 2, Idle60: 1, Idle90: 2, Paused: 1}, globexUsage)
+	e := startExporter(t, nil, s.oauthArgs(t, append(audit, "--asana.refresh-interval=1s")...)...)
 	e.waitFor(t, "/-/ready")
-	exposition, _ := e.scrape(t, "")
+	// Prometheus starts once the audit log is read, so that billed seats
+	// are what it sees from its first scrape.
+	var text string
+	waitUntil(ctx, t, "the audit log read", func() bool {
+		var families exposition.Families
+		text, families = e.scrape(t, "")
+		return len(families["asana_workspace_seats_paused"].GetMetric()) == 2
+	})
 
 	hook := newWebhook(t)
 	amAddr := freeAddress(t)
@@ -209,7 +221,8 @@ scrape_configs:
 	if got, want := over.Annotations["summary"], "Asana workspace Globex uses more seats than purchased"; got != want {
 		t.Errorf("summary %q, want %q", got, want)
 	}
-	if got, want := over.Annotations["description"], "Globex ("+s.gids[1]+") has 412 licensed seats (members and pending invites) but 400 purchased."; !strings.HasPrefix(got, want) {
+	// 412 licensed, 2 of them paused from billing (read from the audit log).
+	if got, want := over.Annotations["description"], "Globex ("+s.gids[1]+") has 410 billed seats (licensed members and pending invites, less paused licences) but 400 purchased."; !strings.HasPrefix(got, want) {
 		t.Errorf("description %q, want it to start %q", got, want)
 	}
 	if a, ok := hook.find("asana-admins", map[string]string{"alertname": "AsanaSeatsOverPurchased", "workspace_gid": s.gids[0]}); ok {
@@ -217,9 +230,24 @@ scrape_configs:
 	}
 
 	ratio, err := promQuery(promURL, `asana_workspace:seats_used_per_purchased:ratio{workspace_gid="`+s.gids[1]+`"}`)
-	if err != nil || len(ratio) != 1 || ratio[0].Value[1] != "1.03" {
-		t.Errorf("recorded seats_used_per_purchased for Globex = %+v, %v; want 412/400", ratio, err)
+	if err != nil || len(ratio) != 1 || ratio[0].Value[1] != "1.025" {
+		t.Errorf("recorded seats_used_per_purchased for Globex = %+v, %v; want (412-2)/400", ratio, err)
 	}
+	idle, err := promQuery(promURL, `asana_workspace_seats_idle{state="licensed", days="60", workspace_gid="`+s.gids[1]+`"}`)
+	if err != nil || len(idle) != 1 || idle[0].Value[1] != strconv.Itoa(globexUsage.Idle(60)) {
+		t.Errorf("Globex's licensed seats idle 60 days = %+v, %v; want %d", idle, err, globexUsage.Idle(60))
+	}
+
+	// A super admin granted now reaches the security receiver.
+	s.srv.Mutate(func(o *asanatest.Org) {
+		w := o.Workspaces[1]
+		o.AddAuditEvent(w, asanatest.AuditEvent{CreatedAt: time.Now(), Type: asana.EventAdminRoleChanged,
+			User: &w.Memberships[0].User, OldValue: "domain_admin", NewValue: "super_admin"})
+	})
+	waitUntil(ctx, t, "AsanaSuperAdminGranted at the security webhook", func() bool {
+		_, ok := hook.find("security", map[string]string{"alertname": "AsanaSuperAdminGranted", "workspace_gid": s.gids[1]})
+		return ok
+	})
 
 	all, err := allDashboards()
 	if err != nil {
@@ -242,7 +270,7 @@ scrape_configs:
 			}
 		}
 	}
-	checkMetricNames(t, exposition, string(rules), all)
+	checkMetricNames(t, text, string(rules), all)
 }
 
 // checkWorkspaceVariable renders the workspace variable's query the way
