@@ -2,8 +2,8 @@ package config
 
 import (
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,8 +87,8 @@ func TestParseErrorsSayWhatToFix(t *testing.T) {
 		"audit_log:\n  idle_days: [30, 30]\n":                        "ascending without repeats",
 		"audit_log:\n  idle_days: [0]\n":                             "outside 1..730",
 		"audit_log:\n  enable: true\n":                               `unknown key "enable"`,
-		"workspaces:\n  - gid: \"1\"\n    seat_price: -3\n":           "seat_price must be a price",
-		"workspaces:\n  - gid: \"1\"\n    seat_price: .nan\n":         "seat_price must be a price",
+		"workspaces:\n  - gid: \"1\"\n    seat_price: -3\n":          "seat_price must be a price",
+		"workspaces:\n  - gid: \"1\"\n    seat_price: .nan\n":        "seat_price must be a price",
 	}
 	for in, want := range cases {
 		_, err := Parse([]byte(in))

@@ -59,4 +59,3 @@ func BenchmarkMillionUsers(b *testing.B) {
 		runtime.KeepAlive(l)
 	}
 }
-
