@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,25 +29,8 @@ type fixture struct {
 	srv    *asanatest.Server
 	gid    string
 	client *asana.Client
-	logs   *syncBuffer
+	logs   *bytes.Buffer // the Reader logs from the test's goroutine only
 	dir    string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newFixture(t *testing.T, cfg asanatest.Config) *fixture {
@@ -58,7 +41,7 @@ func newFixture(t *testing.T, cfg asanatest.Config) *fixture {
 	o.GenerateUsage(o.Workspaces[0], time.Now(), usage)
 	srv := asanatest.NewServer(o, cfg)
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, gid: srv.WorkspaceGIDs()[0], logs: &syncBuffer{}, dir: t.TempDir()}
+	f := &fixture{srv: srv, gid: srv.WorkspaceGIDs()[0], logs: &bytes.Buffer{}, dir: t.TempDir()}
 	f.client = srv.NewClient(func(o *asana.Options) {
 		o.RetryBaseDelay, o.RetryMaxDelay, o.RequestsPerMinute = time.Millisecond, 10*time.Millisecond, 1<<20
 	})
@@ -113,13 +96,7 @@ func checkUsage(t *testing.T, got auditlog.Usage, spec asanatest.UsageSpec) {
 }
 
 func auditRequests(srv *asanatest.Server) []asanatest.Request {
-	var out []asanatest.Request
-	for _, r := range srv.Requests() {
-		if r.Route == asana.EndpointAuditLogEvents {
-			out = append(out, r)
-		}
-	}
-	return out
+	return slices.DeleteFunc(srv.Requests(), func(r asanatest.Request) bool { return r.Route != asana.EndpointAuditLogEvents })
 }
 
 // TestBackfillJudgesIdleAndPausedSeats: a first start reads 90 days of the
@@ -193,13 +170,7 @@ func TestNewEventsAreCountedOnce(t *testing.T) {
 }
 
 func eventsOf(w *asanatest.Workspace, typ, userGID string) []asanatest.AuditEvent {
-	var out []asanatest.AuditEvent
-	for _, e := range w.AuditEvents(typ) {
-		if e.User.GID == userGID {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(w.AuditEvents(typ), func(e asanatest.AuditEvent) bool { return e.User.GID != userGID })
 }
 
 // TestExpiredOffsetCountsNothingTwice: 250 logins in the same millisecond
@@ -292,9 +263,7 @@ func TestBadStateFileIsRebuilt(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(f.dir, auditlog.StateFile), content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			f.logs.mu.Lock()
-			f.logs.b.Reset()
-			f.logs.mu.Unlock()
+			f.logs.Reset()
 			r := f.reader(true, f.client)
 			if !strings.Contains(f.logs.String(), "Cannot use the audit log state file") {
 				t.Errorf("nothing logged about the bad file: %s", f.logs.String())
@@ -367,20 +336,8 @@ func TestHistoryReachDecidesThresholds(t *testing.T) {
 		for _, idle := range l.Tally(start.Add(c.after), days).Usage().Idle {
 			got = append(got, idle.Days)
 		}
-		if !slicesEqual(got, c.want) {
+		if !slices.Equal(got, c.want) {
 			t.Errorf("history %v deep: thresholds %v, want %v", c.after, got, c.want)
 		}
 	}
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -319,6 +319,28 @@ func TestConfigCheck(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "cannot see this workspace") {
 		t.Errorf("--config.check with an invisible workspace: %v\n%s", err, out)
 	}
+
+	// The audit log: off by default; readable by a service account's
+	// token (the simulator's default); a personal access token may not
+	// read it, which is a warning, since the seats are counted all the same.
+	for _, c := range []struct {
+		config, token string
+		want          []string
+	}{
+		{"", asanatest.DefaultToken, []string{"audit log: off"}},
+		{"audit_log:\n  enabled: true\n", asanatest.DefaultToken, []string{"audit log: readable for " + s.gids[0], "audit log: readable for " + s.gids[1]}},
+		{"audit_log:\n  enabled: true\n", "personal", []string{"WARNING: audit log: not readable for " + s.gids[0], "Enterprise+"}},
+	} {
+		s.srv.GrantToken("personal", asanatest.FullAccess)
+		writeFile(t, s.config, c.config)
+		writeFile(t, s.tokenFile, c.token)
+		out, err = exec.Command(exporterBinary(t), s.args("--config.check")...).CombinedOutput()
+		for _, want := range c.want {
+			if err != nil || !strings.Contains(string(out), want) {
+				t.Errorf("--config.check with %q and token %s: %v, want %q in:\n%s", c.config, c.token, err, want, out)
+			}
+		}
+	}
 }
 
 // TestOnScrapeHAPair is the bug report, as a new user met it: two
