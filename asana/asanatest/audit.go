@@ -51,6 +51,24 @@ func (o *Org) AddAuditEvent(w *Workspace, e AuditEvent) {
 	w.audit[e.Type] = slices.Insert(log, i, e)
 }
 
+// addAuditEvents records many events at once, sorted once rather than
+// inserted one by one: 900,000 logins inserted in place would take hours.
+func (o *Org) addAuditEvents(w *Workspace, events []AuditEvent) {
+	byTime := func(a, b AuditEvent) int { return a.CreatedAt.Compare(b.CreatedAt) }
+	slices.SortStableFunc(events, byTime)
+	if w.audit == nil {
+		w.audit = map[string][]AuditEvent{}
+	}
+	for i := range events {
+		o.nextEventGID++
+		events[i].gid = o.nextEventGID
+		w.audit[events[i].Type] = append(w.audit[events[i].Type], events[i])
+	}
+	for _, log := range w.audit {
+		slices.SortStableFunc(log, byTime)
+	}
+}
+
 // AuditEvents returns a copy of w's events of one type, oldest first.
 func (w *Workspace) AuditEvents(eventType string) []AuditEvent {
 	return slices.Clone(w.audit[eventType])

@@ -40,13 +40,16 @@ func (s UsageSpec) Idle(days int) int {
 func (o *Org) GenerateUsage(w *Workspace, now time.Time, spec UsageSpec) {
 	rng := o.rng
 	day := 24 * time.Hour
+	var events []AuditEvent
+	add := func(e AuditEvent) { events = append(events, e) }
+	defer func() { o.addAuditEvents(w, events) }()
 	// at is a random time on the day that is `ago` days before now.
 	at := func(ago float64) time.Time {
 		return now.Add(-time.Duration(ago*float64(day)) - time.Duration(rng.Int64N(int64(12*time.Hour))))
 	}
 	logins := func(m *Membership, from, to float64) { // one a day, from..to days ago
 		for ago := from; ago < to; ago++ {
-			o.AddAuditEvent(w, AuditEvent{CreatedAt: at(ago + 0.5), Type: asana.EventLoginSucceeded, User: &m.User})
+			add(AuditEvent{CreatedAt: at(ago + 0.5), Type: asana.EventLoginSucceeded, User: &m.User})
 		}
 	}
 	idle30, idle60, idle90, paused := spec.Idle30, spec.Idle60, spec.Idle90, spec.Paused
@@ -57,12 +60,12 @@ func (o *Org) GenerateUsage(w *Workspace, now time.Time, spec UsageSpec) {
 		case !m.IsActive:
 			if deprovisioned > 0 {
 				deprovisioned--
-				o.AddAuditEvent(w, AuditEvent{CreatedAt: at(float64(1 + rng.IntN(85))), Type: asana.EventDeprovisioned, User: &m.User})
+				add(AuditEvent{CreatedAt: at(float64(1 + rng.IntN(85))), Type: asana.EventDeprovisioned, User: &m.User})
 			}
 		case m.IsGuest:
 		case m.Pending:
 			m.CreatedAt = at(float64(1 + rng.IntN(20)))
-			o.AddAuditEvent(w, AuditEvent{CreatedAt: m.CreatedAt, Type: asana.EventInvited, User: &m.User})
+			add(AuditEvent{CreatedAt: m.CreatedAt, Type: asana.EventInvited, User: &m.User})
 		case m.IsViewOnly && viewOnlyIdle > 0:
 			viewOnlyIdle--
 		case judged && idle30 > 0:
@@ -76,7 +79,7 @@ func (o *Org) GenerateUsage(w *Workspace, now time.Time, spec UsageSpec) {
 		case judged && paused > 0:
 			paused--
 			logins(m, 12, 89)
-			o.AddAuditEvent(w, AuditEvent{CreatedAt: at(10), Type: asana.EventBillingPaused, User: &m.User})
+			add(AuditEvent{CreatedAt: at(10), Type: asana.EventBillingPaused, User: &m.User})
 		default:
 			m.daily = true
 			logins(m, 0, 89)

@@ -63,10 +63,11 @@ func (s *simulated) oauthArgs(t *testing.T, extra ...string) []string {
 		"--asana.oauth.client-secret-file=" + secret, "--asana.oauth.refresh-token-file=" + refresh, "--config.file=" + s.config}, extra...)
 }
 
-// withAuditLog writes 90 days of audit log for both organisations, turns
-// audit_log on with a seat price, and returns the args that read the log
-// with a service account's token of its own (an OAuth app may not read it).
-func (s *simulated) withAuditLog(t *testing.T, usage ...asanatest.UsageSpec) []string {
+// withAuditLog writes 90 days of audit log for the organisations usage
+// names, turns audit_log on with a seat price, and returns the args that
+// read the log with token, a service account's of its own (an OAuth app may
+// not read it).
+func (s *simulated) withAuditLog(t *testing.T, token string, usage ...asanatest.UsageSpec) []string {
 	s.srv.Mutate(func(o *asanatest.Org) {
 		for i, u := range usage {
 			o.GenerateUsage(o.Workspaces[i], time.Now(), u)
@@ -74,7 +75,9 @@ func (s *simulated) withAuditLog(t *testing.T, usage ...asanatest.UsageSpec) []s
 	})
 	writeFile(t, s.config, fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 30\n    seat_price: 24.99\n"+
 		"  - gid: %q\n    seats_purchased: 400\n    seat_price: 13.49\naudit_log:\n  enabled: true\n", s.gids[0], s.gids[1]))
-	return []string{"--asana.audit-token-file=" + s.tokenFile}
+	file := filepath.Join(filepath.Dir(s.config), "audit-token")
+	writeFile(t, file, token+"\n")
+	return []string{"--asana.audit-token-file=" + file}
 }
 
 func (s *simulated) addLicensed(n int) {

@@ -21,6 +21,9 @@ import (
 const (
 	secretToken = "2/1204000000000042:S3cr3tT0kenLeakCheck"
 	secretPart  = "S3cr3tT0kenLeakCheck"
+	// auditToken reads the audit log (a service account's).
+	auditToken = "2/1204000000000043:AuditS3cr3tLeakCheck"
+	auditPart  = "AuditS3cr3tLeakCheck"
 )
 
 // TestTokenNeverLeaks runs the exporter at debug level, in both log formats,
@@ -34,9 +37,12 @@ func TestTokenNeverLeaks(t *testing.T) {
 	for _, format := range []string{"logfmt", "json"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			s := newSimulated(t, asanatest.Config{Tokens: map[string]asanatest.TokenKind{secretToken: asanatest.FullAccess}})
+			s := newSimulated(t, asanatest.Config{Tokens: map[string]asanatest.TokenKind{secretToken: asanatest.FullAccess, auditToken: asanatest.ServiceAccount}})
 			writeFile(t, s.tokenFile, secretToken+"\n")
-			e := startExporter(t, nil, s.args("--asana.refresh-interval=500ms", "--log.level=debug", "--log.format="+format)...)
+			// The audit log too, with a token of its own; its logs are empty,
+			// so each seats command reads them in a few requests.
+			audit := s.withAuditLog(t, auditToken)
+			e := startExporter(t, nil, s.args(append(audit, "--asana.refresh-interval=500ms", "--log.level=debug", "--log.format="+format)...)...)
 			e.waitFor(t, "/-/ready")
 			var served strings.Builder
 			get := func(method, path string) {
@@ -63,12 +69,13 @@ func TestTokenNeverLeaks(t *testing.T) {
 				outs := make([][]byte, 2)
 				for i, args := range [][]string{{}, {"--reconcile=" + console}} {
 					wg.Go(func() {
-						outs[i], _ = exec.Command(exporterBinary(t), s.args(append([]string{"seats", "--timeout=2s", "--log.level=debug", "--log.format=" + format}, args...)...)...).CombinedOutput()
+						outs[i], _ = exec.Command(exporterBinary(t), s.args(append(append([]string{"seats", "--timeout=2s", "--log.level=debug", "--log.format=" + format}, audit...), args...)...)...).CombinedOutput()
 					})
 				}
 				wg.Wait()
 				seats.Write(bytes.Join(outs, nil))
 				s.srv.GrantToken(secretToken, asanatest.FullAccess)
+				s.srv.GrantToken(auditToken, asanatest.ServiceAccount)
 			}
 			s.srv.ClearFaults()
 			writeFile(t, s.tokenFile, strings.Replace(secretToken, ":", " :", 1)) // refused by the reload
@@ -77,13 +84,14 @@ func TestTokenNeverLeaks(t *testing.T) {
 				get(http.MethodGet, path)
 			}
 			writeFile(t, s.tokenFile, secretToken+"\n")
-			check, _ := exec.Command(exporterBinary(t), s.args("--config.check", "--log.level=debug", "--log.format="+format)...).CombinedOutput()
+			check, _ := exec.Command(exporterBinary(t), s.args(append(audit, "--config.check", "--log.level=debug", "--log.format="+format)...)...).CombinedOutput()
 
 			for what, text := range map[string]string{"log": e.output.String(), "HTTP answers": served.String(), "--config.check": string(check),
 				"seats command": seats.String()} {
-				if strings.Contains(text, secretPart) {
-					i := strings.Index(text, secretPart)
-					t.Errorf("the %s holds the token: …%s…", what, text[max(0, i-200):min(len(text), i+100)])
+				for _, secret := range []string{secretPart, auditPart} {
+					if i := strings.Index(text, secret); i >= 0 {
+						t.Errorf("the %s holds a token: …%s…", what, text[max(0, i-200):min(len(text), i+100)])
+					}
 				}
 			}
 			// The simulated members' emails and names (User 000123).
@@ -97,7 +105,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 			if !strings.Contains(seats.String(), "no rows written") || !strings.Contains(seats.String(), "nothing compared") {
 				t.Errorf("the seats command's error paths did not all run:\n%s", seats.String())
 			}
-			for _, want := range []string{"429", "503", "401", "Full permissions", "whitespace"} {
+			for _, want := range []string{"429", "503", "401", "Full permissions", "whitespace", "The Asana audit log is readable"} {
 				if !strings.Contains(e.output.String(), want) {
 					t.Errorf("the log never mentions %q: the error paths did not all run\n%s", want, e.output)
 				}
