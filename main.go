@@ -45,6 +45,7 @@ type flags struct {
 	seats            exporter.SeatsOptions
 	login            exporter.LoginOptions
 	configCheck      bool
+	quiet            bool
 	refreshSetByUser bool
 	maxProcs         int
 	web              *web.FlagConfig
@@ -86,6 +87,7 @@ func parseFlags(args []string) (*flags, error) {
 	app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
 		Envar("GOMAXPROCS").Default("1").IntVar(&f.maxProcs)
 	app.Flag("demo", "Run against a built-in simulated Asana organisation on loopback; no token needed.").BoolVar(&o.Demo)
+	app.Flag("quiet", "--config.check and seats: show no progress on standard error while they list.").BoolVar(&f.quiet)
 	f.web = kingpinflag.AddFlags(app, defaultPort)
 	flag.AddFlags(app, f.log)
 	app.Version(version.Print(exporter.Program))
@@ -183,6 +185,9 @@ func run(args []string, stdout io.Writer) error {
 		return exporter.Login(ctx, f.login, stdout)
 	}
 	f.exporter.Logger = logger
+	if !f.quiet {
+		f.exporter.Progress = os.Stderr
+	}
 	e, err := exporter.New(f.exporter)
 	if err != nil {
 		return err

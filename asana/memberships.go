@@ -108,6 +108,9 @@ type CountOptions struct {
 	// Tally, when set, is given the listing too, with each membership's
 	// user gid and created_at.
 	Tally Tally
+	// Progress, when set, is given each page as it comes, to show how the
+	// listing goes; it asks for no field.
+	Progress Tally
 }
 
 // CountSeats lists a workspace's memberships and classifies them, asking
@@ -123,11 +126,17 @@ func (c *Client) CountSeats(ctx context.Context, workspaceGID string, opts Count
 	if opts.Tally != nil {
 		detail |= WithUser
 	}
+	var tallies []Tally
+	for _, t := range []Tally{opts.Tally, opts.Progress} {
+		if t != nil {
+			tallies = append(tallies, t)
+		}
+	}
 	restarts, err := c.EachMembershipPage(ctx, workspaceGID, detail, func(p MembershipPage) error {
 		if p.Index == 0 {
 			l.Seats = SeatCounts{DomainsChecked: detail&WithEmail != 0}
-			if opts.Tally != nil {
-				opts.Tally.Reset()
+			for _, t := range tallies {
+				t.Reset()
 			}
 		}
 		l.Pages = p.Index + 1
@@ -135,8 +144,8 @@ func (c *Client) CountSeats(ctx context.Context, workspaceGID string, opts Count
 		if l.Seats.DomainsChecked {
 			l.Seats.addOutside(p.Items, opts.EmailDomains)
 		}
-		if opts.Tally != nil {
-			opts.Tally.Add(p.Items)
+		for _, t := range tallies {
+			t.Add(p.Items)
 		}
 		return nil
 	})

@@ -66,7 +66,8 @@ type Refresher struct {
 	shared   singleflight.Group
 	audience audience
 
-	listing busy // a cycle is counting
+	listing     busy // a cycle is counting
+	firstCounts firstCounts
 }
 
 // NewRefresher returns a Refresher whose first Snapshot is empty and down.
@@ -82,6 +83,7 @@ func NewRefresher(src Source, opts Options) *Refresher {
 		opts.Now = time.Now
 	}
 	r := &Refresher{src: src, opts: opts}
+	r.firstCounts = firstCounts{log: opts.Logger, now: opts.Now, counting: map[string]*firstCount{}}
 	r.current.Store(&Snapshot{})
 	return r
 }
@@ -106,6 +108,14 @@ func (r *Refresher) Snapshot() *Snapshot { return r.current.Load() }
 // Ready reports whether the exporter has numbers to serve: on scrape it
 // always may try; in the background, once a cycle has reached Asana.
 func (r *Refresher) Ready() bool { return !r.Background() || r.ready.Load() }
+
+// Waiting says what a Refresher that is not Ready waits for.
+func (r *Refresher) Waiting() string {
+	if counts := r.firstCounts.String(); counts != "" {
+		return "waiting for the first count of workspace memberships: " + counts
+	}
+	return "waiting for the first collection to reach Asana"
+}
 
 // Run counts now and then every Interval until ctx is done, each cycle
 // within one interval. On scrape there is nothing to run, and it returns.
@@ -132,12 +142,19 @@ func (r *Refresher) Run(ctx context.Context) {
 func (r *Refresher) WaitIdle(ctx context.Context) error { return r.listing.wait(ctx) }
 
 // Refresh runs one cycle within ctx and publishes its snapshot.
-func (r *Refresher) Refresh(ctx context.Context) *Snapshot {
+func (r *Refresher) Refresh(ctx context.Context) *Snapshot { return r.RefreshShowing(ctx, nil) }
+
+// Progress gives a workspace's listing a Tally that shows how it goes.
+type Progress func(asana.Workspace) asana.Tally
+
+// RefreshShowing is Refresh, with each listing shown by progress (a
+// command's progress lines); nil logs a workspace's first count instead.
+func (r *Refresher) RefreshShowing(ctx context.Context, progress Progress) *Snapshot {
 	var deadline time.Duration
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d.Sub(r.opts.Now())
 	}
-	return r.run(ctx, func() time.Duration { return deadline })
+	return r.run(ctx, func() time.Duration { return deadline }, progress)
 }
 
 // BeforeScrape returns the snapshot a scrape serves. In the background that
@@ -166,7 +183,7 @@ func (r *Refresher) BeforeScrape(ctx context.Context) *Snapshot {
 		return r.run(cycleCtx, func() time.Duration {
 			d, _ := cycleCtx.Deadline()
 			return max(d.Sub(start), 0)
-		}), nil
+		}, nil), nil
 	})
 	select {
 	case res := <-result:
@@ -191,10 +208,10 @@ func (r *Refresher) tooLate(err error, waited time.Duration) *Snapshot {
 
 // run runs one cycle, judges it against the budget and its deadline, and
 // publishes it.
-func (r *Refresher) run(ctx context.Context, deadline func() time.Duration) *Snapshot {
+func (r *Refresher) run(ctx context.Context, deadline func() time.Duration, progress Progress) *Snapshot {
 	prev := r.Snapshot()
 	r.listing.start()
-	snap := r.cycle(ctx, prev)
+	snap := r.cycle(ctx, prev, progress)
 	r.listing.end()
 	snap.Deadline = deadline()
 	r.budget(prev, snap)
@@ -207,7 +224,7 @@ func (r *Refresher) run(ctx context.Context, deadline func() time.Duration) *Sna
 
 // cycle collects every workspace once. A workspace is either counted by one
 // complete listing or publishes no new numbers: never a partial count.
-func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
+func (r *Refresher) cycle(ctx context.Context, prev *Snapshot, progress Progress) *Snapshot {
 	cfg := r.opts.Config() // one config for the whole cycle, even across a reload
 	log := r.opts.Logger
 	visible, err := r.src.Workspaces(ctx)
@@ -246,7 +263,7 @@ func (r *Refresher) cycle(ctx context.Context, prev *Snapshot) *Snapshot {
 					states[i] = r.failed(cfg, base(cfg, w, old), old, errors.New("panic while counting; please report it"))
 				}
 			}()
-			states[i] = r.collect(ctx, cfg, w, prev)
+			states[i] = r.collect(ctx, cfg, w, prev, progress)
 		})
 	}
 	wg.Wait()
@@ -323,11 +340,18 @@ func base(cfg *config.Config, w asana.Workspace, old WorkspaceState) WorkspaceSt
 	return state
 }
 
-func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Workspace, prev *Snapshot) WorkspaceState {
+func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Workspace, prev *Snapshot, progress Progress) WorkspaceState {
 	old := previous(prev, w.GID)
 	state := base(cfg, w, old)
 	start := r.opts.Now()
 	var opts asana.CountOptions
+	if progress != nil {
+		opts.Progress = progress(w)
+	} else if old.LastSuccess.IsZero() {
+		first := r.firstCounts.start(w, start)
+		defer r.firstCounts.end(w.GID)
+		opts.Progress = first
+	}
 	if cfg.EmailDomainCheck {
 		opts.EmailDomains = w.EmailDomains
 	}

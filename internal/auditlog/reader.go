@@ -3,6 +3,7 @@ package auditlog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -140,18 +141,27 @@ func (r *Reader) Run(ctx context.Context, every time.Duration) {
 // Poll reads every organisation's streams until they are caught up or ctx
 // ends, then saves the state. What ctx cuts short resumes at the next poll.
 func (r *Reader) Poll(ctx context.Context) error {
-	return r.PollOrganisations(ctx, r.opts.Organisations())
+	return r.PollOrganisations(ctx, r.opts.Organisations(), nil)
 }
 
-// PollOrganisations is Poll for the organisations given.
-func (r *Reader) PollOrganisations(ctx context.Context, orgs []string) error {
+// Progress follows the read of one organisation's audit log: its pages
+// of events, and how much of the history they cover. progress.Task is one.
+type Progress interface {
+	Page(events int)
+	Covered(fraction float64)
+}
+
+// PollOrganisations is Poll for the organisations given. show, when set,
+// gives each one's Progress; without it a backfill is logged every 30
+// seconds.
+func (r *Reader) PollOrganisations(ctx context.Context, orgs []string, show func(gid string) Progress) error {
 	var errs []error
 	denied, start := false, r.opts.Now()
 	if len(orgs) == 0 {
 		return nil
 	}
 	for _, gid := range orgs {
-		err := r.pollWorkspace(ctx, gid)
+		err := r.pollWorkspace(ctx, gid, show)
 		switch {
 		case outOfTime(err):
 			// The poll's time or budget ran out (a long backfill, or
@@ -212,7 +222,7 @@ func NotPermitted(err error) bool {
 		errors.Is(err, asana.ErrNotFound) || errors.Is(err, asana.ErrFullPermissionsRequired)
 }
 
-func (r *Reader) pollWorkspace(ctx context.Context, gid string) error {
+func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid string) Progress) error {
 	r.mu.Lock()
 	l := r.ledgers[gid]
 	if l == nil {
@@ -221,9 +231,20 @@ func (r *Reader) pollWorkspace(ctx context.Context, gid string) error {
 	}
 	r.mu.Unlock()
 	status := l.Status()
+	var progress Progress
+	switch {
+	case show != nil:
+		progress = show(gid)
+	case !status.BackfillDone:
+		progress = &backfillLog{log: r.opts.Logger, gid: gid, now: r.opts.Now, start: r.opts.Now()}
+	}
 	for _, t := range asana.SeatEventTypes {
 		st := l.streams[t]
-		res, err := l.poll(ctx, r.opts.Source, gid, st, status.HistoryStart, r.opts.Now, r.opts.Wait)
+		var streamProgress Progress
+		if t == asana.EventLoginSucceeded && progress != nil { // logins are nearly all of the work
+			streamProgress = progress
+		}
+		res, err := l.poll(ctx, r.opts.Source, gid, st, status.HistoryStart, r.opts.Now, r.opts.Wait, streamProgress)
 		r.opts.Logger.Debug("Polled the audit log", "workspace_gid", gid, "event_type", t,
 			"pages", res.pages, "events", res.events, "restarts", res.restarts, "caught_up", st.CaughtUp())
 		if err != nil {
@@ -243,3 +264,39 @@ func (r *Reader) Organisations() []string {
 	defer r.mu.Unlock()
 	return slices.Sorted(maps.Keys(r.ledgers))
 }
+
+// backfillLogEvery is how often a backfill is logged.
+const backfillLogEvery = 30 * time.Second
+
+// backfillLog logs a workspace's first read of its audit log (its logins,
+// nearly all of the work) every 30 seconds: events read, how far the
+// history is covered, and the time left at that pace.
+type backfillLog struct {
+	log      *slog.Logger
+	gid      string
+	now      func() time.Time
+	start    time.Time
+	logged   time.Time
+	events   int
+	fraction float64
+}
+
+func (b *backfillLog) Page(events int) {
+	b.events += events
+	now := b.now()
+	if b.logged.IsZero() {
+		b.logged = b.start
+	}
+	if now.Sub(b.logged) < backfillLogEvery {
+		return
+	}
+	b.logged = now
+	left := "unknown"
+	if b.fraction > 0 && b.fraction < 1 {
+		left = time.Duration(float64(now.Sub(b.start)) * (1 - b.fraction) / b.fraction).Round(time.Second).String()
+	}
+	b.log.Info("Reading the audit log's history", "workspace_gid", b.gid, "events", b.events,
+		"history_read", fmt.Sprintf("%.0f%%", 100*b.fraction), "time_left", left)
+}
+
+func (b *backfillLog) Covered(fraction float64) { b.fraction = fraction }

@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"bytes"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -110,4 +111,24 @@ func FuzzReadState(f *testing.F) {
 			t.Fatalf("read back differently")
 		}
 	})
+}
+
+// TestBackfillLogsEveryThirtySeconds: a backfill logs its events, how much
+// of the history it has read and the time left at that pace, every 30 s.
+func TestBackfillLogsEveryThirtySeconds(t *testing.T) {
+	var logs bytes.Buffer
+	start := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	at := start
+	b := &backfillLog{log: slog.New(slog.NewTextHandler(&logs, nil)), gid: "1", now: func() time.Time { return at }, start: start}
+	for page := 1; page <= 40; page++ { // one page every 2 s, the history read evenly over 100 s
+		at = at.Add(2 * time.Second)
+		b.Covered(float64(page) / 50)
+		b.Page(100)
+	}
+	if n := strings.Count(logs.String(), "Reading the audit log's history"); n != 2 {
+		t.Errorf("%d lines in 80 s, want 2 (at 30 and 60 s):\n%s", n, logs.String())
+	}
+	if want := "workspace_gid=1 events=1500 history_read=30% time_left=1m10s"; !strings.Contains(logs.String(), want) {
+		t.Errorf("the log lacks %q:\n%s", want, logs.String())
+	}
 }

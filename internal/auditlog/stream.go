@@ -64,7 +64,7 @@ type pollResult struct {
 // backfill). wait, when set, is called before each request, so that the
 // membership listing sharing the token goes first. On error the stream
 // keeps the position of its last applied page, to resume from.
-func (l *Ledger) poll(ctx context.Context, src Source, workspaceGID string, st *stream, start time.Time, now func() time.Time, wait func(context.Context) error) (pollResult, error) {
+func (l *Ledger) poll(ctx context.Context, src Source, workspaceGID string, st *stream, start time.Time, now func() time.Time, wait func(context.Context) error, show Progress) (pollResult, error) {
 	var res pollResult
 	for {
 		if wait != nil {
@@ -90,6 +90,12 @@ func (l *Ledger) poll(ctx context.Context, src Source, workspaceGID string, st *
 		}
 		res.pages++
 		res.events += l.apply(st, page.Events)
+		if show != nil {
+			show.Page(len(page.Events))
+			if span := now().Sub(start); span > 0 && !st.LastAt.IsZero() {
+				show.Covered(float64(st.LastAt.Sub(start)) / float64(span))
+			}
+		}
 		l.mu.Lock()
 		if page.Next != "" {
 			st.Offset = page.Next

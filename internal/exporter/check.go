@@ -34,7 +34,12 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "counting memberships as one refresh would (at most %v at %d requests/minute)\n", deadline, perMinute)
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	snap := e.refresher.Refresh(ctx)
+	b := e.newBoard()
+	snap := e.refresher.RefreshShowing(ctx, b.listings())
+	for _, w := range snap.Workspaces {
+		b.finish(asana.Workspace{GID: w.GID, Name: w.Name}, w.Err)
+	}
+	b.stop()
 	if !snap.Up {
 		return fmt.Errorf("token check failed: %w", snap.Err)
 	}

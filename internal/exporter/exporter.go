@@ -64,6 +64,9 @@ type Options struct {
 	// Asana: AsanaURL and the token are the simulator's.
 	Demo   bool
 	Logger *slog.Logger
+	// Progress is where the commands (--config.check, seats) show how
+	// their listings go; nil shows nothing (--quiet).
+	Progress io.Writer
 	// Client tunes the Asana client's options (retries, say), for tests.
 	Client func(*asana.Options)
 }
@@ -279,7 +282,7 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 			io.WriteString(w, "Ready\n")
 			return
 		}
-		http.Error(w, "Not ready: waiting for the first collection to reach Asana", http.StatusServiceUnavailable)
+		http.Error(w, "Not ready: "+e.refresher.Waiting(), http.StatusServiceUnavailable)
 	})
 	if e.opts.TelemetryPath == "/" {
 		return mux, nil

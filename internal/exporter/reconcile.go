@@ -38,7 +38,7 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 	if err != nil {
 		return trouble(err)
 	}
-	listings := roster.List(ctx, e.client, targets, nil, e.config.Get().WorkspaceConcurrency, nil)
+	listings := e.listRoster(ctx, targets, roster.ListOptions{})
 	defer listings.Close()
 	if failed := listings.Failed(); len(failed) > 0 {
 		for _, l := range failed {

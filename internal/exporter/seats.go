@@ -79,7 +79,7 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 		return err
 	}
 	e.readAuditLog(ctx, targets, errOut)
-	listings := roster.List(ctx, e.client, targets, states, e.config.Get().WorkspaceConcurrency, e.audit.Ledger)
+	listings := e.listRoster(ctx, targets, roster.ListOptions{States: states, History: e.audit.Ledger})
 	defer listings.Close()
 	failed := listings.Failed()
 	for _, l := range failed {
@@ -102,6 +102,18 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 	return nil
 }
 
+// listRoster lists the targets' rosters, showing how each listing goes.
+func (e *Exporter) listRoster(ctx context.Context, targets []asana.Workspace, opts roster.ListOptions) roster.Listings {
+	b := e.newBoard()
+	defer b.stop()
+	opts.Concurrency, opts.Progress = e.config.Get().WorkspaceConcurrency, b.listings()
+	listings := roster.List(ctx, e.client, targets, opts)
+	for _, l := range listings {
+		b.finish(l.Workspace, l.Err)
+	}
+	return listings
+}
+
 // readAuditLog brings the organisations' audit log state up to date before
 // the roster, when audit_log is on: from the state file of --storage.path
 // that is a few requests, without it a read of 90 days. If it fails, the
@@ -116,7 +128,11 @@ func (e *Exporter) readAuditLog(ctx context.Context, targets []asana.Workspace, 
 			orgs = append(orgs, w.GID)
 		}
 	}
-	if err := e.audit.PollOrganisations(ctx, orgs); err != nil {
+	b := e.newBoard()
+	err := e.audit.PollOrganisations(ctx, orgs, b.auditLogs(targets))
+	b.finishAll(err)
+	b.stop()
+	if err != nil {
 		fmt.Fprintf(errOut, "%s: the audit log could not be read, so last_login_at and licence_paused stay empty: %v\n", Program, err)
 	}
 }

@@ -48,14 +48,23 @@ type Listings []*Listing
 // none to tell last logins and paused licences by.
 type History func(workspaceGID string) *auditlog.Ledger
 
-// List lists each workspace's memberships with the roster's fields, at most
-// concurrency at once, and keeps the rows whose state is in states (every
-// row when states is empty). history, when not nil, fills the audit log's
-// columns. A workspace either has all its rows or an Err and none. Close
-// the result when done.
-func List(ctx context.Context, src Lister, workspaces []asana.Workspace, states []asana.State, concurrency int, history History) Listings {
+// ListOptions say which rows to keep and what to show beside them.
+type ListOptions struct {
+	// States keeps the rows in these states; every row when empty.
+	States      []asana.State
+	Concurrency int // workspaces listed at once, at least 1
+	// History, when set, fills the audit log's columns.
+	History History
+	// Progress, when set, is given each workspace's pages as they come.
+	Progress func(asana.Workspace) asana.Tally
+}
+
+// List lists each workspace's memberships with the roster's fields. A
+// workspace either has all its rows or an Err and none. Close the result
+// when done.
+func List(ctx context.Context, src Lister, workspaces []asana.Workspace, opts ListOptions) Listings {
 	out := make(Listings, len(workspaces))
-	sem := make(chan struct{}, max(concurrency, 1))
+	sem := make(chan struct{}, max(opts.Concurrency, 1))
 	var wg sync.WaitGroup
 	for i, w := range workspaces {
 		out[i] = &Listing{Workspace: w}
@@ -63,19 +72,23 @@ func List(ctx context.Context, src Lister, workspaces []asana.Workspace, states 
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var ledger *auditlog.Ledger
-			if history != nil {
-				if ledger = history(w.GID); ledger != nil && !ledger.Status().BackfillDone {
+			if opts.History != nil {
+				if ledger = opts.History(w.GID); ledger != nil && !ledger.Status().BackfillDone {
 					ledger = nil // a history not read to the end would make up "none"
 				}
 			}
-			out[i].Err = out[i].list(ctx, src, states, ledger)
+			var progress asana.Tally
+			if opts.Progress != nil {
+				progress = opts.Progress(w)
+			}
+			out[i].Err = out[i].list(ctx, src, opts.States, ledger, progress)
 		})
 	}
 	wg.Wait()
 	return out
 }
 
-func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, history *auditlog.Ledger) error {
+func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, history *auditlog.Ledger, progress asana.Tally) error {
 	s, err := newSpool()
 	if err != nil {
 		return err
@@ -85,6 +98,12 @@ func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, hi
 			if err := s.reset(); err != nil {
 				return err
 			}
+		}
+		if progress != nil {
+			if p.Index == 0 {
+				progress.Reset()
+			}
+			progress.Add(p.Items)
 		}
 		for i := range p.Items {
 			m := &p.Items[i]
