@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,22 +20,10 @@ func newClock() *clock {
 	return c
 }
 
-// lockedBuffer is written by the Board's goroutine and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSuffix(l.b.String(), "\n"), "\n")
+// lines reads what a Board wrote, after Stop: the Board writes under its
+// lock, and Stop waits for its goroutine, so a plain buffer will do.
+func lines(b *bytes.Buffer) []string {
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }
 
 // TestPlainLinesAtMostEveryTenSeconds: off a terminal a task prints a
@@ -45,7 +32,7 @@ func (l *lockedBuffer) lines() []string {
 // control character (even from a label), and nothing once finished.
 func TestPlainLinesAtMostEveryTenSeconds(t *testing.T) {
 	c := newClock()
-	var out lockedBuffer
+	var out bytes.Buffer
 	b := New(&out, Options{Now: c.now, Every: 10 * time.Second})
 	acme := b.Task("Acme Corp (1)", "memberships")
 	evil := b.Task("Evil\x1b[2J (2)", "memberships")
@@ -60,17 +47,17 @@ func TestPlainLinesAtMostEveryTenSeconds(t *testing.T) {
 	c.advance(time.Minute)
 	b.draw()
 	b.Stop()
-	lines := out.lines()
-	if len(lines) != 6 { // at 10, 20 and 30 s, for each
-		t.Fatalf("%d lines, want 6 (3 per task, none after they finished):\n%s", len(lines), strings.Join(lines, "\n"))
+	got := lines(&out)
+	if len(got) != 6 { // at 10, 20 and 30 s, for each
+		t.Fatalf("%d lines, want 6 (3 per task, none after they finished):\n%s", len(got), strings.Join(got, "\n"))
 	}
-	if want := "Acme Corp (1): 10 pages, 1,000 memberships, 1.0 pages/s, time left unknown"; lines[0] != want {
-		t.Errorf("first line %q, want %q", lines[0], want)
+	if want := "Acme Corp (1): 10 pages, 1,000 memberships, 1.0 pages/s, time left unknown"; got[0] != want {
+		t.Errorf("first line %q, want %q", got[0], want)
 	}
-	if want := "Acme Corp (1): 30 pages, 3,000 memberships, 1.0 pages/s, time left unknown"; lines[4] != want {
-		t.Errorf("fifth line %q, want %q", lines[4], want)
+	if want := "Acme Corp (1): 30 pages, 3,000 memberships, 1.0 pages/s, time left unknown"; got[4] != want {
+		t.Errorf("fifth line %q, want %q", got[4], want)
 	}
-	for _, l := range lines {
+	for _, l := range got {
 		if strings.ContainsAny(l, "\x1b\r") {
 			t.Errorf("a plain line holds a control character: %q", l)
 		}
@@ -82,7 +69,7 @@ func TestPlainLinesAtMostEveryTenSeconds(t *testing.T) {
 // time left comes from the share of the work done when the task knows it.
 func TestTerminalRedrawsInPlace(t *testing.T) {
 	c := newClock()
-	var out lockedBuffer
+	var out bytes.Buffer
 	b := New(&out, Options{Terminal: true, Width: 90, Now: c.now, Redraw: time.Hour})
 	audit := b.Task("Globex (2) audit log", "events")
 	long := b.Task(strings.Repeat("Very long workspace name ", 5), "memberships")
@@ -93,10 +80,10 @@ func TestTerminalRedrawsInPlace(t *testing.T) {
 	b.draw()
 	audit.Finish(nil)
 	b.Stop() // draws the final state
-	got := out.b.String()
-	frames := strings.Split(got, "\x1b[2A")
+	text := out.String()
+	frames := strings.Split(text, "\x1b[2A")
 	if len(frames) != 2 {
-		t.Fatalf("want a first frame, then one that goes back up 2 lines:\n%q", got)
+		t.Fatalf("want a first frame, then one that goes back up 2 lines:\n%q", text)
 	}
 	if !strings.Contains(frames[0], "\r\x1b[2KGlobex (2) audit log: 1 pages, 100 events, 0.0 pages/s, time left 1m30s\n") {
 		t.Errorf("first frame %q", frames[0])
@@ -104,7 +91,7 @@ func TestTerminalRedrawsInPlace(t *testing.T) {
 	if !strings.Contains(frames[1], "Globex (2) audit log: 1 pages, 100 events, done in 30s") {
 		t.Errorf("final frame %q does not say the task is done", frames[1])
 	}
-	for _, line := range strings.Split(got, "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		_, text, _ := strings.Cut(line, "\x1b[2K")
 		if len([]rune(text)) > 89 {
 			t.Errorf("a line of %d columns on a 90-column terminal: %q", len([]rune(text)), text)
