@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.7.0
 GOVULNCHECK_VERSION := v1.9.0
 export GOVULNCHECK_VERSION
 
-.PHONY: all build test test-unit test-e2e test-deps demo bench soak fuzz lint vulncheck docker clean
+.PHONY: all build test test-unit test-e2e test-deps demo bench soak fuzz lint vulncheck docker chart clean
 
 all: lint build test
 
@@ -88,6 +88,13 @@ vulncheck:
 # The image runs make build too, with this checkout's version, revision and
 # branch (promu, the ecosystem's build tool, is not on the module proxy
 # here; LDFLAGS above stamps what its .promu.yml would).
+# The chart carries the rules and dashboards as files of its own (Helm
+# reads no file outside the chart); copy them after changing either. A test
+# fails while they differ.
+chart:
+	cp alerts/asana_rules.yml charts/asana-exporter/files/asana_rules.yml
+	cp dashboards/*.json charts/asana-exporter/files/dashboards/
+
 docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg BRANCH=$(BRANCH) -t $(IMAGE) .
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite runs for real:
-#   - Prometheus and promtool 3.16, Alertmanager and amtool 0.31, built from
-#     the versions pinned in tools/*/go.mod into .tools/bin (about 3 minutes
-#     cold; rebuilt only when a go.mod changes);
+#   - Prometheus and promtool 3.16, Alertmanager and amtool 0.31, and Helm
+#     3.22, built from the versions pinned in tools/*/go.mod into .tools/bin
+#     (about 5 minutes cold; rebuilt only when a go.mod changes);
 #   - Node.js and npm (Debian), and the official Asana Node client (npm ci,
 #     pinned by package-lock.json).
 # If the pinned build fails (for example the module proxy refuses a module),
@@ -14,12 +14,13 @@ cd "$(dirname "$0")/.."
 bin=.tools/bin
 mkdir -p "$bin"
 
-# build_pinned MODULE_DIR VERSION PACKAGE... builds the packages at the
-# versions tools/MODULE_DIR/go.mod pins, unless that go.mod is unchanged
-# since the last build.
+# build_pinned MODULE_DIR VERSION_VARIABLE VERSION PACKAGE... builds the
+# packages at the versions tools/MODULE_DIR/go.mod pins, stamping VERSION
+# into VERSION_VARIABLE, unless that go.mod is unchanged since the last
+# build.
 build_pinned() {
-  local dir=tools/$1 version=$2 stamp=$bin/.$1.go.mod
-  shift 2
+  local dir=tools/$1 variable=$2 version=$3 stamp=$bin/.$1.go.mod
+  shift 3
   local built=1 p
   for p in "$@"; do [[ -x $bin/${p##*/} ]] || built=0; done
   if ((built)) && cmp -s "$stamp" "$dir/go.mod"; then
@@ -29,15 +30,19 @@ build_pinned() {
   # remove_all_sd leaves out Prometheus's service discovery plugins: the
   # tests use static targets, and one plugin's module is not on the proxy.
   (cd "$dir" && CGO_ENABLED=0 go build -tags remove_all_sd \
-    -ldflags "-X github.com/prometheus/common/version.Version=$version" -o "../../$bin/" "$@") &&
+    -ldflags "-X $variable=$version" -o "../../$bin/" "$@") &&
     cp "$dir/go.mod" "$stamp"
 }
 
 debian=()
-build_pinned prometheus 3.16.0 github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool ||
+promversion=github.com/prometheus/common/version.Version
+build_pinned prometheus $promversion 3.16.0 github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool ||
   debian+=(prometheus)
-build_pinned alertmanager 0.31.1 github.com/prometheus/alertmanager/cmd/alertmanager github.com/prometheus/alertmanager/cmd/amtool ||
+build_pinned alertmanager $promversion 0.31.1 github.com/prometheus/alertmanager/cmd/alertmanager github.com/prometheus/alertmanager/cmd/amtool ||
   debian+=(prometheus-alertmanager)
+# Helm has no Debian package; without it the chart's tests fail under CI.
+build_pinned helm helm.sh/helm/v3/internal/version.version v3.22.0 helm.sh/helm/v3/cmd/helm ||
+  echo "install-test-deps: Helm could not be built; the chart's tests need it" >&2
 ((${#debian[@]} == 0)) || echo "install-test-deps: the pinned build failed; falling back to Debian's ${debian[*]}" >&2
 
 missing=()

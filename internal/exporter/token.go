@@ -32,14 +32,16 @@ func readToken(path string, logger *slog.Logger) (string, error) {
 }
 
 // readFileSecret reads a secret (what: "token", "OAuth client secret"…)
-// from a file, trimmed, and warns when others may read the file.
+// from a file, trimmed, and warns when users outside its group may read it.
 func readFileSecret(path, what string, logger *slog.Logger) (string, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		logger.Warn("The "+what+" file is readable by other users; chmod 600 it", "file", path)
+	// Others, not the group: Kubernetes mounts a Secret group-readable for
+	// the pod's fsGroup, and a warning at every start would be noise.
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o007 != 0 {
+		logger.Warn("The "+what+" file is readable by other users; chmod 600 it (or 640 for a group of its own)", "file", path)
 	}
 	return strings.TrimSpace(string(raw)), nil
 }

@@ -64,7 +64,10 @@ func logVersion(t testing.TB, path string) {
 	if _, done := logged.LoadOrStore(path, true); done {
 		return
 	}
-	out, _ := exec.Command(path, "--version").CombinedOutput()
+	out, err := exec.Command(path, "--version").CombinedOutput()
+	if err != nil { // helm
+		out, _ = exec.Command(path, "version").CombinedOutput()
+	}
 	first, _, _ := strings.Cut(string(out), "\n")
 	t.Logf("using %s: %s", path, first)
 }

@@ -1,0 +1,334 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+var chartDir = repoPath("charts", "asana-exporter")
+
+// chartCases are the value sets every chart test renders: the least that
+// runs (a token), the demo, and every option on.
+var chartCases = map[string][]string{
+	"token":     {"--set", "token.value=2/1204000000000042:chart-test-token"},
+	"demo":      {"--set", "demo=true"},
+	"all on":    {"--values", repoPath("test", "e2e", "testdata", "chart-all-on.yaml")},
+	"oauth":     {"--set", "oauth.enabled=true,oauth.clientID=1,oauth.clientSecret=s,oauth.refreshToken=r"},
+	"audit set": {"--set", "token.existingSecret=asana,auditLog.value=2/1:audit,persistence.enabled=true,persistence.existingClaim=state"},
+}
+
+// rendered is one object of a rendered chart, decoded strictly into its
+// Go type.
+type rendered struct {
+	kind, name string
+	obj        any
+}
+
+// renderChart runs helm lint and helm template with args, and decodes every
+// object strictly into its Kubernetes or Prometheus Operator type: a field
+// the type does not have, a typo in a template, fails.
+func renderChart(t *testing.T, helm string, args ...string) []rendered {
+	t.Helper()
+	if out, err := exec.Command(helm, append([]string{"lint", "--strict", chartDir}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("helm lint: %v\n%s", err, out)
+	}
+	out, err := exec.Command(helm, append([]string{"template", "asana", chartDir, "--namespace", "monitoring"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, out)
+	}
+	var objs []rendered
+	// Split at the document markers, leaving each document its last line
+	// break: a block scalar's value ends with it.
+	for _, doc := range regexp.MustCompile(`(?m)^---$\n?`).Split(string(out), -1) {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		raw, err := sigsyaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("not YAML: %v\n%s", err, doc)
+		}
+		var meta struct {
+			Kind     string
+			Metadata struct{ Name string }
+		}
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			t.Fatal(err)
+		}
+		obj, ok := map[string]any{
+			"Deployment": &appsv1.Deployment{}, "Service": &corev1.Service{}, "ServiceAccount": &corev1.ServiceAccount{},
+			"ConfigMap": &corev1.ConfigMap{}, "Secret": &corev1.Secret{}, "PersistentVolumeClaim": &corev1.PersistentVolumeClaim{},
+			"NetworkPolicy": &networkingv1.NetworkPolicy{}, "ServiceMonitor": &monitoringv1.ServiceMonitor{}, "PrometheusRule": &monitoringv1.PrometheusRule{},
+		}[meta.Kind]
+		if !ok {
+			t.Fatalf("the chart renders a %s, which no test decodes", meta.Kind)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(obj); err != nil {
+			t.Fatalf("%s %s does not decode strictly: %v\n%s", meta.Kind, meta.Metadata.Name, err, doc)
+		}
+		objs = append(objs, rendered{meta.Kind, meta.Metadata.Name, obj})
+	}
+	return objs
+}
+
+func find[T any](objs []rendered) []T {
+	var out []T
+	for _, o := range objs {
+		if v, ok := o.obj.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// TestChart renders the chart with each value set and checks what a
+// cluster would run: one replica, recreated; a hardened pod; arguments the
+// exporter's own flag parser accepts; every file the arguments name
+// mounted; the rules and dashboards the same as the repository's.
+func TestChart(t *testing.T) {
+	helm := needTool(t, "helm")
+	promtool := needTool(t, "promtool")
+	for name, args := range chartCases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			objs := renderChart(t, helm, args...)
+			deployments := find[*appsv1.Deployment](objs)
+			if len(deployments) != 1 {
+				t.Fatalf("%d Deployments", len(deployments))
+			}
+			d := deployments[0]
+			if *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+				t.Errorf("replicas %d, strategy %s: want one replica, recreated (one token, one budget)", *d.Spec.Replicas, d.Spec.Strategy.Type)
+			}
+			checkHardened(t, d)
+			c := d.Spec.Template.Spec.Containers[0]
+			checkArgsParse(t, c.Args)
+			checkMountedFiles(t, d, c)
+
+			for _, r := range find[*monitoringv1.PrometheusRule](objs) {
+				checkRules(t, promtool, r)
+			}
+			checkDashboards(t, find[*corev1.ConfigMap](objs), name == "all on")
+			if name == "all on" {
+				if len(find[*monitoringv1.ServiceMonitor](objs)) != 1 || len(find[*monitoringv1.PrometheusRule](objs)) != 1 ||
+					len(find[*networkingv1.NetworkPolicy](objs)) != 1 || len(find[*corev1.PersistentVolumeClaim](objs)) != 1 {
+					t.Errorf("every option on, but not every object rendered: %v", kinds(objs))
+				}
+				sm := find[*monitoringv1.ServiceMonitor](objs)[0]
+				if e := sm.Spec.Endpoints[0]; e.Scheme == nil || *e.Scheme != "https" || e.BasicAuth == nil || e.TLSConfig == nil {
+					t.Errorf("the ServiceMonitor does not scrape with the web config's TLS and basic auth: %+v", e)
+				}
+			}
+		})
+	}
+}
+
+func kinds(objs []rendered) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.kind)
+	}
+	return out
+}
+
+func checkHardened(t *testing.T, d *appsv1.Deployment) {
+	t.Helper()
+	pod := d.Spec.Template.Spec
+	c := pod.Containers[0]
+	sc, psc := c.SecurityContext, pod.SecurityContext
+	switch {
+	case psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot:
+		t.Error("the pod may run as root")
+	case psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Error("no RuntimeDefault seccomp profile")
+	case sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+		t.Error("the root filesystem is writable")
+	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+		t.Error("privilege escalation is allowed")
+	case sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}):
+		t.Error("capabilities are not all dropped")
+	case c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero():
+		t.Error("no memory request or limit")
+	case c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/-/healthy" || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/-/ready":
+		t.Error("liveness is not /-/healthy or readiness not /-/ready")
+	case pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken:
+		t.Error("the pod mounts a Kubernetes API token it does not need")
+	}
+}
+
+// checkArgsParse runs the exporter with the container's arguments and
+// --version: kingpin parses every flag before it acts on --version, so an
+// unknown flag or a bad value fails here as it would in the pod.
+func checkArgsParse(t *testing.T, args []string) {
+	t.Helper()
+	if out, err := exec.Command(exporterBinary(t), append(slices.Clone(args), "--version")...).CombinedOutput(); err != nil {
+		t.Errorf("the exporter refuses the chart's arguments %q: %v\n%s", args, err, out)
+	}
+	if _, err := exec.Command(exporterBinary(t), append(slices.Clone(args), "--no-such-flag", "--version")...).CombinedOutput(); err == nil {
+		t.Error("an unknown flag passed too: the check checks nothing")
+	}
+}
+
+// checkMountedFiles: every file an argument names is in a mounted volume.
+func checkMountedFiles(t *testing.T, d *appsv1.Deployment, c corev1.Container) {
+	t.Helper()
+	for _, a := range c.Args {
+		name, value, ok := strings.Cut(a, "=")
+		if !ok || !(strings.HasSuffix(name, "-file") || name == "--config.file" || name == "--storage.path") {
+			continue
+		}
+		mounted := false
+		for _, m := range c.VolumeMounts {
+			mounted = mounted || strings.HasPrefix(value, m.MountPath+"/") || value == m.MountPath
+		}
+		if !mounted {
+			t.Errorf("%s names %s, which no volume mounts", name, value)
+		}
+	}
+}
+
+// checkRules: the PrometheusRule carries alerts/asana_rules.yml's groups,
+// and promtool accepts them.
+func checkRules(t *testing.T, promtool string, r *monitoringv1.PrometheusRule) {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"groups": r.Spec.Groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "rules.yml")
+	if err := os.WriteFile(file, raw, 0o600); err != nil { // JSON is YAML
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "rules", file).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules on the PrometheusRule: %v\n%s", err, out)
+	}
+	want, got := rulesGroups(t, readRepoFile(t, "alerts", "asana_rules.yml")), rulesGroups(t, raw)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the PrometheusRule's groups differ from alerts/asana_rules.yml: run make chart")
+	}
+}
+
+func rulesGroups(t *testing.T, raw []byte) any {
+	t.Helper()
+	var doc struct{ Groups any }
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Groups
+}
+
+func readRepoFile(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(repoPath(parts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// checkDashboards: the dashboard ConfigMaps hold dashboards/*.json byte for
+// byte, with the label Grafana's sidecar watches.
+func checkDashboards(t *testing.T, maps []*corev1.ConfigMap, want bool) {
+	t.Helper()
+	files, _ := filepath.Glob(repoPath("dashboards", "*.json"))
+	found := 0
+	for _, m := range maps {
+		for key, data := range m.Data {
+			if !strings.HasSuffix(key, ".json") {
+				continue
+			}
+			found++
+			if m.Labels["grafana_dashboard"] != "1" {
+				t.Errorf("ConfigMap %s lacks the label grafana_dashboard: \"1\"", m.Name)
+			}
+			if data != string(readRepoFile(t, "dashboards", key)) {
+				t.Errorf("ConfigMap %s's %s differs from dashboards/%s: run make chart", m.Name, key, key)
+			}
+		}
+	}
+	if want && found != len(files) {
+		t.Errorf("%d dashboards in ConfigMaps, want the %d of dashboards/", found, len(files))
+	}
+}
+
+// TestChartRefusesNoToken: without a token, a Secret or demo=true, helm
+// says what to set.
+func TestChartRefusesNoToken(t *testing.T) {
+	helm := needTool(t, "helm")
+	out, err := exec.Command(helm, "template", "asana", chartDir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "token.value or token.existingSecret is required (or demo=true)") {
+		t.Errorf("helm template with no token: %v\n%s", err, out)
+	}
+}
+
+// TestChartFilesAreTheRepositorys: the chart's copies of the rules and the
+// dashboards are the repository's (make chart copies them).
+func TestChartFilesAreTheRepositorys(t *testing.T) {
+	pairs := map[string]string{filepath.Join("alerts", "asana_rules.yml"): filepath.Join("files", "asana_rules.yml")}
+	files, _ := filepath.Glob(repoPath("dashboards", "*.json"))
+	for _, f := range files {
+		pairs[filepath.Join("dashboards", filepath.Base(f))] = filepath.Join("files", "dashboards", filepath.Base(f))
+	}
+	for src, copy := range pairs {
+		if !bytes.Equal(readRepoFile(t, src), readRepoFile(t, "charts", "asana-exporter", copy)) {
+			t.Errorf("charts/asana-exporter/%s differs from %s: run make chart", copy, src)
+		}
+	}
+}
+
+// TestChartValuesAreDocumented: every key of values.yaml is in the chart
+// README's table, and the table names no key values.yaml lacks. A map or a
+// list whose default is empty, and the security contexts and resources,
+// are documented whole.
+func TestChartValuesAreDocumented(t *testing.T) {
+	var values map[string]any
+	if err := yaml.Unmarshal(readRepoFile(t, "charts", "asana-exporter", "values.yaml"), &values); err != nil {
+		t.Fatal(err)
+	}
+	whole := map[string]bool{"podSecurityContext": true, "securityContext": true, "resources": true}
+	var keys []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok && len(m) > 0 && !whole[prefix] {
+			for k, sub := range m {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), sub)
+			}
+			return
+		}
+		keys = append(keys, prefix)
+	}
+	walk("", values)
+	readme := string(readRepoFile(t, "charts", "asana-exporter", "README.md"))
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z.]+)` \\|").FindAllStringSubmatch(readme, -1) {
+		documented[m[1]] = true
+	}
+	for _, k := range keys {
+		if !documented[k] {
+			t.Errorf("values.yaml's %s is not in the chart README's table", k)
+		}
+		delete(documented, k)
+	}
+	for k := range documented {
+		t.Errorf("the chart README documents %s, which values.yaml lacks", k)
+	}
+	if len(keys) < 40 {
+		t.Errorf("read only %d keys from values.yaml", len(keys))
+	}
+}
