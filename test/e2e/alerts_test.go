@@ -26,9 +26,10 @@ func TestRulesAreValid(t *testing.T) {
 }
 
 // TestRulesFireAsSpecified runs asana_rules_test.yml: each alert fires when
-// and with the labels and annotations it should, and stays quiet otherwise.
+// and with the labels and annotations it should, and stays quiet otherwise;
+// and asana_rules_peaks_test.yml: the seat peaks are recorded as they should.
 func TestRulesFireAsSpecified(t *testing.T) {
-	run(t, needTool(t, "promtool"), "test", "rules", repoPath("alerts", "asana_rules_test.yml"))
+	run(t, needTool(t, "promtool"), "test", "rules", repoPath("alerts", "asana_rules_test.yml"), repoPath("alerts", "asana_rules_peaks_test.yml"))
 }
 
 type rule struct {
