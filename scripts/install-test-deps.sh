@@ -4,7 +4,8 @@
 #     3.22, built from the versions pinned in tools/*/go.mod into .tools/bin
 #     (about 5 minutes cold; rebuilt only when a go.mod changes);
 #   - Node.js and npm (Debian), and the official Asana Node client (npm ci,
-#     pinned by package-lock.json).
+#     pinned by package-lock.json);
+#   - systemd-analyze (Debian's systemd), to verify the example unit.
 # If the pinned build fails (for example the module proxy refuses a module),
 # it falls back to Debian's prometheus and prometheus-alertmanager packages
 # (2.42 and 0.25), which the tests also accept. Idempotent.
@@ -53,6 +54,7 @@ for pkg in "${debian[@]}"; do
   esac
 done
 command -v node >/dev/null || missing+=(nodejs)
+command -v systemd-analyze >/dev/null || missing+=(systemd) # verifies examples/asana_exporter.service
 command -v npm >/dev/null || missing+=(npm)
 
 if ((${#missing[@]})); then
