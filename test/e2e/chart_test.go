@@ -165,7 +165,11 @@ func checkHardened(t *testing.T, d *appsv1.Deployment) {
 		t.Error("capabilities are not all dropped")
 	case c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero():
 		t.Error("no memory request or limit")
-	case c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/-/healthy" || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/-/ready":
+	case c.LivenessProbe == nil || c.ReadinessProbe == nil:
+		t.Error("no liveness or readiness probe")
+	case c.LivenessProbe.HTTPGet == nil && c.LivenessProbe.TCPSocket == nil:
+		t.Error("the liveness probe probes nothing")
+	case c.LivenessProbe.HTTPGet != nil && (c.LivenessProbe.HTTPGet.Path != "/-/healthy" || c.ReadinessProbe.HTTPGet.Path != "/-/ready"):
 		t.Error("liveness is not /-/healthy or readiness not /-/ready")
 	case pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken:
 		t.Error("the pod mounts a Kubernetes API token it does not need")
