@@ -89,16 +89,6 @@ type AuditPage struct {
 	Next   string
 }
 
-type auditPage struct {
-	Data     []AuditEvent `json:"data"`
-	NextPage *nextPage    `json:"next_page"`
-}
-
-func (p *auditPage) reset() {
-	clear(p.Data[:cap(p.Data)])
-	p.Data, p.NextPage = p.Data[:0], nil
-}
-
 // AuditLogPage makes one request of GET /workspaces/{gid}/audit_log_events
 // with limit=100. The caller owns the stream: an empty page means it has
 // caught up, and an ErrOffsetExpired means it must restart from StartAt.
@@ -109,7 +99,7 @@ func (c *Client) AuditLogPage(ctx context.Context, workspaceGID string, q AuditQ
 	} else if !q.StartAt.IsZero() {
 		query.Set("start_at", q.StartAt.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
-	var page auditPage
+	var page listPage[AuditEvent]
 	path := "/workspaces/" + url.PathEscape(workspaceGID) + "/audit_log_events"
 	if err := c.get(ctx, EndpointAuditLogEvents, path, query, &page); err != nil {
 		return AuditPage{}, err

@@ -482,9 +482,9 @@ func FuzzDecodeAuditPage(f *testing.F) {
 		f.Add([]byte(nil), []byte(body))
 	}
 	f.Fuzz(func(t *testing.T, prev, body []byte) {
-		var fresh auditPage
+		var fresh listPage[AuditEvent]
 		err := decode(body, &fresh)
-		var std auditPage
+		var std listPage[AuditEvent]
 		if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (err == nil) {
 			t.Fatalf("decode: %v; encoding/json: %v", err, stdErr)
 		} else if err == nil && !reflect.DeepEqual(fresh, std) {
@@ -498,7 +498,7 @@ func FuzzDecodeAuditPage(f *testing.F) {
 				t.Fatalf("created_at %v is not UTC", e.CreatedAt)
 			}
 		}
-		var reused auditPage
+		var reused listPage[AuditEvent]
 		_ = decode(prev, &reused)
 		if err := decode(body, &reused); err != nil || !reflect.DeepEqual(reused.Data, fresh.Data) && len(fresh.Data) > 0 {
 			t.Fatalf("a reused buffer reads differently: %v\n%+v\n%+v", err, reused, fresh)

@@ -2,6 +2,7 @@ package asanatest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -114,7 +115,7 @@ func (a *API) serveAuditLog(c *call, w *Workspace, claims offsetClaims) {
 	var events []*AuditEvent
 	types := []string{q.Get("event_type")}
 	if types[0] == "" {
-		types = keysOf(w.audit)
+		types = slices.Collect(maps.Keys(w.audit))
 	}
 	for _, typ := range types {
 		log := w.audit[typ]
@@ -153,14 +154,6 @@ func (a *API) serveAuditLog(c *call, w *Workspace, claims offsetClaims) {
 		next = map[string]string{"offset": off}
 	}
 	c.ok(map[string]any{"data": data, "next_page": next})
-}
-
-func keysOf(m map[string][]AuditEvent) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 func matchesActor(e *AuditEvent, actorType, actorGID string) bool {

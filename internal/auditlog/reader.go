@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/progress"
 )
 
 // Retention is how long Asana keeps audit log events, and so how far back
@@ -64,7 +64,7 @@ func NewReader(opts ReaderOptions) *Reader {
 	ledgers, err := load(opts.StoragePath)
 	if err != nil {
 		opts.Logger.Warn("Cannot use the audit log state file; reading the last 90 days of the audit log again",
-			"file", opts.StoragePath+"/"+StateFile, "err", err)
+			"file", statePath(opts.StoragePath), "err", err)
 		return r
 	}
 	now := opts.Now()
@@ -123,10 +123,10 @@ func (r *Reader) SteadyRequests() int {
 func (r *Reader) Run(ctx context.Context, every time.Duration) {
 	for {
 		next := min(every, 5*time.Second)
-		if len(r.opts.Organisations()) > 0 {
+		if orgs := r.opts.Organisations(); len(orgs) > 0 {
 			start := time.Now()
 			pollCtx, cancel := context.WithTimeout(ctx, every)
-			r.Poll(pollCtx)
+			r.PollOrganisations(pollCtx, orgs, nil)
 			cancel()
 			next = every - time.Since(start) // a backfill cut short goes on at once
 		}
@@ -258,13 +258,6 @@ func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid st
 	return nil
 }
 
-// Organisations is the gids of the Ledgers, sorted.
-func (r *Reader) Organisations() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Sorted(maps.Keys(r.ledgers))
-}
-
 // backfillLogEvery is how often a backfill is logged.
 const backfillLogEvery = 30 * time.Second
 
@@ -291,12 +284,8 @@ func (b *backfillLog) Page(events int) {
 		return
 	}
 	b.logged = now
-	left := "unknown"
-	if b.fraction > 0 && b.fraction < 1 {
-		left = time.Duration(float64(now.Sub(b.start)) * (1 - b.fraction) / b.fraction).Round(time.Second).String()
-	}
 	b.log.Info("Reading the audit log's history", "workspace_gid", b.gid, "events", b.events,
-		"history_read", fmt.Sprintf("%.0f%%", 100*b.fraction), "time_left", left)
+		"history_read", fmt.Sprintf("%.0f%%", 100*b.fraction), "time_left", progress.TimeLeft(now.Sub(b.start), b.fraction))
 }
 
 func (b *backfillLog) Covered(fraction float64) { b.fraction = fraction }

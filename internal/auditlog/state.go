@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -121,12 +123,8 @@ func readState(r io.Reader) (map[string]*Ledger, error) {
 			}
 			l.streams[st.EventType] = st
 		}
-		for k, v := range ls.Events {
-			l.events[k] = v
-		}
-		for k, v := range ls.RoleChanges {
-			l.roleChanges[k] = v
-		}
+		maps.Copy(l.events, ls.Events)
+		maps.Copy(l.roleChanges, ls.RoleChanges)
 		for _, u := range ls.Users {
 			if u[1] > 1<<62 || u[2] > 1<<62 || u[3] > 1<<62 {
 				return nil, fmt.Errorf("workspace %q: user %d: a time out of range", gid, u[0])
@@ -138,10 +136,12 @@ func readState(r io.Reader) (map[string]*Ledger, error) {
 	return ledgers, nil
 }
 
+func statePath(dir string) string { return filepath.Join(dir, StateFile) }
+
 // load reads the state file under dir. A missing file is no error: the
 // first start has none.
 func load(dir string) (map[string]*Ledger, error) {
-	f, err := os.Open(dir + string(os.PathSeparator) + StateFile)
+	f, err := os.Open(statePath(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]*Ledger{}, nil
 	}
@@ -155,7 +155,7 @@ func load(dir string) (map[string]*Ledger, error) {
 // save writes the state file under dir whole or not at all: a temporary
 // file, synced, renamed over the old one.
 func save(dir string, ledgers map[string]*Ledger) error {
-	return privatefile.Write(dir+string(os.PathSeparator)+StateFile, func(w io.Writer) error {
+	return privatefile.Write(statePath(dir), func(w io.Writer) error {
 		return writeState(w, ledgers)
 	})
 }

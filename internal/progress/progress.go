@@ -213,11 +213,17 @@ func (t *Task) line(now time.Time) string {
 	}
 	elapsed := now.Sub(t.start)
 	rate := float64(t.pages) / max(elapsed.Seconds(), 1e-3)
-	left := "unknown"
-	if t.fraction > 0 && t.fraction < 1 {
-		left = time.Duration(float64(elapsed) * (1 - t.fraction) / t.fraction).Round(time.Second).String()
+	return fmt.Sprintf("%s, %.1f pages/s, time left %s", head, rate, TimeLeft(elapsed, t.fraction))
+}
+
+// TimeLeft estimates the rest of a piece of work at the pace so far: the
+// share done in elapsed. "unknown" when no share is known (0) or the
+// share says nothing is left (1).
+func TimeLeft(elapsed time.Duration, done float64) string {
+	if done <= 0 || done >= 1 {
+		return "unknown"
 	}
-	return fmt.Sprintf("%s, %.1f pages/s, time left %s", head, rate, left)
+	return time.Duration(float64(elapsed) * (1 - done) / done).Round(time.Second).String()
 }
 
 // plainLine is the task's line for a plain writer, if one is due: while it
