@@ -75,7 +75,7 @@ fuzz:
 
 # The Go micro-benchmarks, then the end-to-end harness of BENCHMARKS.md: the
 # built exporter and Asana's Node client against the simulator at 50 ms a
-# request. All cases take about 49 minutes a run, 2 hours 45 minutes with
+# request. All cases take about 49 minutes a run, 2 hours 35 minutes with
 # the 3 runs; BENCH_CASES=1k,10k BENCH_REPEATS=1 takes 2 minutes.
 BENCH_CASES ?=
 # Each case runs BENCH_REPEATS times; the figures are the medians, and the
