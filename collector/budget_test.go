@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,43 @@ func TestAFailureIsLoggedOnce(t *testing.T) {
 	}
 	if n := strings.Count(text, "Asana can be reached again"); n != 1 {
 		t.Errorf("%d recovery lines, want 1:\n%s", n, text)
+	}
+}
+
+// failingMany lists n workspaces and fails to count every one.
+type failingMany struct {
+	paidPlan
+	n int
+}
+
+func (f *failingMany) Workspaces(context.Context) ([]asana.Workspace, error) {
+	ws := make([]asana.Workspace, f.n)
+	for i := range ws {
+		ws[i] = asana.Workspace{GID: strconv.Itoa(1000 + i), Name: "W"}
+	}
+	return ws, nil
+}
+
+func (f *failingMany) CountSeats(_ context.Context, gid string, _ asana.CountOptions) (asana.SeatListing, error) {
+	return asana.SeatListing{}, &asana.Error{Kind: asana.ErrServer, StatusCode: 500, Endpoint: asana.EndpointWorkspaceMemberships}
+}
+
+// TestFailedWorkspacesAreOneLinePerCycle: 5,000 workspaces that fail alike
+// are one error line with their count, not 5,000 lines.
+func TestFailedWorkspacesAreOneLinePerCycle(t *testing.T) {
+	var logs bytes.Buffer
+	r := collector.NewRefresher(&failingMany{n: 5000}, collector.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	snap := r.Refresh(context.Background())
+	if len(snap.Workspaces) != 5000 || snap.Workspaces[4999].Success {
+		t.Fatalf("%d workspaces in the snapshot", len(snap.Workspaces))
+	}
+	text := logs.String()
+	if n := strings.Count(text, "Cannot count workspace memberships"); n != 1 {
+		t.Fatalf("%d error lines for one cycle, want 1", n)
+	}
+	for _, want := range []string{"failed_workspaces=5000", "workspaces=5000", "distinct_errors=1", "first_workspace_gid=1000", "500 Internal Server Error"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the line lacks %q:\n%s", want, text)
+		}
 	}
 }

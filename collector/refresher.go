@@ -270,7 +270,32 @@ func (r *Refresher) cycle(ctx context.Context, prev *Snapshot, progress Progress
 	for i := range states {
 		states[i].Listed = listed(visible, states[i].GID)
 	}
+	logFailures(log, states)
 	return &Snapshot{Up: true, Workspaces: states, NotCollected: skipped}
+}
+
+// logFailures logs a cycle's failed workspaces in one line: an
+// organisation with 50,000 workspaces that all fail the same way (a revoked
+// token, an outage) would otherwise log 50,000 lines a cycle. The line
+// names the first failure; --config.check and asana_collection_success
+// show every one.
+func logFailures(log *slog.Logger, states []WorkspaceState) {
+	var first *WorkspaceState
+	failed, distinct := 0, map[string]bool{}
+	for i := range states {
+		if s := &states[i]; s.Err != nil {
+			failed++
+			distinct[s.Err.Error()] = true
+			if first == nil {
+				first = s
+			}
+		}
+	}
+	if first == nil {
+		return
+	}
+	log.Error("Cannot count workspace memberships", "failed_workspaces", failed, "workspaces", len(states),
+		"distinct_errors", len(distinct), "first_workspace_gid", first.GID, "err", first.Err)
 }
 
 // budget works out whether the organisation can be counted within the
@@ -365,7 +390,6 @@ func (r *Refresher) collect(ctx context.Context, cfg *config.Config, w asana.Wor
 	end := r.opts.Now()
 	state.Duration = end.Sub(start)
 	if err != nil {
-		r.opts.Logger.Error("Cannot count workspace memberships", "workspace_gid", w.GID, "err", err)
 		state.OutOfBudget = errors.Is(err, asana.ErrBudgetExhausted)
 		return r.failed(cfg, state, old, err)
 	}
