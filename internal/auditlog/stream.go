@@ -122,10 +122,11 @@ const maxRestarts = 3
 // reach the end of the stream are no passing hiccup.
 const StallPolls = 3
 
-// errRepeating is a stream that, from one offset to the next, serves only
-// events it has applied already: more in a row than the maxBoundary a
-// restart from LastAt may legitimately bring back.
-var errRepeating = errors.New("the audit log serves only events already read, page after page, so the stream's offset leads nowhere; " +
+// errRepeating is a stream whose offsets bring back events it has applied
+// already instead of new ones: more in a row than the maxBoundary a restart
+// from LastAt may legitimately bring back, or a page with nothing new that
+// gives back the offset it was asked with, so asking again brings it again.
+var errRepeating = errors.New("the audit log serves events already read instead of new ones, so the stream's offset leads nowhere; " +
 	"the stream starts over from its last event (if this persists, Asana or a proxy in between replays pages: report it to Asana support)")
 
 // pollResult is what one poll of a stream did.
@@ -174,8 +175,9 @@ func (l *Ledger) poll(ctx context.Context, src Source, workspaceGID string, st *
 			if stale += len(page.Events) - fresh; fresh > 0 {
 				stale = 0
 			}
-			if stale > maxBoundary {
-				err = fmt.Errorf("%s: %d events in a row: %w", st.EventType, stale, errRepeating)
+			standing := q.Offset != "" && page.Next == q.Offset && fresh == 0 && len(page.Events) > 0
+			if stale > maxBoundary || standing {
+				err = fmt.Errorf("%s: %w", st.EventType, errRepeating)
 			}
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -366,4 +367,67 @@ func TestReplayingServerIsStopped(t *testing.T) {
 		t.Errorf("%d invites counted, want %d: the streams after a replayed one go on", got, auditlog.StallPolls)
 	}
 	f.checkNoUserGIDLogged(t)
+}
+
+// TestStandingOffsetIsStopped: a server whose every answer to an offset is
+// that same offset with an event already read (next_page says there is
+// more, but the stream never moves) costs a few requests a stream per
+// poll, not one per event until the poll's time is up; the streams are
+// reported stalled.
+func TestStandingOffsetIsStopped(t *testing.T) {
+	at := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+	var (
+		mu       sync.Mutex
+		requests = map[string]int{}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		mu.Lock()
+		requests[q.Get("event_type")]++
+		mu.Unlock()
+		event := func(gid string) string {
+			return fmt.Sprintf(`{"gid":%q,"created_at":%q,"event_type":%q,"resource":{"gid":"1200000000000001","resource_type":"user"}}`,
+				gid, at, q.Get("event_type"))
+		}
+		data := event("1") + "," + event("2")
+		if q.Has("offset") {
+			data = event("2")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"data":[%s],"next_page":{"offset":"standing"}}`, data)
+	}))
+	t.Cleanup(srv.Close)
+	bearer, err := asana.BearerToken("token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := asana.Options{BaseURL: srv.URL, Transport: bearer}
+	fastRetries(&opts)
+	client, err := asana.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := auditlog.NewReader(auditlog.ReaderOptions{Source: client, Organisations: func() []string { return []string{"1200000000000001"} }})
+	// The first poll applies the two events; the next ones apply nothing.
+	for i := range auditlog.StallPolls + 1 {
+		mu.Lock()
+		clear(requests)
+		mu.Unlock()
+		if err := r.Poll(context.Background()); err == nil || !strings.Contains(err.Error(), "leads nowhere") {
+			t.Fatalf("poll %d: %v, want the standing offset named", i+1, err)
+		}
+		mu.Lock()
+		for typ, n := range requests {
+			if n > 10 {
+				t.Errorf("poll %d: %d requests of %s; the standing offset was not stopped", i+1, n, typ)
+			}
+		}
+		if len(requests) != len(asana.SeatEventTypes) {
+			t.Errorf("poll %d: streams %v asked, want every one", i+1, requests)
+		}
+		mu.Unlock()
+	}
+	if st := r.Ledger("1200000000000001").Status(); len(st.Stalled) != len(asana.SeatEventTypes) {
+		t.Errorf("stalled %v, want every stream", st.Stalled)
+	}
 }
