@@ -73,9 +73,10 @@ func (t *EventTime) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("created_at: %s is not an ISO 8601 time", excerpt.Cut(string(b), 40))
 }
 
-// AuditQuery is one request of an audit stream: the event type, and either
-// the offset Asana gave last time or, to start or restart a stream, the
-// time to start at (inclusive).
+// AuditQuery is one request of an audit stream. A stream's first request
+// (no Offset) starts at StartAt, inclusive; each later one carries the
+// Offset Asana gave last and the same StartAt again, since next_page.path
+// keeps the original query with the offset. A zero StartAt is left out.
 type AuditQuery struct {
 	EventType string
 	StartAt   time.Time
@@ -91,13 +92,14 @@ type AuditPage struct {
 
 // AuditLogPage makes one request of GET /workspaces/{gid}/audit_log_events
 // with limit=100. The caller owns the stream: an empty page means it has
-// caught up, and an ErrOffsetExpired means it must restart from StartAt.
+// caught up, and a refused offset means it must start over without it.
 func (c *Client) AuditLogPage(ctx context.Context, workspaceGID string, q AuditQuery) (AuditPage, error) {
 	query := url.Values{"limit": {strconv.Itoa(PageLimit)}, "event_type": {q.EventType}}
+	if !q.StartAt.IsZero() {
+		query.Set("start_at", q.StartAt.UTC().Format("2006-01-02T15:04:05.000Z"))
+	}
 	if q.Offset != "" {
 		query.Set("offset", q.Offset)
-	} else if !q.StartAt.IsZero() {
-		query.Set("start_at", q.StartAt.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
 	var page listPage[AuditEvent]
 	path := "/workspaces/" + url.PathEscape(workspaceGID) + "/audit_log_events"

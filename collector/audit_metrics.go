@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -14,8 +16,8 @@ type AuditMetrics struct {
 	reader        *auditlog.Reader
 	organisations func() []string
 
-	up, lastPoll, historyStart, lastEvent, backfilled *prometheus.Desc
-	events, roleChanges                               *prometheus.Desc
+	up, lastPoll, historyStart, lastEvent, backfilled, stalled *prometheus.Desc
+	events, roleChanges                                        *prometheus.Desc
 }
 
 // NewAuditMetrics exports reader's numbers for the organisations it reads.
@@ -36,6 +38,11 @@ func NewAuditMetrics(reader *auditlog.Reader, organisations func() []string) *Au
 			"Unix time of the newest seat event read from the organisation's audit log (created_at).", ws, nil),
 		backfilled: prometheus.NewDesc("asana_audit_log_backfill_complete",
 			"1 once every seat event stream of the organisation has been read up to the present at least once, else 0 (backfilling).", ws, nil),
+		stalled: prometheus.NewDesc("asana_audit_log_stream_stalled",
+			"1 if the organisation's audit log stream of event_type (one request chain of GET /workspaces/{gid}/audit_log_events per seat event type) "+
+				"has made no progress for "+strconv.Itoa(auditlog.StallPolls)+" polls in a row: its requests keep failing, or it keeps starting over without reaching the present. "+
+				"0 while it moves, caught up with no new event included. The exporter's log says why.",
+			[]string{"workspace_gid", "event_type"}, nil),
 		events: prometheus.NewDesc("asana_audit_log_events_total",
 			"Seat events read from the organisation's audit log since the backfill, by event_type (logins, invites, deprovisions, reprovisions, "+
 				"billing pauses and unpauses, admin role changes). The backfill's own events are not counted, so a restart replays none.",
@@ -48,7 +55,7 @@ func NewAuditMetrics(reader *auditlog.Reader, organisations func() []string) *Au
 }
 
 func (m *AuditMetrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.up, m.lastPoll, m.historyStart, m.lastEvent, m.backfilled, m.events, m.roleChanges} {
+	for _, d := range []*prometheus.Desc{m.up, m.lastPoll, m.historyStart, m.lastEvent, m.backfilled, m.stalled, m.events, m.roleChanges} {
 		ch <- d
 	}
 }
@@ -84,6 +91,7 @@ func (m *AuditMetrics) Collect(ch chan<- prometheus.Metric) {
 			gauge(m.lastEvent, float64(st.LastEvent.UnixMilli())/1000, gid)
 		}
 		for _, t := range asana.SeatEventTypes {
+			gauge(m.stalled, boolFloat(st.Stalled[t]), gid, t)
 			counter(m.events, st.Events[t], gid, t)
 		}
 		for _, r := range auditlog.Roles {

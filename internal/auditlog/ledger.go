@@ -61,7 +61,10 @@ func newLedger(historyStart time.Time) *Ledger {
 }
 
 // apply records a page of one stream's events, dropping those it already
-// applied; it reports how many were new.
+// applied; it reports how many were new. An event applied twice (possible
+// only beyond maxBoundary) leaves every user as it was, since each of a
+// user's times is a maximum, pauses and unpauses alike; only the event and
+// role-change counters count it again.
 func (l *Ledger) apply(st *stream, events []asana.AuditEvent) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -120,20 +123,26 @@ type Status struct {
 	LastEvent    time.Time
 	// BackfillDone is true once every stream has caught up at least once.
 	BackfillDone bool
-	Events       map[string]uint64
-	RoleChanges  map[string]uint64
-	Users        int
+	// Stalled holds the event types whose streams made no progress for
+	// StallPolls polls in a row.
+	Stalled     map[string]bool
+	Events      map[string]uint64
+	RoleChanges map[string]uint64
+	Users       int
 }
 
 // Status copies the Ledger's numbers.
 func (l *Ledger) Status() Status {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	done := true
-	for _, st := range l.streams {
+	done, stalled := true, map[string]bool{}
+	for t, st := range l.streams {
 		done = done && st.CaughtUp()
+		if st.stalled() {
+			stalled[t] = true
+		}
 	}
-	return Status{HistoryStart: l.historyStart, LastEvent: l.lastEvent, BackfillDone: done,
+	return Status{HistoryStart: l.historyStart, LastEvent: l.lastEvent, BackfillDone: done, Stalled: stalled,
 		Events: maps.Clone(l.events), RoleChanges: maps.Clone(l.roleChanges), Users: len(l.users)}
 }
 

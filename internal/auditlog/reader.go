@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strconv"
 	"sync"
 	"time"
 
@@ -238,6 +239,7 @@ func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid st
 	case !status.BackfillDone:
 		progress = &backfillLog{log: r.opts.Logger, gid: gid, now: r.opts.Now, start: r.opts.Now()}
 	}
+	var errs []error
 	for _, t := range asana.SeatEventTypes {
 		st := l.streams[t]
 		var streamProgress Progress
@@ -247,15 +249,37 @@ func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid st
 		res, err := l.poll(ctx, r.opts.Source, gid, st, status.HistoryStart, r.opts.Now, r.opts.Wait, streamProgress)
 		r.opts.Logger.Debug("Polled the audit log", "workspace_gid", gid, "event_type", t,
 			"pages", res.pages, "events", res.events, "restarts", res.restarts, "caught_up", st.CaughtUp())
-		if err != nil {
-			return err
+		if res.requests > 0 && l.judge(st, res) {
+			r.reportStall(gid, st, err)
+		}
+		if err == nil {
+			continue
+		}
+		if outOfTime(err) && len(errs) > 0 {
+			break // the streams that failed before are the news
+		}
+		errs = append(errs, err)
+		if !streamRefused(err) { // the token, the network or the poll's time: the next stream would fail alike
+			break
 		}
 	}
 	if after := l.Status(); !status.BackfillDone && after.BackfillDone {
 		r.opts.Logger.Info("Read the audit log back to the start of its history", "workspace_gid", gid,
 			"history_start", after.HistoryStart.Format(time.RFC3339), "users", after.Users)
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// reportStall logs a stream that became stalled, with the error of the
+// poll that made it so, or that moves again.
+func (r *Reader) reportStall(gid string, st *stream, err error) {
+	if st.stalled() {
+		r.opts.Logger.Warn("An audit log stream has made no progress for "+strconv.Itoa(StallPolls)+" polls in a row; "+
+			"the idle and paused seats miss its newer events until it moves again (asana_audit_log_stream_stalled)",
+			"workspace_gid", gid, "event_type", st.EventType, "err", err)
+		return
+	}
+	r.opts.Logger.Info("The audit log stream moves again", "workspace_gid", gid, "event_type", st.EventType)
 }
 
 // backfillLogEvery is how often a backfill is logged.

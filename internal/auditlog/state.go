@@ -105,7 +105,7 @@ func readState(r io.Reader) (map[string]*Ledger, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fs); err != nil {
-		return nil, fmt.Errorf("not a state file: %w", err)
+		return nil, fmt.Errorf("not a state file: %w", decodeError(err))
 	}
 	if fs.Version != stateVersion {
 		return nil, fmt.Errorf("state file version %d, this exporter reads version %d", fs.Version, stateVersion)
@@ -127,13 +127,28 @@ func readState(r io.Reader) (map[string]*Ledger, error) {
 		maps.Copy(l.roleChanges, ls.RoleChanges)
 		for _, u := range ls.Users {
 			if u[1] > 1<<62 || u[2] > 1<<62 || u[3] > 1<<62 {
-				return nil, fmt.Errorf("workspace %q: user %d: a time out of range", gid, u[0])
+				return nil, fmt.Errorf("workspace %q: a user's time out of range", gid)
 			}
 			l.users[u[0]] = user{lastLogin: int64(u[1]), paused: int64(u[2]), unpaused: int64(u[3])}
 		}
 		ledgers[gid] = l
 	}
 	return ledgers, nil
+}
+
+// decodeError is a decoding error without the bytes the decoder quotes
+// from around the fault: the file holds user gids, and the error is
+// logged.
+func decodeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return errors.New("malformed JSON")
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s is not a %s", typ.Field, typ.Type)
+	}
+	return err
 }
 
 func statePath(dir string) string { return filepath.Join(dir, StateFile) }

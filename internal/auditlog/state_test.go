@@ -43,6 +43,13 @@ func TestStateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, ledgers := range []map[string]*Ledger{got, want} { // the boundary index is built at use, not read
+		for _, l := range ledgers {
+			for _, st := range l.streams {
+				st.index()
+			}
+		}
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read back %+v, want %+v", got["1200000000000001"], want["1200000000000001"])
 	}
@@ -130,5 +137,24 @@ func TestBackfillLogsEveryThirtySeconds(t *testing.T) {
 	}
 	if want := "workspace_gid=1 events=1500 history_read=30% time_left=1m10s"; !strings.Contains(logs.String(), want) {
 		t.Errorf("the log lacks %q:\n%s", want, logs.String())
+	}
+}
+
+// TestStateErrorsCarryNoUserGID: why a state file is refused is logged, so
+// it names the field at fault and never the user gids around it.
+func TestStateErrorsCarryNoUserGID(t *testing.T) {
+	head := `{"version":1,"workspaces":{"1200000000000001":{"history_start":"2026-09-03T07:00:00Z","streams":[],"events":{},"role_changes":{},"users":`
+	for name, users := range map[string]string{
+		"wrong type":   `[[1200000000000010,"x",0,0],[1200000000000011,1,0,0]]}}}`,
+		"syntax":       `[[1200000000000010,1,0,0]x[1200000000000011,1,0,0]]}}}`,
+		"out of range": `[[1200000000000010,9223372036854775807,0,0],[1200000000000011,1,0,0]]}}}`,
+	} {
+		_, err := readState(strings.NewReader(head + users))
+		if err == nil {
+			t.Fatalf("%s: a bad state file was read", name)
+		}
+		if strings.Contains(err.Error(), "1200000000000010") || strings.Contains(err.Error(), "1200000000000011") {
+			t.Errorf("%s: %v carries a user gid", name, err)
+		}
 	}
 }
