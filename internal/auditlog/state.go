@@ -155,7 +155,7 @@ func load(dir string) (map[string]*Ledger, error) {
 // save writes the state file under dir whole or not at all: a temporary
 // file, synced, renamed over the old one.
 func save(dir string, ledgers map[string]*Ledger) error {
-	return privatefile.Write(statePath(dir), func(w io.Writer) error {
+	return privatefile.Replace(statePath(dir), func(w io.Writer) error {
 		return writeState(w, ledgers)
 	})
 }

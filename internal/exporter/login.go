@@ -139,5 +139,5 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	if tok.RefreshToken == "" {
 		return errors.New("the token endpoint returned no refresh token")
 	}
-	return privatefile.WriteLine(file, tok.RefreshToken)
+	return privatefile.Write(file, privatefile.Line(tok.RefreshToken))
 }

@@ -76,9 +76,11 @@ func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logg
 	return asana.NewOAuth(asana.OAuthOptions{
 		ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh, TokenURL: tokenURL, Observer: observer,
 		// Asana's refresh tokens do not rotate; if one ever comes back,
-		// keep it where the next start and reload read it.
+		// keep it where the next start and reload read it. Replace, not
+		// Write: this runs inside a request, which a FIFO put in the
+		// file's place must not hold up.
 		RefreshTokenChanged: func(rt string) {
-			if err := privatefile.WriteLine(o.RefreshTokenFile, rt); err != nil {
+			if err := privatefile.Replace(o.RefreshTokenFile, privatefile.Line(rt)); err != nil {
 				logger.Error("Cannot save the new OAuth refresh token; the next start will use the old one", "file", o.RefreshTokenFile, "err", err)
 			}
 		},
