@@ -48,7 +48,7 @@ func Login(ctx context.Context, opts LoginOptions, out io.Writer) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	secret, err := readSecret(o.ClientSecretFile, "OAuth client secret", opts.Logger)
+	secret, err := readSecret(clientSecretFlag, o.ClientSecretFile, "OAuth client secret", opts.Logger)
 	if err != nil {
 		return err
 	}
