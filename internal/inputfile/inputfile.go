@@ -142,9 +142,3 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	l.left -= int64(n)
 	return n, err
 }
-
-// IsNotRegular reports whether err is a NotRegularError.
-func IsNotRegular(err error) bool {
-	var e *NotRegularError
-	return errors.As(err, &e)
-}

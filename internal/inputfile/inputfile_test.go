@@ -24,7 +24,7 @@ func TestReadAllRefusesWhatIsNotARegularFile(t *testing.T) {
 	} {
 		// A FIFO with no writer would block a plain open forever.
 		_, err := ReadAll(path, 1<<20)
-		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) || !IsNotRegular(err) {
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) || !errors.As(err, new(*NotRegularError)) {
 			t.Errorf("ReadAll(%s) = %v, want an error naming the file and %q", path, err, want)
 		}
 	}
