@@ -13,8 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 	"github.com/google/renameio/v2"
+
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // maxLinks bounds a chain of symlinks, as Linux's own limit (MAXSYMLINKS)
