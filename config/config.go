@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/asana-exporter/asana_exporter/internal/excerpt"
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // Config is the YAML file. config.example.yml documents every key.
@@ -78,11 +78,18 @@ func Default() *Config {
 	}
 }
 
+// maxFileBytes bounds the config file: config.example.yml, every key
+// commented, is under 3 KiB, and a thousand workspaces with their seats
+// and prices take about 80 KiB. A larger file is the wrong one.
+const maxFileBytes = 1 << 20
+
 // Load reads and validates a file. Errors name the file and say what to fix.
+// Only a regular file is read: a FIFO would hold up start-up, or a reload
+// and every reload after it.
 func Load(path string) (*Config, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := inputfile.ReadAll(path, maxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("reading config file: %w", err)
+		return nil, fmt.Errorf("reading the config file: %w", err)
 	}
 	c, err := Parse(raw)
 	if err != nil {
@@ -102,6 +109,19 @@ func Parse(raw []byte) (*Config, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := onlyOneDocument(dec); err != nil {
+		return nil, err
+	}
+	// A file of another kind (a CSV is one long string to YAML) is named
+	// as such: yaml.v3 would quote its first bytes, a name perhaps.
+	if root := doc.Content[0]; root.Kind != yaml.MappingNode && root.Tag != "!!null" {
+		kind := "a single value"
+		if root.Kind == yaml.SequenceNode {
+			kind = "a list"
+		}
+		return nil, fmt.Errorf("line %d: the file holds %s, not the config's keys (workspaces:, max_staleness: and so on); "+
+			"check that this is the config file (see config.example.yml)", root.Line, kind)
+	}
 	// The keys and durations are checked on the document before decoding,
 	// so that the errors are ours, with a line number, rather than
 	// yaml.v3's wording (which names Go types) reworded.
@@ -114,7 +134,85 @@ func Parse(raw []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil {
 		return nil, err
 	}
-	return c, c.validate()
+	// Validated before the merge, so that workspaces[i] is the file's.
+	invalid := c.validate()
+	return c, errors.Join(invalid, c.mergeListedTwice(workspaceLines(&doc)))
+}
+
+// onlyOneDocument refuses a second YAML document (after ---), which Decode
+// would leave unread: its settings would silently not apply. An empty one
+// (a trailing ---) is harmless.
+func onlyOneDocument(dec *yaml.Decoder) error {
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		case len(next.Content) > 0 && (next.Content[0].Tag != "!!null" || next.Content[0].Value != ""):
+			return fmt.Errorf("line %d: a second YAML document starts here, and the config is one document: "+
+				"merge its settings into the first and remove the ---", next.Line)
+		}
+	}
+}
+
+// workspaceLines returns the line of each entry under workspaces:, nil
+// when the list is not written out (an alias).
+func workspaceLines(doc *yaml.Node) []int {
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if list := root.Content[i+1]; root.Content[i].Value == "workspaces" && list.Kind == yaml.SequenceNode {
+			lines := make([]int, len(list.Content))
+			for j, entry := range list.Content {
+				lines[j] = entry.Line
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+// mergeListedTwice keeps one entry of a gid listed again with the same
+// settings: it is one workspace, and two entries would publish its series
+// twice. Entries of one gid that disagree are an error naming both.
+func (c *Config) mergeListedTwice(lines []int) error {
+	where := func(i int) string {
+		if i < len(lines) {
+			return fmt.Sprintf("line %d", lines[i])
+		}
+		return fmt.Sprintf("workspaces[%d]", i)
+	}
+	var errs []error
+	first := map[string]int{} // gid: index of its first entry
+	merged := make([]Workspace, 0, len(c.Workspaces))
+	for i, w := range c.Workspaces {
+		j, seen := first[w.GID]
+		if !seen {
+			first[w.GID] = i
+			merged = append(merged, w)
+			continue
+		}
+		var differ []string
+		if !equal(w.SeatsPurchased, c.Workspaces[j].SeatsPurchased) {
+			differ = append(differ, "seats_purchased")
+		}
+		if !equal(w.SeatPrice, c.Workspaces[j].SeatPrice) {
+			differ = append(differ, "seat_price")
+		}
+		if len(differ) > 0 {
+			errs = append(errs, fmt.Errorf("workspaces: gid %s is listed at %s and again at %s with another %s: keep one entry",
+				quoted(w.GID), where(j), where(i), strings.Join(differ, " and ")))
+		}
+	}
+	c.Workspaces = merged
+	return errors.Join(errs...)
+}
+
+// equal reports whether two optional settings are both unset or the same.
+func equal[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // checkNode reports the keys of n that t has no field for, and the
@@ -168,8 +266,6 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("workspaces[%d]: gid is missing", i))
 		case !isGID(w.GID):
 			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, quoted(w.GID)))
-		case seen[w.GID]:
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %s is listed twice", i, quoted(w.GID)))
 		}
 		seen[w.GID] = true
 		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {

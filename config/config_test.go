@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,11 +70,15 @@ max_staleness: 1d
 
 func TestParseErrorsSayWhatToFix(t *testing.T) {
 	cases := map[string]string{
-		"workspaces:\n  - gid: \"1\"\n    seat_purchased: 5\n":       `unknown key "seat_purchased"`,
-		"workspace:\n  - gid: \"1\"\n":                               `unknown key "workspace"`,
-		"workspaces:\n  - seats_purchased: 5\n":                      "workspaces[0]: gid is missing",
-		"workspaces:\n  - gid: acme\n":                               `gid "acme" is not an Asana gid`,
-		"workspaces:\n  - gid: \"1\"\n  - gid: \"1\"\n":              "gid 1 is listed twice",
+		"workspaces:\n  - gid: \"1\"\n    seat_purchased: 5\n": `unknown key "seat_purchased"`,
+		"workspace:\n  - gid: \"1\"\n":                         `unknown key "workspace"`,
+		"workspaces:\n  - seats_purchased: 5\n":                "workspaces[0]: gid is missing",
+		"workspaces:\n  - gid: acme\n":                         `gid "acme" is not an Asana gid`,
+		"workspaces:\n  - gid: \"1\"\n    seats_purchased: 5\n  - gid: \"1\"\n    seats_purchased: 6\n":          "gid 1 is listed at line 2 and again at line 4 with another seats_purchased: keep one entry",
+		"workspaces:\n  - {gid: \"1\", seat_price: 9}\n  - {gid: \"2\"}\n  - {gid: \"1\", seats_purchased: 5}\n": "gid 1 is listed at line 2 and again at line 4 with another seats_purchased and seat_price",
+		"workspace_concurrency: 2\n---\nworkspace_concurrency: 30\n":                                             "line 2: a second YAML document starts here",
+		"workspace_concurrency: 2\n---\n---\n# more\nrequests_per_minute: 5\n":                                   "line 3: a second YAML document starts here",
+		"- gid: \"1\"\n": "line 1: the file holds a list, not the config's keys",
 		"workspaces:\n  - gid: \"1\"\n    seats_purchased: -1\n":     "seats_purchased must not be negative",
 		"workspaces:\n  - gid: \"1\"\n    seats_purchased: many\n":   "cannot unmarshal",
 		"exclude_workspaces: [\"1\"]\nworkspaces:\n  - gid: \"1\"\n": "also listed under workspaces",
@@ -98,6 +103,37 @@ func TestParseErrorsSayWhatToFix(t *testing.T) {
 	}
 }
 
+// TestParseMergesAWorkspaceListedTwice: the same gid with the same
+// settings is one workspace; an empty document after --- is nothing.
+func TestParseMergesAWorkspaceListedTwice(t *testing.T) {
+	c, err := Parse([]byte("workspaces:\n  - gid: \"1\"\n    seats_purchased: 5\n  - gid: \"2\"\n  - {gid: \"1\", seats_purchased: 5}\n---\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Workspaces) != 2 || c.Workspaces[0].GID != "1" || *c.Workspaces[0].SeatsPurchased != 5 || c.Workspaces[1].GID != "2" {
+		t.Errorf("workspaces %+v, want 1 (5 seats) and 2 once each", c.Workspaces)
+	}
+}
+
+// TestParseQuotesNothingOfAFileThatIsNotAConfig: a roster or an Admin
+// Console export given as the config is named for what it is, without a
+// byte of it (yaml.v3 quoted the first seven: a name, in an export without
+// a header).
+func TestParseQuotesNothingOfAFileThatIsNotAConfig(t *testing.T) {
+	for _, raw := range []string{
+		"Alice Example,alice@example.com,Member,2019-01-01\nBob Example,bob@example.com,Guest,2019-01-01\n",
+		"1200000000000042,Alice Example,alice@example.com,licensed\n",
+	} {
+		_, err := Parse([]byte(raw))
+		if err == nil || !strings.Contains(err.Error(), "line 1: the file holds a single value, not the config's keys") {
+			t.Errorf("Parse(%.20q...) = %v", raw, err)
+		}
+		if err != nil && (strings.Contains(err.Error(), "Alice") || strings.Contains(err.Error(), "12000")) {
+			t.Errorf("the error quotes the file: %v", err)
+		}
+	}
+}
+
 func TestLoadNamesTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "asana.yml")
 	if err := os.WriteFile(path, []byte("bogus: 1\n"), 0o600); err != nil {
@@ -108,5 +144,29 @@ func TestLoadNamesTheFile(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yml")); err == nil || !strings.Contains(err.Error(), "missing.yml") {
 		t.Errorf("Load(missing) = %v", err)
+	}
+}
+
+// TestLoadReadsARegularFileUpToALimit: a FIFO (no writer: a plain open
+// would wait for ever), a device and a directory are refused at once, and
+// a file over maxFileBytes unread, each with an error naming the file.
+func TestLoadReadsARegularFileUpToALimit(t *testing.T) {
+	dir := t.TempDir()
+	fifo, large := filepath.Join(dir, "fifo.yml"), filepath.Join(dir, "large.yml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(large, []byte("# "+strings.Repeat("x", maxFileBytes)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:        "is a named pipe (FIFO), not a regular file",
+		"/dev/zero": "is a character device, not a regular file",
+		dir:         "is a directory, not a regular file",
+		large:       "is larger than 1048576 bytes",
+	} {
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "reading the config file: "+path+" "+want) {
+			t.Errorf("Load(%s) = %v, want %q", path, err, want)
+		}
 	}
 }

@@ -57,6 +57,14 @@ func FuzzParse(f *testing.F) {
 		"workspaces: {gid: \"1\"}\n",
 		"\xef\xbb\xbfworkspace_concurrency: 2\n",
 		"workspace_concurrency: 2\n---\nworkspace_concurrency: 30\n",
+		"workspace_concurrency: 2\n---\n",
+		"---\n---\nworkspace_concurrency: 3\n",
+		"workspaces:\n  - gid: \"1\"\n    seats_purchased: 5\n  - gid: \"1\"\n    seats_purchased: 5\n",
+		"workspaces:\n  - gid: \"1\"\n    seats_purchased: 5\n  - gid: \"1\"\n    seats_purchased: 6\n",
+		"workspaces:\n  - {gid: \"1\", seat_price: 1.5}\n  - {gid: \"2\"}\n  - {gid: \"1\"}\n",
+		"workspaces: [&w {gid: \"1\", seats_purchased: 2}, *w]\n",
+		"user_gid,user_name,user_email\n1200000000000042,Alice Example,alice@example.com\n",
+		"- gid: \"1\"\n",
 	} {
 		f.Add([]byte(s))
 	}

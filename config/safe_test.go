@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -62,5 +63,31 @@ func TestSafeConfigReloadAppliesAllOrNothing(t *testing.T) {
 func TestNewSafeConfigNamesTheBadFile(t *testing.T) {
 	if _, err := NewSafeConfig(filepath.Join(t.TempDir(), "missing.yml"), nil, nil); err == nil || !strings.Contains(err.Error(), "missing.yml") {
 		t.Errorf("NewSafeConfig(missing) = %v", err)
+	}
+}
+
+// TestReloadOfAFIFOFailsAtOnce: a config file replaced by a FIFO fails the
+// reload at once instead of holding the reload lock until someone writes to
+// it, so the next reload, of a good file, goes through.
+func TestReloadOfAFIFOFailsAtOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "asana.yml")
+	if err := os.WriteFile(file, []byte("requests_per_minute: 100\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := NewSafeConfig(file, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Remove(file) != nil || syscall.Mkfifo(file, 0o600) != nil {
+		t.Fatal("cannot put a FIFO in the file's place")
+	}
+	if err := sc.Reload(); err == nil || !strings.Contains(err.Error(), file+" is a named pipe (FIFO)") {
+		t.Errorf("a reload of a FIFO: %v", err)
+	}
+	if os.Remove(file) != nil || os.WriteFile(file, []byte("requests_per_minute: 200\n"), 0o600) != nil {
+		t.Fatal("cannot put the file back")
+	}
+	if err := sc.Reload(); err != nil || sc.Get().RequestsPerMinute != 200 {
+		t.Errorf("the reload after: %v, %+v", err, sc.Get())
 	}
 }

@@ -2,13 +2,19 @@ package auditlog
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // sampleLedgers is a state with every kind of content.
@@ -140,21 +146,71 @@ func TestBackfillLogsEveryThirtySeconds(t *testing.T) {
 	}
 }
 
-// TestStateErrorsCarryNoUserGID: why a state file is refused is logged, so
-// it names the field at fault and never the user gids around it.
-func TestStateErrorsCarryNoUserGID(t *testing.T) {
-	head := `{"version":1,"workspaces":{"1200000000000001":{"history_start":"2026-09-03T07:00:00Z","streams":[],"events":{},"role_changes":{},"users":`
-	for name, users := range map[string]string{
-		"wrong type":   `[[1200000000000010,"x",0,0],[1200000000000011,1,0,0]]}}}`,
-		"syntax":       `[[1200000000000010,1,0,0]x[1200000000000011,1,0,0]]}}}`,
-		"out of range": `[[1200000000000010,9223372036854775807,0,0],[1200000000000011,1,0,0]]}}}`,
+// TestStateDecodeErrorsQuoteNoValue: a state file that does not decode is
+// described by the path to the field and the kind of value found there,
+// never by the value: no user gid, name or email reaches the log.
+func TestStateDecodeErrorsQuoteNoValue(t *testing.T) {
+	const ws = `{"version":1,"workspaces":{"1200000000000001":{"history_start":"2026-01-01T00:00:00Z",`
+	for in, want := range map[string]string{
+		ws + `"users":[[1200000000000042,"alice@example.com",0,0]]}}}`:                      "workspaces.1200000000000001.users.0.1 holds a string, not a number",
+		ws + `"users":[[1200000000000042,99999999999999999999999,0,0]]}}}`:                  "workspaces.1200000000000001.users.0.1 holds a number out of range, not a number",
+		ws + `"users":[[1200000000000042,1,0,4611686018427387905]]}}}`:                      "workspaces.1200000000000001.users.0: a time out of range",
+		ws + `"events":{"alice@example.com":"Alice Example"}}}}`:                            "workspaces.1200000000000001.events.? holds a string, not a number",
+		`{"version":1,"workspaces":{"alice@example.com":{"history_start":5}}}`:              "workspaces.?.history_start holds a number, not a time",
+		`{"version":"Alice Example 1200000000000042"}`:                                      "version holds a string, not a number",
+		`{"alice@example.com":"Alice Example"}`:                                             "a field the state has not",
+		`[{"user_email":"alice@example.com","user_gid":"1200000000000042"}]`:                "the file holds an array, not an object",
+		"user_gid,user_name,user_email\n1200000000000042,Alice Example,alice@example.com\n": "not JSON",
+		ws + `"users":[[1200000000000042,`:                                                  "ends in the middle",
 	} {
-		_, err := readState(strings.NewReader(head + users))
-		if err == nil {
-			t.Fatalf("%s: a bad state file was read", name)
+		_, err := readState(strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("readState(%.60q...) = %v, want %q", in, err, want)
 		}
-		if strings.Contains(err.Error(), "1200000000000010") || strings.Contains(err.Error(), "1200000000000011") {
-			t.Errorf("%s: %v carries a user gid", name, err)
+		if err != nil && strings.ContainsAny(err.Error(), "@") || strings.Contains(fmt.Sprint(err), "Alice") || strings.Contains(fmt.Sprint(err), "1200000000000042") {
+			t.Errorf("the error quotes the file: %v", err)
 		}
+	}
+}
+
+// TestLoadRefusesWhatIsNotAStateFile: the state file is read only if it is
+// a regular file of at most maxStateBytes; a FIFO in its place is refused at
+// once (and Replace will not write to it), and a symlink to a roster is
+// refused without a word of it in the log.
+func TestLoadRefusesWhatIsNotAStateFile(t *testing.T) {
+	good := encodeState(t, sampleLedgers())
+	_, err := readState(inputfile.LimitReader(bytes.NewReader(good), "state", int64(len(good)-10)))
+	var tooLarge *inputfile.TooLargeError
+	if !errors.As(err, &tooLarge) {
+		t.Errorf("a state over the limit: %v", err)
+	}
+	if _, err := readState(inputfile.LimitReader(bytes.NewReader(good), "state", int64(len(good)))); err != nil {
+		t.Errorf("a state at the limit: %v", err)
+	}
+
+	fifoDir := t.TempDir()
+	if err := syscall.Mkfifo(statePath(fifoDir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(fifoDir); err == nil || !strings.Contains(err.Error(), "a named pipe (FIFO), not a regular file") {
+		t.Errorf("load(a FIFO) = %v", err)
+	}
+	if err := save(fifoDir, sampleLedgers()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("save(over a FIFO) = %v", err)
+	}
+
+	dir := t.TempDir()
+	roster := filepath.Join(t.TempDir(), "roster.csv")
+	if err := os.WriteFile(roster, []byte("user_gid,user_name,user_email\n1200000000000042,Alice Example,alice@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(roster, statePath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	r := NewReader(ReaderOptions{StoragePath: dir, Organisations: func() []string { return nil }, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if r.Ledger("1200000000000001") != nil || !strings.Contains(logs.String(), "Cannot use the audit log state file") ||
+		strings.Contains(logs.String(), "alice") || strings.Contains(logs.String(), "Alice") {
+		t.Errorf("a symlink to a roster as the state file logged:\n%s", logs.String())
 	}
 }

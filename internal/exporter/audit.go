@@ -27,9 +27,9 @@ func (e *Exporter) newAudit(opts Options, clientOpts asana.Options, mainToken st
 	e.auditSrc = e.client
 	wait := func(ctx context.Context) error { return e.refresher.WaitIdle(ctx) }
 	if opts.AuditTokenFile != "" && !opts.Demo {
-		token, err := readToken(opts.AuditTokenFile, e.logger)
+		token, err := readToken(auditTokenFlag, opts.AuditTokenFile, e.logger)
 		if err != nil {
-			return fmt.Errorf("--asana.audit-token-file: %w", err)
+			return err
 		}
 		if token == mainToken {
 			e.logger.Warn("The audit token is the main token: it shares one request budget; give the exporter a separate service-account token, or drop --asana.audit-token-file")
@@ -38,7 +38,7 @@ func (e *Exporter) newAudit(opts Options, clientOpts asana.Options, mainToken st
 		if err != nil {
 			return fmt.Errorf("--asana.audit-token-file: %w", err)
 		}
-		e.config.OnReload(tokenReload(opts.AuditTokenFile, bearer, e.logger))
+		e.config.OnReload(tokenReload(auditTokenFlag, opts.AuditTokenFile, bearer, e.logger))
 		clientOpts.Transport = bearer
 		if e.auditSrc, err = asana.New(clientOpts); err != nil {
 			return err

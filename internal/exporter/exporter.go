@@ -111,7 +111,7 @@ func New(opts Options) (_ *Exporter, err error) {
 			return nil, err
 		}
 	default:
-		if token, err = readToken(opts.TokenFile, e.logger); err != nil {
+		if token, err = readToken(tokenFlag, opts.TokenFile, e.logger); err != nil {
 			return nil, err
 		}
 	}
@@ -138,7 +138,7 @@ func New(opts Options) (_ *Exporter, err error) {
 		// A reload re-reads the token file (not $ASANA_TOKEN: a running
 		// process's environment does not change).
 		if opts.TokenFile != "" && !opts.Demo {
-			e.config.OnReload(tokenReload(opts.TokenFile, bearer, e.logger))
+			e.config.OnReload(tokenReload(tokenFlag, opts.TokenFile, bearer, e.logger))
 		}
 		transport = bearer
 	}

@@ -48,7 +48,7 @@ func Login(ctx context.Context, opts LoginOptions, out io.Writer) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	secret, err := readSecret(o.ClientSecretFile, "OAuth client secret", opts.Logger)
+	secret, err := readSecret(clientSecretFlag, o.ClientSecretFile, "OAuth client secret", opts.Logger)
 	if err != nil {
 		return err
 	}
@@ -139,5 +139,5 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	if tok.RefreshToken == "" {
 		return errors.New("the token endpoint returned no refresh token")
 	}
-	return privatefile.WriteLine(file, tok.RefreshToken)
+	return privatefile.Write(file, privatefile.Line(tok.RefreshToken))
 }

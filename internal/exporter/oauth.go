@@ -12,6 +12,9 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
+// clientSecretFlag names the client secret's file, for Login too.
+const clientSecretFlag = "--asana.oauth.client-secret-file"
+
 // OAuthOptions are the OAuth app's flags: an alternative to a token.
 type OAuthOptions struct {
 	ClientID         string
@@ -39,12 +42,12 @@ func (o OAuthOptions) check(tokenFile string) error {
 	return nil
 }
 
-// readSecret reads one of the OAuth app's secrets from its file and checks
-// it. Errors name the file, never the content.
-func readSecret(path, what string, logger *slog.Logger) (string, error) {
+// readSecret reads one of the OAuth app's secrets from the file that flag
+// names (path) and checks it. Errors name the file, never the content.
+func readSecret(flag, path, what string, logger *slog.Logger) (string, error) {
 	secret, err := readFileSecret(path, what, logger)
 	if err != nil {
-		return "", fmt.Errorf("reading the %s: %w", what, err)
+		return "", fmt.Errorf("reading the %s from %s: %w", what, flag, err)
 	}
 	if err := asana.ValidToken(secret); err != nil {
 		return "", fmt.Errorf("the %s file %s: %s", what, path, strings.TrimPrefix(err.Error(), "asana: "))
@@ -54,10 +57,10 @@ func readSecret(path, what string, logger *slog.Logger) (string, error) {
 
 // read reads the client secret and the refresh token from their files.
 func (o OAuthOptions) read(logger *slog.Logger) (secret, refresh string, err error) {
-	if secret, err = readSecret(o.ClientSecretFile, "OAuth client secret", logger); err != nil {
+	if secret, err = readSecret(clientSecretFlag, o.ClientSecretFile, "OAuth client secret", logger); err != nil {
 		return "", "", err
 	}
-	refresh, err = readSecret(o.RefreshTokenFile, "OAuth refresh token", logger)
+	refresh, err = readSecret("--asana.oauth.refresh-token-file", o.RefreshTokenFile, "OAuth refresh token", logger)
 	return secret, refresh, err
 }
 
@@ -76,9 +79,11 @@ func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logg
 	return asana.NewOAuth(asana.OAuthOptions{
 		ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh, TokenURL: tokenURL, Observer: observer,
 		// Asana's refresh tokens do not rotate; if one ever comes back,
-		// keep it where the next start and reload read it.
+		// keep it where the next start and reload read it. Replace, not
+		// Write: this runs inside a request, which a FIFO put in the
+		// file's place must not hold up.
 		RefreshTokenChanged: func(rt string) {
-			if err := privatefile.WriteLine(o.RefreshTokenFile, rt); err != nil {
+			if err := privatefile.Replace(o.RefreshTokenFile, privatefile.Line(rt)); err != nil {
 				logger.Error("Cannot save the new OAuth refresh token; the next start will use the old one", "file", o.RefreshTokenFile, "err", err)
 			}
 		},

@@ -27,12 +27,12 @@ func reloadHandler(sc *config.SafeConfig) http.Handler {
 	})
 }
 
-// tokenReload re-reads the token file at each reload, so that a rotated
-// token needs no restart. An invalid token is refused before anything is
-// applied.
-func tokenReload(file string, bearer *asana.Bearer, logger *slog.Logger) config.ReloadHook {
+// tokenReload re-reads the token file that flag names at each reload, so
+// that a rotated token needs no restart. An invalid token is refused before
+// anything is applied.
+func tokenReload(flag, file string, bearer *asana.Bearer, logger *slog.Logger) config.ReloadHook {
 	return func(*config.Config) (func(), error) {
-		token, err := readToken(file, logger)
+		token, err := readToken(flag, file, logger)
 		if err != nil {
 			return nil, err
 		}

@@ -15,12 +15,19 @@ import (
 )
 
 // Open opens path for reading if it is a regular file (a symlink is
-// followed). It never blocks: the file is opened non-blocking, so a FIFO
-// with no writer is seen and refused rather than waited on.
+// followed). It never blocks. A device is refused before it is opened
+// (opening some has effects: a tape rewinds), and the open is non-blocking,
+// so that a FIFO put in place meanwhile is seen and refused rather than
+// waited on.
 func Open(path string) (*os.File, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, explain(path, err)
+	} else if !st.Mode().IsRegular() {
+		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, explain(path, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -34,6 +41,27 @@ func Open(path string) (*os.File, error) {
 	return f, nil
 }
 
+// explain says what to do about a file that cannot be opened; the
+// error still matches fs.ErrNotExist or fs.ErrPermission.
+func explain(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &openError{fmt.Sprintf("%s: no such file or directory; check the path", path), err}
+	case errors.Is(err, fs.ErrPermission):
+		return &openError{fmt.Sprintf("%s is not readable by the exporter's user (uid %d): "+
+			"give that user read access (chmod, chown or a group), or run the exporter as the file's owner", path, os.Getuid()), err}
+	}
+	return err
+}
+
+type openError struct {
+	msg string
+	err error
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.err }
+
 // NotRegularError is a path that is not a regular file.
 type NotRegularError struct {
 	Path string
@@ -41,10 +69,11 @@ type NotRegularError struct {
 }
 
 func (e *NotRegularError) Error() string {
-	return fmt.Sprintf("%s is %s, not a regular file: give the path of a file", e.Path, kind(e.Mode))
+	return fmt.Sprintf("%s is %s, not a regular file: give the path of a file", e.Path, Kind(e.Mode))
 }
 
-func kind(m fs.FileMode) string {
+// Kind names what a file that is not a regular file is, for messages.
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
@@ -77,22 +106,39 @@ func ReadAll(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readLimited(f, path, limit)
+	return io.ReadAll(LimitReader(f, path, limit))
 }
 
-func readLimited(r io.Reader, path string, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, &TooLargeError{Path: path, Limit: limit}
-	}
-	return b, nil
+// LimitReader reads r, the file at path, to its end if that comes within
+// limit bytes, and otherwise fails with a TooLargeError, at every read from
+// then on: a reader that drops an error returned with data (as
+// segmentio's JSON decoder does) still sees it at its next read.
+func LimitReader(r io.Reader, path string, limit int64) io.Reader {
+	return &limitReader{r: r, left: limit, path: path, limit: limit}
 }
 
-// IsNotRegular reports whether err is a NotRegularError.
-func IsNotRegular(err error) bool {
-	var e *NotRegularError
-	return errors.As(err, &e)
+type limitReader struct {
+	r           io.Reader
+	left, limit int64
+	path        string
+	tooLarge    error
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.tooLarge != nil {
+		return 0, l.tooLarge
+	}
+	if l.left == 0 {
+		// At the limit: the file is too large if anything follows.
+		var one [1]byte
+		if n, err := io.ReadFull(l.r, one[:]); n == 0 {
+			return 0, err
+		}
+		l.tooLarge = &TooLargeError{Path: l.path, Limit: l.limit}
+		return 0, l.tooLarge
+	}
+	p = p[:min(int64(len(p)), l.left)]
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }

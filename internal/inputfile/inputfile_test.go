@@ -2,6 +2,8 @@ package inputfile
 
 import (
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +24,7 @@ func TestReadAllRefusesWhatIsNotARegularFile(t *testing.T) {
 	} {
 		// A FIFO with no writer would block a plain open forever.
 		_, err := ReadAll(path, 1<<20)
-		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) || !IsNotRegular(err) {
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) || !errors.As(err, new(*NotRegularError)) {
 			t.Errorf("ReadAll(%s) = %v, want an error naming the file and %q", path, err, want)
 		}
 	}
@@ -47,5 +49,40 @@ func TestReadAllLimit(t *testing.T) {
 	}
 	if b, err := ReadAll(link, 5); err != nil || string(b) != "12345" {
 		t.Errorf("ReadAll through a symlink = %q, %v", b, err)
+	}
+}
+
+// TestErrorsSayWhatToFix: a missing or unreadable file is named with what
+// to do about it, and still matches the error it comes from.
+func TestErrorsSayWhatToFix(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "token")
+	_, err := ReadAll(missing, 1)
+	if !errors.Is(err, fs.ErrNotExist) || err.Error() != missing+": no such file or directory; check the path" {
+		t.Errorf("a missing file: %v", err)
+	}
+	// The tests may run as root, whom no mode keeps out: the error itself.
+	err = explain(missing, &fs.PathError{Op: "open", Path: missing, Err: syscall.EACCES})
+	if !errors.Is(err, fs.ErrPermission) || !strings.HasPrefix(err.Error(), missing+" is not readable by the exporter's user (uid ") {
+		t.Errorf("an unreadable file: %v", err)
+	}
+}
+
+// TestLimitReaderFailsAtEveryReadPastTheLimit: a reader that drops an
+// error returned with data (segmentio's JSON decoder does) still sees it,
+// and a file exactly at the limit is read whole.
+func TestLimitReaderFailsAtEveryReadPastTheLimit(t *testing.T) {
+	r := LimitReader(strings.NewReader("123456"), "f", 4)
+	p := make([]byte, 10)
+	if n, err := r.Read(p); n != 4 || err != nil {
+		t.Fatalf("first read: %d, %v; want the 4 bytes allowed", n, err)
+	}
+	for range 2 {
+		var tooLarge *TooLargeError
+		if n, err := r.Read(p); n != 0 || !errors.As(err, &tooLarge) {
+			t.Errorf("a read past the limit: %d, %v", n, err)
+		}
+	}
+	if b, err := io.ReadAll(LimitReader(strings.NewReader("1234"), "f", 4)); string(b) != "1234" || err != nil {
+		t.Errorf("a file at the limit: %q, %v", b, err)
 	}
 }
