@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -471,4 +474,224 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if err != nil || c.BaseURL() != asana.DefaultBaseURL {
 		t.Errorf("default base URL = %v, %v", c, err)
 	}
+}
+
+// TestRedirectsStayOnTheConfiguredOrigin: a redirect to another scheme,
+// host or port fails before anything is sent there, is not retried, and
+// names both origins but never the path or query. The REST calls and the
+// audit log's share the mechanism. A redirect on the same origin is
+// followed: it reaches the server the token is meant for.
+func TestRedirectsStayOnTheConfiguredOrigin(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		io.WriteString(w, `{"data":[]}`)
+	}))
+	defer other.Close()
+	otherURL, _ := url.Parse(other.URL)
+	for _, tc := range []struct {
+		name     string
+		status   int
+		tls      bool
+		location func(self *url.URL) string
+		wantTo   func(self *url.URL) string
+	}{
+		{name: "302 to another port", status: http.StatusFound,
+			location: func(*url.URL) string { return other.URL + "/api/1.0/workspaces?offset=eyJzZWNyZXQiOjF9" },
+			wantTo:   func(*url.URL) string { return other.URL }},
+		{name: "307 to another host name", status: http.StatusTemporaryRedirect,
+			location: func(*url.URL) string { return "http://localhost:" + otherURL.Port() + "/steal?offset=eyJzZWNyZXQiOjF9" },
+			wantTo:   func(*url.URL) string { return "http://localhost:" + otherURL.Port() }},
+		{name: "301 from https to http on the same host and port", status: http.StatusMovedPermanently, tls: true,
+			location: func(self *url.URL) string { return "http://" + self.Host + "/api/1.0/workspaces" },
+			wantTo:   func(self *url.URL) string { return "http://" + self.Host }},
+		{name: "308 relative to another host", status: http.StatusPermanentRedirect,
+			location: func(*url.URL) string { return "//" + otherURL.Host + "/api/1.0/workspaces" },
+			wantTo:   func(*url.URL) string { return other.URL }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var requests atomic.Int32
+			var self *url.URL
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				http.Redirect(w, r, tc.location(self), tc.status)
+			})
+			srv := httptest.NewUnstartedServer(handler)
+			if tc.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			self, _ = url.Parse(srv.URL)
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearerOver(t, asanatest.DefaultToken, srv.Client().Transport),
+				RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err1 := c.Workspaces(context.Background())
+			_, err2 := c.AuditLogPage(context.Background(), "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+			for _, err := range []error{err1, err2} {
+				if !errors.Is(err, asana.ErrRedirected) || !asana.IsFatal(err) {
+					t.Fatalf("err = %v, want a fatal ErrRedirected", err)
+				}
+				msg := err.Error()
+				for _, s := range []string{
+					fmt.Sprintf("%d %s", tc.status, http.StatusText(tc.status)),
+					"redirect from " + srv.URL + " to " + tc.wantTo(self) + " refused",
+					"the token is only sent to " + srv.URL, "check --asana.url",
+				} {
+					if !strings.Contains(msg, s) {
+						t.Errorf("error %q does not say %q", msg, s)
+					}
+				}
+				for _, s := range []string{"offset", "steal", "eyJ", asanatest.DefaultToken} {
+					if strings.Contains(msg, s) {
+						t.Errorf("error %q holds %q", msg, s)
+					}
+				}
+			}
+			if n := requests.Load(); n != 2 {
+				t.Errorf("the configured server saw %d requests, want one per call: a refused redirect is not retried", n)
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("%d requests reached the redirect's target", n)
+			}
+		})
+	}
+
+	t.Run("same origin is followed", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.URL.Path == "/api/1.0/workspaces":
+				http.Redirect(w, r, "/api/1.0/moved/workspaces?"+r.URL.RawQuery, http.StatusFound)
+			case r.Header.Get("Authorization") == "Bearer "+asanatest.DefaultToken:
+				io.WriteString(w, `{"data":[{"gid":"1","name":"Moved"}],"next_page":null}`)
+			default:
+				w.WriteHeader(http.StatusUnauthorized)
+			}
+		}))
+		defer srv.Close()
+		c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearer(t, asanatest.DefaultToken)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Workspaces(context.Background())
+		if err != nil || len(got) != 1 || got[0].Name != "Moved" {
+			t.Errorf("Workspaces = %+v, %v; want the workspace behind the same-origin redirect", got, err)
+		}
+	})
+}
+
+// TestHostileBodiesFailTheirRequest: a body nested past maxJSONDepth or
+// longer than its limit fails its request with an error that names the
+// limit, on every endpoint, 2xx bodies and error bodies alike. A million
+// '[' used to overflow the goroutine stack, a crash no recover catches.
+func TestHostileBodiesFailTheirRequest(t *testing.T) {
+	deep := `{"data":` + strings.Repeat("[", 1_000_000)
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		kind   asana.Kind
+		want   string
+	}{
+		{"200 nested a million deep", 200, deep, asana.ErrMalformedResponse, "JSON nested deeper than 64 levels"},
+		{"200 nested 66 deep, behind brackets and escapes in a string", 200, `{"data":[{"gid":"\"[[[\\\\","x":` + strings.Repeat(`{"a":`, 63) + `1` + strings.Repeat("}", 63) + `}]}`,
+			asana.ErrMalformedResponse, "JSON nested deeper than 64 levels"},
+		{"200 over 16 MiB", 200, `{"data":[],"pad":"` + strings.Repeat("x", 16<<20) + `"}`, asana.ErrMalformedResponse, "body larger than 16777216 bytes"},
+		{"429 nested 60,000 deep", 429, `{"errors":` + strings.Repeat("[", 60_000), asana.ErrRateLimited, "error body not decoded: JSON nested deeper than 64 levels"},
+		{"500 over 64 KiB", 500, `{"errors":[{"message":"` + strings.Repeat("x", 64<<10) + `"}]}`, asana.ErrServer, "error body not decoded: body larger than 65536 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearer(t, asanatest.DefaultToken), MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			_, err1 := c.Workspaces(ctx)
+			_, err2 := c.CountSeats(ctx, "1", asana.CountOptions{})
+			_, err3 := c.AuditLogPage(ctx, "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+			for _, err := range []error{err1, err2, err3} {
+				if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("err = %.300v, want kind %q saying %q", err, tc.kind, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeErrorsNeverQuoteTheBody: a 2xx body that does not decode
+// fails with the field's path and the JSON type found. The decoder's own
+// errors quote the bytes after the bad field, and in a membership page
+// those are names, emails and gids.
+func TestDecodeErrorsNeverQuoteTheBody(t *testing.T) {
+	const email, name, gid = "grace.hopper@example.com", "Grace Hopper", "1209999999999999"
+	for _, tc := range []struct {
+		name string
+		call func(context.Context, *asana.Client) error
+		body string
+		want string
+	}{
+		{"membership flag", countSeats,
+			`{"data":[{"gid":"` + gid + `","is_active":"` + email + `","user":{"name":"` + name + `"}}]}`,
+			"data.0.is_active: cannot decode a JSON string into bool"},
+		{"membership created_at", countSeats,
+			`{"data":[{"gid":"` + gid + `","is_active":true,"created_at":"` + name + ` <` + email + `>"}]}`,
+			"data.0.created_at: cannot decode a JSON string into time.Time"},
+		{"workspace name", workspaces,
+			`{"data":[{"gid":"` + gid + `","name":{"first":"` + name + `"},"email_domains":["` + email + `"]}]}`,
+			"data.0.name: cannot decode a JSON object into string"},
+		{"audit created_at a string", auditPage,
+			`{"data":[{"gid":"` + gid + `","created_at":"` + name + ` <` + email + `>"}]}`,
+			"data.0.created_at: cannot decode a JSON string into asana.EventTime"},
+		{"audit created_at a number", auditPage,
+			`{"data":[{"gid":"` + gid + `","created_at":` + gid + `}]}`,
+			"data.0.created_at: cannot decode a JSON number into asana.EventTime"},
+		{"not JSON", countSeats,
+			`{"data":[{"gid":"` + gid + `","is_active":true,"user":{"name":"` + name + `","email":` + email + `}}]}`,
+			"not valid JSON: invalid character 'g' looking for beginning of value"},
+		{"cut short", workspaces,
+			`{"data":[{"gid":"` + gid + `","name":"` + name,
+			"not valid JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.body) }))
+			defer srv.Close()
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearer(t, asanatest.DefaultToken), MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.call(context.Background(), c)
+			if !errors.Is(err, asana.ErrMalformedResponse) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a malformed response saying %q", err, tc.want)
+			}
+			s := fmt.Sprintf("%v|%+v|%#v", err, err, err)
+			for _, secret := range []string{email, name, gid, "grace", "Hopper"} {
+				if strings.Contains(s, secret) {
+					t.Errorf("the error quotes %q from the body: %s", secret, s)
+				}
+			}
+		})
+	}
+}
+
+func countSeats(ctx context.Context, c *asana.Client) error {
+	_, err := c.CountSeats(ctx, "1", asana.CountOptions{})
+	return err
+}
+
+func workspaces(ctx context.Context, c *asana.Client) error {
+	_, err := c.Workspaces(ctx)
+	return err
+}
+
+func auditPage(ctx context.Context, c *asana.Client) error {
+	_, err := c.AuditLogPage(ctx, "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+	return err
 }

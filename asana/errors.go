@@ -143,7 +143,7 @@ func apiError(endpoint string, status int, header http.Header, body []byte) *Err
 		Errors []ErrorMessage `json:"errors"`
 	}
 	if err := checkBody(body, maxErrorBodyBytes); err != nil {
-		e.Err = fmt.Errorf("error body not read: %w", err)
+		e.Err = fmt.Errorf("error body not decoded: %w", err)
 	} else if json.Unmarshal(body, &envelope) == nil {
 		for _, m := range envelope.Errors[:min(len(envelope.Errors), maxMessages)] {
 			m.Message = truncate(m.Message)

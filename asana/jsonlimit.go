@@ -35,7 +35,7 @@ const (
 // does; past that byte, the decoder stops with a syntax error anyway.
 func checkBody(body []byte, limit int) error {
 	if len(body) > limit {
-		return fmt.Errorf("body larger than %d bytes: refused unread", limit)
+		return fmt.Errorf("body larger than %d bytes", limit)
 	}
 	depth := 0
 	for i := 0; i < len(body); i++ {
@@ -51,7 +51,7 @@ func checkBody(body []byte, limit int) error {
 			}
 		case open:
 			if depth++; depth > maxJSONDepth {
-				return fmt.Errorf("JSON nested deeper than %d levels: refused undecoded", maxJSONDepth)
+				return fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
 			}
 		case closing:
 			depth--
