@@ -271,10 +271,14 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	if err := decode(body, out); err != nil {
 		// A truncated or garbled 200 is usually a proxy or connection
 		// fault, so it is retried like one.
-		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err}
+		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err, Hint: malformedHint}
 	}
 	return nil
 }
+
+// malformedHint is what to check when a 2xx body is not Asana's JSON,
+// retries included.
+const malformedHint = "the answer is not the JSON Asana sends: if this persists, check --asana.url and any proxy between the exporter and Asana"
 
 // maxRetryAfter bounds the Retry-After the client obeys when the caller set
 // no deadline. Asana's is the time until its one-minute rate window frees

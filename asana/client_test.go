@@ -621,6 +621,9 @@ func TestHostileBodiesFailTheirRequest(t *testing.T) {
 				if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("err = %.300v, want kind %q saying %q", err, tc.kind, tc.want)
 				}
+				if tc.kind == asana.ErrMalformedResponse && !strings.Contains(err.Error(), "check --asana.url") {
+					t.Errorf("err = %.300v does not say what to check", err)
+				}
 			}
 		})
 	}

@@ -233,12 +233,16 @@ func (o *OAuth) renewalError(err error) error {
 	// json: <the decoder's error>", which may quote the answer: only the
 	// verdict is kept.
 	verdict, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "oauth2: "), ": ")
-	return &Error{Kind: ErrMalformedResponse, Endpoint: EndpointOAuthToken, Err: errors.New("oauth2: " + excerpt.Cut(verdict, 80))}
+	return &Error{Kind: ErrMalformedResponse, Endpoint: EndpointOAuthToken, Err: errors.New("oauth2: " + excerpt.Cut(verdict, 80)), Hint: malformedTokenHint}
 }
 
 // String and GoString keep the credentials out of any %v or %#v.
 func (o *OAuth) String() string   { return "asana.OAuth(<redacted>)" }
 func (o *OAuth) GoString() string { return o.String() }
+
+// malformedTokenHint is what to check when the token endpoint's answer is
+// not a token.
+const malformedTokenHint = "the answer is not the token JSON Asana sends: if this persists, check --asana.oauth.token-url and any proxy between the exporter and Asana"
 
 // tokenBodies bounds the token endpoint's answers before oauth2 reads
 // them, as every other body is bounded: oauth2 itself reads up to 1 MiB and
@@ -256,7 +260,7 @@ func (t tokenBodies) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if err := checkBody(body, maxErrorBodyBytes); err != nil {
-		return nil, &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: EndpointOAuthToken, Err: err}
+		return nil, &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: EndpointOAuthToken, Err: err, Hint: malformedTokenHint}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil

@@ -295,7 +295,8 @@ func TestOAuthTokenResponsesAreBounded(t *testing.T) {
 		c, _ := asana.New(asana.Options{BaseURL: tokenSrv.URL + "/api/1.0", Transport: o, MaxAttempts: 1})
 		_, err = c.Workspaces(context.Background())
 		tokenSrv.Close()
-		if !errors.Is(err, asana.ErrMalformedResponse) || !strings.Contains(err.Error(), "POST /-/oauth_token") || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, asana.ErrMalformedResponse) || !strings.Contains(err.Error(), "POST /-/oauth_token") || !strings.Contains(err.Error(), tc.want) ||
+			!strings.Contains(err.Error(), "check --asana.oauth.token-url") {
 			t.Errorf("err = %.300v, want a malformed token response saying %q", err, tc.want)
 		}
 	}
