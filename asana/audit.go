@@ -3,14 +3,12 @@ package asana
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"time"
 
 	"github.com/segmentio/encoding/json"
-
-	"github.com/asana-exporter/asana_exporter/internal/excerpt"
 )
 
 // The audit log event types a seat's use shows in. Only these are read, one
@@ -55,6 +53,10 @@ type EventTime struct{ time.Time }
 
 var eventTimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"}
 
+// UnmarshalJSON never quotes the value in its error, which may be any
+// text. The error is an *json.UnmarshalTypeError, which the decoder
+// prefixes with the field's path: a string is not an ISO 8601 time, or
+// the value is not a string.
 func (t *EventTime) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		t.Time = time.Time{}
@@ -62,7 +64,7 @@ func (t *EventTime) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("created_at: %s is not a string", excerpt.Cut(string(b), 40))
+		return &json.UnmarshalTypeError{Value: kindOf(b), Type: reflect.TypeFor[EventTime]()}
 	}
 	for _, layout := range eventTimeLayouts {
 		if v, err := time.Parse(layout, s); err == nil {
@@ -70,7 +72,7 @@ func (t *EventTime) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("created_at: %s is not an ISO 8601 time", excerpt.Cut(string(b), 40))
+	return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[EventTime]()}
 }
 
 // AuditQuery is one request of an audit stream. A stream's first request

@@ -2,7 +2,9 @@ package asana
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 )
@@ -82,3 +84,62 @@ func (t *Bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 // String and GoString keep the token out of any accidental %v or %#v.
 func (t *Bearer) String() string   { return "asana.BearerToken(<redacted>)" }
 func (t *Bearer) GoString() string { return t.String() }
+
+// maxRedirects is net/http's own limit on a chain of redirects, kept for
+// the same-origin redirects that are followed.
+const maxRedirects = 10
+
+// sameOrigin is the CheckRedirect of every request that carries
+// credentials: the API's and the OAuth token endpoint's. It follows a
+// redirect only to origin's scheme, host and port. The transport adds the
+// credentials to every request it sends, a redirected one too, so a
+// redirect elsewhere would hand them to another server (in clear text, if
+// to http), and that server's answer would be taken for Asana's.
+// Same-origin redirects are followed: they reach the server the
+// credentials are meant for, as the first request did.
+func sameOrigin(origin *url.URL) func(*http.Request, []*http.Request) error {
+	want := originKey(origin)
+	return func(req *http.Request, via []*http.Request) error {
+		if originKey(req.URL) != want {
+			return &redirectError{status: req.Response.StatusCode, from: originName(origin), to: originName(req.URL)}
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+}
+
+// originKey is u's scheme, host and port, the port made explicit.
+func originKey(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// originName is u's scheme and host as an error shows them: never the
+// path or the query, which may carry an offset or a secret.
+func originName(u *url.URL) string { return truncate(u.Scheme + "://" + u.Host) }
+
+// redirectError is a redirect that sameOrigin refused.
+type redirectError struct {
+	status   int
+	from, to string
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("redirect from %s to %s refused", e.from, e.to)
+}
+
+// asError is the Error a request to endpoint fails with.
+func (e *redirectError) asError(endpoint string) *Error {
+	what, flag := "the token is", "--asana.url"
+	if endpoint == EndpointOAuthToken {
+		what, flag = "the client secret and refresh token are", "--asana.oauth.token-url (by default /-/oauth_token on the --asana.url host)"
+	}
+	return &Error{Kind: ErrRedirected, StatusCode: e.status, Endpoint: endpoint,
+		Err:  fmt.Errorf("%w; %s only sent to %s", e, what, e.from),
+		Hint: "check " + flag + ", and that no proxy on the way redirects elsewhere"}
+}

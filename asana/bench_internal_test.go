@@ -74,3 +74,22 @@ func BenchmarkDecodeClassifyPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheckBody measures the depth and size check that decode runs
+// before every decode, on the page BenchmarkDecodeClassifyPage decodes:
+// its ns/op is the cost per page.
+func BenchmarkCheckBody(b *testing.B) {
+	for _, email := range []bool{false, true} {
+		body := membershipPageJSON(email)
+		b.Run(fmt.Sprintf("email=%t", email), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := checkBody(body, maxBodyBytes); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(body)), "bytes/page")
+		})
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segmentio/encoding/json"
 	"golang.org/x/time/rate"
 )
 
@@ -97,7 +96,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{
 		base:     base,
-		http:     &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout},
+		http:     &http.Client{Transport: opts.Transport, Timeout: opts.RequestTimeout, CheckRedirect: sameOrigin(base)},
 		limiter:  rate.NewLimiter(minuteBudget(opts.RequestsPerMinute)),
 		inflight: make(chan struct{}, opts.MaxConcurrent),
 		opts:     opts,
@@ -149,9 +148,6 @@ func (c *Client) MinDuration(n int) time.Duration { return MinDuration(n, c.Requ
 // BaseURL returns the API root this client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// maxBodyBytes bounds one response body; a page of 100 memberships is ~20 KiB.
-const maxBodyBytes = 16 << 20
-
 // bodyBuffers reuse response buffers: a listing reads pages of the same
 // size one after another, and io.ReadAll would grow a new one each time.
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -183,6 +179,10 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 			apiErr.Attempts = attempt
 			return apiErr
 		}
+		if !retryAfterFits(ctx, apiErr) {
+			apiErr.Attempts = attempt
+			return apiErr
+		}
 		wait := c.retryDelay(apiErr, attempt)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			apiErr.Attempts = attempt
@@ -198,6 +198,16 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 
 // try makes exactly one request.
 func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) error {
+	// The slot first, then the rate token: a token is spent only by a
+	// request that leaves at once. Taken the other way round, requests
+	// queued for a slot would hold tokens and leave together, a burst
+	// beyond the budget, when slots free up.
+	select {
+	case c.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+	}
+	defer func() { <-c.inflight }()
 	if err := c.limiter.Wait(ctx); err != nil {
 		if ctx.Err() == nil { // Wait refuses early when the deadline is too close
 			return &Error{Kind: ErrBudgetExhausted, Endpoint: endpoint, Hint: "the work needs more requests than the deadline allows at " +
@@ -205,12 +215,6 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 		}
 		return fmt.Errorf("asana: GET %s: waiting for the request budget: %w", endpoint, err)
 	}
-	select {
-	case c.inflight <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
-	}
-	defer func() { <-c.inflight }()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -222,60 +226,92 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.opts.Observer.Request(endpoint, 0, time.Since(start))
+		status := 0
+		if resp != nil { // a redirect that CheckRedirect refused
+			status = resp.StatusCode
+		}
+		c.opts.Observer.Request(endpoint, status, time.Since(start))
 		var authErr *Error // the transport's own, such as a failed OAuth renewal
+		var redirect *redirectError
 		switch {
 		case ctx.Err() != nil:
 			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
 		case errors.As(err, &authErr):
 			return authErr
+		case errors.As(err, &redirect):
+			return redirect.asError(endpoint)
 		}
 		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: StripURL(err)}
 	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	limit := maxBodyBytes
+	if !ok {
+		limit = maxErrorBodyBytes
+	}
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer putBodyBuffer(buf)
-	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
+	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, int64(limit)+1))
 	resp.Body.Close()
 	body := buf.Bytes() // decode and apiError copy what they keep
 	c.opts.Observer.Request(endpoint, resp.StatusCode, time.Since(start))
 
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !ok {
 		apiErr := apiError(endpoint, resp.StatusCode, resp.Header, body)
 		if apiErr.Kind == ErrRateLimited {
 			c.opts.Observer.RateLimited(endpoint)
 		}
 		return apiErr
 	}
-	switch {
-	case readErr != nil:
+	if readErr != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
 		}
 		return &Error{Kind: ErrNetwork, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("reading body: %w", StripURL(readErr))}
-	case len(body) > maxBodyBytes:
-		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
 	}
 	if err := decode(body, out); err != nil {
 		// A truncated or garbled 200 is usually a proxy or connection
 		// fault, so it is retried like one.
-		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err}
+		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err, Hint: malformedHint}
 	}
 	return nil
 }
 
-// decode decodes a 2xx body into out with github.com/segmentio/encoding/json,
-// a drop-in for encoding/json (same API, same results and errors; fuzzed
-// against it here). On a latency-bound listing the CPU finds its caches cold
-// at every page, and encoding/json's reflection cost several times as much
-// per record; encoding/json/v2 costs 12-18% more CPU per membership end to
-// end (BENCHMARKS.md).
-func decode(body []byte, out any) error {
-	if out, ok := out.(interface{ reset() }); ok {
-		// A failed attempt may have filled out in part, and a retry decodes
-		// into the same out.
-		out.reset()
+// malformedHint is what to check when a 2xx body is not Asana's JSON,
+// retries included.
+const malformedHint = "the answer is not the JSON Asana sends: if this persists, check --asana.url and any proxy between the exporter and Asana"
+
+// maxRetryAfter bounds the Retry-After the client obeys when the caller set
+// no deadline. Asana's is the time until its one-minute rate window frees
+// up; one past three refresh intervals (the default is 5m) comes from
+// something else, and the counts a retry would bring are stale by then.
+const maxRetryAfter = 15 * time.Minute
+
+// retryAfterFits reports whether e's Retry-After fits in the time the
+// caller has left, or in maxRetryAfter without a deadline. When it does
+// not, e says so, and the client gives up at once rather than after
+// sleeping.
+func retryAfterFits(ctx context.Context, e *Error) bool {
+	left, what := maxRetryAfter, "the client waits at most without a deadline"
+	if deadline, ok := ctx.Deadline(); ok {
+		left, what = time.Until(deadline), "left before the deadline"
 	}
-	return json.Unmarshal(body, out)
+	if e.RetryAfter <= left {
+		return true
+	}
+	refusal := fmt.Errorf("Asana asked to wait %v before retrying, more than the %v %s", roughly(e.RetryAfter), roughly(max(left, 0)), what)
+	if e.Err != nil {
+		refusal = fmt.Errorf("%w; %w", e.Err, refusal)
+	}
+	e.Err = refusal
+	return false
+}
+
+// roughly rounds d to the second, or to the millisecond below one.
+func roughly(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 // retryDelay is Retry-After plus up to 10% (at least 100ms) of jitter for a

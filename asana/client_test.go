@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -218,31 +223,78 @@ func TestServerErrorsGiveUpAfterMaxAttempts(t *testing.T) {
 	}
 }
 
+// TestRetryNeverOutlivesTheDeadline: a backoff longer than the time left
+// fails at once. The message is only written before sleeping, so it shows
+// the client did not wait.
 func TestRetryNeverOutlivesTheDeadline(t *testing.T) {
-	h := newHarness(t, asanatest.Config{}, nil, spread(10))
-	h.srv.Inject(asanatest.Fault{Status: 429, RetryAfter: "30"})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.RetryBaseDelay, o.RetryMaxDelay = time.Hour, time.Hour }, spread(10))
+	h.srv.Inject(asanatest.Fault{Status: 503})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	start := time.Now()
 	_, err := h.client.CountSeats(ctx, h.workspace(0), asana.CountOptions{})
-	if !errors.Is(err, asana.ErrRateLimited) || !strings.Contains(err.Error(), "no time left") {
+	if !errors.Is(err, asana.ErrServer) || !strings.Contains(err.Error(), "no time left to retry before the deadline") {
 		t.Fatalf("err = %v", err)
 	}
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("gave up after %v; a 30s Retry-After cannot fit a 2s deadline, so it should not wait", elapsed)
+	if n := len(h.srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
 
+// TestRetryAfterBeyondTheTimeLeftFailsAtOnce: a Retry-After longer than the
+// deadline allows, or than maxRetryAfter without one, fails at once and
+// says how long Asana asked for. Had the client slept, the test would hang.
+func TestRetryAfterBeyondTheTimeLeftFailsAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		retryAfter string
+		deadline   time.Duration // none when 0
+		want       []string
+	}{
+		{"a billion seconds before a deadline", "1000000000", time.Hour,
+			[]string{"Asana asked to wait 277777h46m40s before retrying, more than the ", " left before the deadline"}},
+		{"an HTTP date a year ahead, before a deadline", time.Now().AddDate(1, 0, 0).UTC().Format(http.TimeFormat), time.Hour,
+			[]string{"Asana asked to wait 87", "h", " before retrying, more than the ", " left before the deadline"}},
+		{"16 minutes without a deadline", "960", 0,
+			[]string{"Asana asked to wait 16m0s before retrying, more than the 15m0s the client waits at most without a deadline"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, asanatest.Config{}, nil, spread(10))
+			h.srv.Inject(asanatest.Fault{Status: 429, RetryAfter: tc.retryAfter})
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			_, err := h.client.Workspaces(ctx)
+			if !errors.Is(err, asana.ErrRateLimited) {
+				t.Fatalf("err = %v, want a rate-limit error", err)
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+			if n := len(h.srv.Requests()); n != 1 || len(h.obs.retries) != 0 {
+				t.Errorf("%d requests and retries %v, want 1 request and none", n, h.obs.retries)
+			}
+		})
+	}
+}
+
+// TestCancellationStopsPromptly: every wait ends when the caller cancels.
+// Each fault would hold the client for 30 s or more, and the bound is 20 s
+// after the cancel: a margin no loaded machine eats into.
 func TestCancellationStopsPromptly(t *testing.T) {
 	cases := map[string]asanatest.Fault{
-		"during a slow response":  {Latency: 10 * time.Second},
-		"during a Retry-After":    {Status: 429, RetryAfter: "10"},
+		"during a slow response":  {Latency: time.Minute},
+		"during a Retry-After":    {Status: 429, RetryAfter: "60"},
 		"during a 5xx backoff":    {Status: 500},
-		"during a slow body read": {SlowBody: 10 * time.Second},
+		"during a slow body read": {SlowBody: time.Minute},
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
-			h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.RetryBaseDelay = 10 * time.Second }, spread(10))
+			h := newHarness(t, asanatest.Config{}, func(o *asana.Options) { o.RetryBaseDelay, o.RetryMaxDelay = time.Minute, time.Minute }, spread(10))
 			h.srv.Inject(f)
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
@@ -251,11 +303,26 @@ func TestCancellationStopsPromptly(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
-			if elapsed := time.Since(start); elapsed > 2*time.Second {
-				t.Errorf("returned %v after cancel", elapsed)
+			if elapsed := time.Since(start); elapsed > 20*time.Second {
+				t.Errorf("returned %v after the start, cancelled after 100ms", elapsed)
 			}
 		})
 	}
+}
+
+// inMemory serves each request with handler in the calling goroutine, with
+// no network. Inside a synctest bubble, time then moves only while every
+// goroutine waits (for the limiter, a slot, a latency, a backoff), never
+// because the machine is slow, so a test reads the client's decisions and
+// not the scheduler's.
+type inMemory struct{ handler http.Handler }
+
+func (m inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	m.handler.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // sendLog records when each request leaves the client.
@@ -272,64 +339,83 @@ func (s *sendLog) RoundTrip(r *http.Request) (*http.Response, error) {
 	return s.next.RoundTrip(r)
 }
 
+// TestLimiterKeepsBurstInsideTheRate runs in a synctest bubble against the
+// simulated API in memory: the clock is fake and moves only when every
+// goroutine waits, so each request leaves at the instant the client lets
+// it, and a loaded machine cannot bunch or spread requests. The test then
+// asserts exact bounds, with no slack for the scheduler: no one-second
+// window holds more than burst + rate requests, the server (whose limit is
+// exactly that) answers no 429, at most MaxConcurrent are in flight, and
+// the whole takes no less than the budget allows.
+//
+// The first requests hold every slot for half a second while the others
+// queue. When requests took a rate token before a slot, the queued ones
+// spent tokens while waiting and left together once slots freed: 150 in a
+// second here.
 func TestLimiterKeepsBurstInsideTheRate(t *testing.T) {
-	// 6000/min: burst 10 and (6000-10)/60 = 99.8 requests a second, so no
-	// one-second window may see more than 10 + 99.8 requests leave the
-	// client. The server enforces 4 in flight, and a per-second limit with
-	// room for scheduling jitter on its side, to show no 429 is provoked.
-	const calls, perMinute, burst = 300, 6000, 10
-	ratePerSec := float64(perMinute-burst) / 60
-	sent := &sendLog{}
-	cfg := asanatest.Config{RequestsPerWindow: 125, RateWindow: time.Second, MaxConcurrent: 4}
-	h := newHarness(t, cfg, func(o *asana.Options) {
-		sent.next = mustBearer(t, asanatest.DefaultToken)
-		o.Transport = sent
-		o.RequestsPerMinute = perMinute
-		o.MaxConcurrent = 4
-		o.MaxAttempts = 1 // a 429 must surface, not be retried away
-	}, spread(5))
-	h.srv.Inject(asanatest.Fault{Latency: 5 * time.Millisecond}) // keeps requests in flight together
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, calls)
-	for range calls {
-		wg.Go(func() {
-			if _, err := h.client.Workspaces(context.Background()); err != nil {
-				errs <- err
+	synctest.Test(t, func(t *testing.T) {
+		// 6000/min: burst 10 and (6000-10)/60 = 99.8 requests a second.
+		const calls, perMinute, burst, slots = 300, 6000, 10, 4
+		ratePerSec := float64(perMinute-burst) / 60
+		api := asanatest.NewAPI(asanatest.Generate(1, spread(5)),
+			asanatest.Config{RequestsPerWindow: burst + int(ratePerSec), RateWindow: time.Second, MaxConcurrent: slots})
+		api.Inject(asanatest.Fault{Latency: 500 * time.Millisecond, Times: slots})
+		api.Inject(asanatest.Fault{Latency: 5 * time.Millisecond}) // keeps requests in flight together
+		sent := &sendLog{next: inMemory{api}}
+		c, err := asana.New(asana.Options{Transport: mustBearerOver(t, asanatest.DefaultToken, sent),
+			RequestsPerMinute: perMinute, MaxConcurrent: slots, MaxAttempts: 1}) // a 429 must surface, not be retried away
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		var wg sync.WaitGroup
+		errs := make(chan error, calls)
+		for range calls {
+			wg.Go(func() {
+				if _, err := c.Workspaces(context.Background()); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		stats := api.Stats(asanatest.DefaultToken)
+		if stats.RateLimited != 0 {
+			t.Errorf("server rate-limited %d requests", stats.RateLimited)
+		}
+		if stats.MaxInFlight > slots {
+			t.Errorf("%d requests in flight at once, cap is %d", stats.MaxInFlight, slots)
+		}
+		if minimum := time.Duration(float64(calls-burst) / ratePerSec * float64(time.Second)); elapsed < minimum {
+			t.Errorf("%d calls took %v, faster than the budget allows (%v)", calls, elapsed, minimum)
+		}
+		times := sent.times
+		if len(times) != calls {
+			t.Fatalf("%d requests sent, want %d", len(times), calls)
+		}
+		for i := range times {
+			j := i
+			for j < len(times) && times[j].Sub(times[i]) < time.Second {
+				j++
 			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	close(errs)
-	for err := range errs {
+			if n := j - i; float64(n) > burst+ratePerSec {
+				t.Fatalf("%d requests left within one second from request %d at %v", n, i, times[i].Sub(start))
+			}
+		}
+	})
+}
+
+func mustBearerOver(t *testing.T, token string, base http.RoundTripper) http.RoundTripper {
+	t.Helper()
+	tr, err := asana.BearerToken(token, base)
+	if err != nil {
 		t.Fatal(err)
 	}
-	stats := h.srv.Stats(asanatest.DefaultToken)
-	if stats.RateLimited != 0 {
-		t.Errorf("server rate-limited %d requests", stats.RateLimited)
-	}
-	if stats.MaxInFlight > 4 {
-		t.Errorf("%d requests in flight at once, cap is 4", stats.MaxInFlight)
-	}
-	// Unlimited, 300 calls take about 0.4s here. The 2% slack absorbs timer
-	// and clock granularity (seen: 2.901s against an exact 2.905s).
-	if minimum := time.Duration(0.98 * float64(calls-burst) / ratePerSec * float64(time.Second)); elapsed < minimum {
-		t.Errorf("%d calls took %v, faster than the budget allows (%v)", calls, elapsed, minimum)
-	}
-	times := sent.times
-	if len(times) != calls {
-		t.Fatalf("%d requests sent, want %d", len(times), calls)
-	}
-	for i := range times {
-		j := i
-		for j < len(times) && times[j].Sub(times[i]) < time.Second {
-			j++
-		}
-		if n := j - i; float64(n) > burst+ratePerSec {
-			t.Fatalf("%d requests left within one second from request %d", n, i)
-		}
-	}
+	return tr
 }
 
 func TestTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
@@ -388,4 +474,227 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if err != nil || c.BaseURL() != asana.DefaultBaseURL {
 		t.Errorf("default base URL = %v, %v", c, err)
 	}
+}
+
+// TestRedirectsStayOnTheConfiguredOrigin: a redirect to another scheme,
+// host or port fails before anything is sent there, is not retried, and
+// names both origins but never the path or query. The REST calls and the
+// audit log's share the mechanism. A redirect on the same origin is
+// followed: it reaches the server the token is meant for.
+func TestRedirectsStayOnTheConfiguredOrigin(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		io.WriteString(w, `{"data":[]}`)
+	}))
+	defer other.Close()
+	otherURL, _ := url.Parse(other.URL)
+	for _, tc := range []struct {
+		name     string
+		status   int
+		tls      bool
+		location func(self *url.URL) string
+		wantTo   func(self *url.URL) string
+	}{
+		{name: "302 to another port", status: http.StatusFound,
+			location: func(*url.URL) string { return other.URL + "/api/1.0/workspaces?offset=eyJzZWNyZXQiOjF9" },
+			wantTo:   func(*url.URL) string { return other.URL }},
+		{name: "307 to another host name", status: http.StatusTemporaryRedirect,
+			location: func(*url.URL) string { return "http://localhost:" + otherURL.Port() + "/steal?offset=eyJzZWNyZXQiOjF9" },
+			wantTo:   func(*url.URL) string { return "http://localhost:" + otherURL.Port() }},
+		{name: "301 from https to http on the same host and port", status: http.StatusMovedPermanently, tls: true,
+			location: func(self *url.URL) string { return "http://" + self.Host + "/api/1.0/workspaces" },
+			wantTo:   func(self *url.URL) string { return "http://" + self.Host }},
+		{name: "308 relative to another host", status: http.StatusPermanentRedirect,
+			location: func(*url.URL) string { return "//" + otherURL.Host + "/api/1.0/workspaces" },
+			wantTo:   func(*url.URL) string { return other.URL }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var requests atomic.Int32
+			var self *url.URL
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				http.Redirect(w, r, tc.location(self), tc.status)
+			})
+			srv := httptest.NewUnstartedServer(handler)
+			if tc.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			self, _ = url.Parse(srv.URL)
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearerOver(t, asanatest.DefaultToken, srv.Client().Transport),
+				RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err1 := c.Workspaces(context.Background())
+			_, err2 := c.AuditLogPage(context.Background(), "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+			for _, err := range []error{err1, err2} {
+				if !errors.Is(err, asana.ErrRedirected) || !asana.IsFatal(err) {
+					t.Fatalf("err = %v, want a fatal ErrRedirected", err)
+				}
+				msg := err.Error()
+				for _, s := range []string{
+					fmt.Sprintf("%d %s", tc.status, http.StatusText(tc.status)),
+					"redirect from " + srv.URL + " to " + tc.wantTo(self) + " refused",
+					"the token is only sent to " + srv.URL, "check --asana.url",
+				} {
+					if !strings.Contains(msg, s) {
+						t.Errorf("error %q does not say %q", msg, s)
+					}
+				}
+				for _, s := range []string{"offset", "steal", "eyJ", asanatest.DefaultToken} {
+					if strings.Contains(msg, s) {
+						t.Errorf("error %q holds %q", msg, s)
+					}
+				}
+			}
+			if n := requests.Load(); n != 2 {
+				t.Errorf("the configured server saw %d requests, want one per call: a refused redirect is not retried", n)
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("%d requests reached the redirect's target", n)
+			}
+		})
+	}
+
+	t.Run("same origin is followed", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.URL.Path == "/api/1.0/workspaces":
+				http.Redirect(w, r, "/api/1.0/moved/workspaces?"+r.URL.RawQuery, http.StatusFound)
+			case r.Header.Get("Authorization") == "Bearer "+asanatest.DefaultToken:
+				io.WriteString(w, `{"data":[{"gid":"1","name":"Moved"}],"next_page":null}`)
+			default:
+				w.WriteHeader(http.StatusUnauthorized)
+			}
+		}))
+		defer srv.Close()
+		c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearer(t, asanatest.DefaultToken)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Workspaces(context.Background())
+		if err != nil || len(got) != 1 || got[0].Name != "Moved" {
+			t.Errorf("Workspaces = %+v, %v; want the workspace behind the same-origin redirect", got, err)
+		}
+	})
+}
+
+// TestHostileBodiesFailTheirRequest: a body nested past maxJSONDepth or
+// longer than its limit fails its request with an error that names the
+// limit, on every endpoint, 2xx bodies and error bodies alike. A million
+// '[' used to overflow the goroutine stack, a crash no recover catches.
+func TestHostileBodiesFailTheirRequest(t *testing.T) {
+	deep := `{"data":` + strings.Repeat("[", 1_000_000)
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		kind   asana.Kind
+		want   string
+	}{
+		{"200 nested a million deep", 200, deep, asana.ErrMalformedResponse, "JSON nested deeper than 64 levels"},
+		{"200 nested 66 deep, behind brackets and escapes in a string", 200, `{"data":[{"gid":"\"[[[\\\\","x":` + strings.Repeat(`{"a":`, 63) + `1` + strings.Repeat("}", 63) + `}]}`,
+			asana.ErrMalformedResponse, "JSON nested deeper than 64 levels"},
+		{"200 over 16 MiB", 200, `{"data":[],"pad":"` + strings.Repeat("x", 16<<20) + `"}`, asana.ErrMalformedResponse, "body larger than 16777216 bytes"},
+		{"429 nested 60,000 deep", 429, `{"errors":` + strings.Repeat("[", 60_000), asana.ErrRateLimited, "error body not decoded: JSON nested deeper than 64 levels"},
+		{"500 over 64 KiB", 500, `{"errors":[{"message":"` + strings.Repeat("x", 64<<10) + `"}]}`, asana.ErrServer, "error body not decoded: body larger than 65536 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearer(t, asanatest.DefaultToken), MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			_, err1 := c.Workspaces(ctx)
+			_, err2 := c.CountSeats(ctx, "1", asana.CountOptions{})
+			_, err3 := c.AuditLogPage(ctx, "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+			for _, err := range []error{err1, err2, err3} {
+				if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("err = %.300v, want kind %q saying %q", err, tc.kind, tc.want)
+				}
+				if tc.kind == asana.ErrMalformedResponse && !strings.Contains(err.Error(), "check --asana.url") {
+					t.Errorf("err = %.300v does not say what to check", err)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeErrorsNeverQuoteTheBody: a 2xx body that does not decode
+// fails with the field's path and the JSON type found. The decoder's own
+// errors quote the bytes after the bad field, and in a membership page
+// those are names, emails and gids.
+func TestDecodeErrorsNeverQuoteTheBody(t *testing.T) {
+	const email, name, gid = "grace.hopper@example.com", "Grace Hopper", "1209999999999999"
+	for _, tc := range []struct {
+		name string
+		call func(context.Context, *asana.Client) error
+		body string
+		want string
+	}{
+		{"membership flag", countSeats,
+			`{"data":[{"gid":"` + gid + `","is_active":"` + email + `","user":{"name":"` + name + `"}}]}`,
+			"data.0.is_active: cannot decode a JSON string into bool"},
+		{"membership created_at", countSeats,
+			`{"data":[{"gid":"` + gid + `","is_active":true,"created_at":"` + name + ` <` + email + `>"}]}`,
+			"data.0.created_at: cannot decode a JSON string into time.Time"},
+		{"workspace name", workspaces,
+			`{"data":[{"gid":"` + gid + `","name":{"first":"` + name + `"},"email_domains":["` + email + `"]}]}`,
+			"data.0.name: cannot decode a JSON object into string"},
+		{"audit created_at a string", auditPage,
+			`{"data":[{"gid":"` + gid + `","created_at":"` + name + ` <` + email + `>"}]}`,
+			"data.0.created_at: cannot decode a JSON string into asana.EventTime"},
+		{"audit created_at a number", auditPage,
+			`{"data":[{"gid":"` + gid + `","created_at":` + gid + `}]}`,
+			"data.0.created_at: cannot decode a JSON number into asana.EventTime"},
+		{"not JSON", countSeats,
+			`{"data":[{"gid":"` + gid + `","is_active":true,"user":{"name":"` + name + `","email":` + email + `}}]}`,
+			"not valid JSON: invalid character 'g' looking for beginning of value"},
+		{"cut short", workspaces,
+			`{"data":[{"gid":"` + gid + `","name":"` + name,
+			"not valid JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.body) }))
+			defer srv.Close()
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: mustBearer(t, asanatest.DefaultToken), MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.call(context.Background(), c)
+			if !errors.Is(err, asana.ErrMalformedResponse) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a malformed response saying %q", err, tc.want)
+			}
+			s := fmt.Sprintf("%v|%+v|%#v", err, err, err)
+			for _, secret := range []string{email, name, gid, "grace", "Hopper"} {
+				if strings.Contains(s, secret) {
+					t.Errorf("the error quotes %q from the body: %s", secret, s)
+				}
+			}
+		})
+	}
+}
+
+func countSeats(ctx context.Context, c *asana.Client) error {
+	_, err := c.CountSeats(ctx, "1", asana.CountOptions{})
+	return err
+}
+
+func workspaces(ctx context.Context, c *asana.Client) error {
+	_, err := c.Workspaces(ctx)
+	return err
+}
+
+func auditPage(ctx context.Context, c *asana.Client) error {
+	_, err := c.AuditLogPage(ctx, "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+	return err
 }

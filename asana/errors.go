@@ -36,6 +36,9 @@ const (
 	ErrMalformedResponse       Kind = "malformed response"
 	ErrUnexpectedStatus        Kind = "unexpected status"
 	ErrNetwork                 Kind = "network error"
+	// ErrRedirected means the server redirected to another scheme, host or
+	// port, where the credentials are never sent.
+	ErrRedirected Kind = "redirected to another host"
 	// ErrBudgetExhausted means the next request could not start before the
 	// caller's deadline without breaking the requests-per-minute budget.
 	ErrBudgetExhausted Kind = "the requests-per-minute budget leaves no room for another request before the deadline"
@@ -114,7 +117,7 @@ func (e *Error) Retryable() bool {
 // any request can succeed: waiting and retrying will not help.
 func (e *Error) Fatal() bool {
 	switch e.Kind {
-	case ErrUnauthorized, ErrForbidden, ErrFullPermissionsRequired, ErrNoRoute, ErrPaymentRequired, ErrLegal, ErrBadRequest:
+	case ErrUnauthorized, ErrForbidden, ErrFullPermissionsRequired, ErrNoRoute, ErrPaymentRequired, ErrLegal, ErrBadRequest, ErrRedirected:
 		return true
 	}
 	return false
@@ -139,7 +142,9 @@ func apiError(endpoint string, status int, header http.Header, body []byte) *Err
 	var envelope struct {
 		Errors []ErrorMessage `json:"errors"`
 	}
-	if json.Unmarshal(body, &envelope) == nil {
+	if err := checkBody(body, maxErrorBodyBytes); err != nil {
+		e.Err = fmt.Errorf("error body not decoded: %w", err)
+	} else if json.Unmarshal(body, &envelope) == nil {
 		for _, m := range envelope.Errors[:min(len(envelope.Errors), maxMessages)] {
 			m.Message = truncate(m.Message)
 			m.Phrase = truncate(m.Phrase)

@@ -10,6 +10,8 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,8 +57,20 @@ func fuzzPageSeeds() [][]byte {
 		[]byte(`{"data":[{"gid":"1","is_active":true,"n":01}]}`),
 		[]byte(`{"data":[{"gid":"é","is_active":true}],"s":"\x"}`),
 		[]byte(`{"data":[null,{"gid":"1","is_active":true}]}`),
+		// Nesting just inside and just past maxJSONDepth.
+		nested(maxJSONDepth-2, `{"data":[`, `true`, `]}`),
+		nested(maxJSONDepth-1, `{"data":[`, `true`, `]}`),
 	}
 }
+
+// nested is prefix, n '[', value, n ']', suffix.
+func nested(n int, prefix, value, suffix string) []byte {
+	return []byte(prefix + strings.Repeat("[", n) + value + strings.Repeat("]", n) + suffix)
+}
+
+// deepSeed is a body of a million '[' after {"data":, the one that
+// overflowed the decoder's stack.
+func deepSeed() []byte { return []byte(`{"data":` + strings.Repeat("[", 1_000_000)) }
 
 // FuzzDecodeClassifyPage decodes body as one page of workspace memberships,
 // as the client does, checks the result against encoding/json's, and
@@ -77,6 +91,7 @@ func FuzzDecodeClassifyPage(f *testing.F) {
 	// retried; the retry here is the good body.
 	f.Add([]byte(`{"data":[{"gid":1,"is_active":true,"is_admin":true}],"next_page":{"offset":"a"}}`),
 		[]byte(`{"data":[{"gid":"1","is_active":true,"is_admin":true}],"next_page":{"offset":"a"}}`))
+	f.Add(deepSeed(), seeds[1])
 	f.Fuzz(func(t *testing.T, prev, body []byte) {
 		var fresh listPage[Membership]
 		freshErr := decode(body, &fresh)
@@ -85,9 +100,13 @@ func FuzzDecodeClassifyPage(f *testing.F) {
 		}
 
 		// The client's decoder stands in for encoding/json and must agree
-		// with it on every input.
+		// with it on every input within the limits.
 		var std listPage[Membership]
-		if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (freshErr == nil) {
+		if limitErr := checkBody(body, maxBodyBytes); limitErr != nil {
+			if freshErr == nil || freshErr.Error() != limitErr.Error() {
+				t.Fatalf("a body past the limits (%v) decoded with error %v", limitErr, freshErr)
+			}
+		} else if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (freshErr == nil) {
 			t.Fatalf("decode: %v; encoding/json: %v", freshErr, stdErr)
 		} else if stdErr == nil {
 			if d := pageDiff(&fresh, &std); d != "" {
@@ -220,7 +239,7 @@ const fuzzToken = "1/1234567890:fuzzsecret"
 var allKinds = []Kind{
 	ErrBadRequest, ErrOffsetExpired, ErrUnauthorized, ErrPaymentRequired, ErrForbidden,
 	ErrFullPermissionsRequired, ErrNoRoute, ErrNotFound, ErrRateLimited, ErrLegal,
-	ErrServer, ErrMalformedResponse, ErrUnexpectedStatus, ErrNetwork,
+	ErrServer, ErrMalformedResponse, ErrUnexpectedStatus, ErrNetwork, ErrRedirected,
 }
 
 // fuzzErrorBody is the {"errors":[…]} body Asana sends.
@@ -261,6 +280,10 @@ func FuzzAPIError(f *testing.F) {
 		{500, []byte(`{"errors":[{},{},{},{},{},{},{},{}]}`), ""},
 		{429, nil, "99999999999"},
 		{429, nil, "-1"},
+		{429, []byte(`{"errors":` + strings.Repeat("[", 1_000_000)), "1"},
+		{500, nested(maxJSONDepth-2, `{"errors":[`, `{"message":"deep"}`, `]}`), ""},
+		{500, nested(maxJSONDepth-1, `{"errors":[`, `{"message":"deep"}`, `]}`), ""},
+		{503, []byte(`{"errors":[{"message":"` + strings.Repeat("x", maxErrorBodyBytes) + `"}]}`), "1"},
 	} {
 		f.Add(s.status, s.body, s.retryAfter)
 	}
@@ -320,6 +343,9 @@ func FuzzAPIError(f *testing.F) {
 		if len(e.Messages) > maxMessages {
 			t.Fatalf("%d messages kept, at most %d", len(e.Messages), maxMessages)
 		}
+		if limitErr := checkBody(body, maxErrorBodyBytes); (limitErr != nil) != (e.Err != nil) || limitErr != nil && len(e.Messages) != 0 {
+			t.Fatalf("body past the limits: %v; error %v with %d messages", limitErr, e.Err, len(e.Messages))
+		}
 		for _, m := range e.Messages {
 			for _, s := range []string{m.Message, m.Phrase, m.Help} {
 				if len(s) > maxMessageLen+len("…") || !utf8.ValidString(s) {
@@ -331,6 +357,9 @@ func FuzzAPIError(f *testing.F) {
 		quoted := 2 + 4*maxMessageLen + len("…")
 		bound := len("asana: GET ") + len(endpoint) + len(": ") + len(strconv.Itoa(status)) + 1 + len(http.StatusText(status)) +
 			maxMessages*(len(": ")+quoted+len(" (phrase ")+quoted+len(")")) + len(" - ") + len(e.Hint)
+		if e.Err != nil {
+			bound += len(": ") + len(e.Err.Error())
+		}
 		if len(msg) > bound {
 			t.Fatalf("Error() is %d bytes, bound %d", len(msg), bound)
 		}
@@ -478,14 +507,21 @@ func FuzzDecodeAuditPage(f *testing.F) {
 		`{"data":[{"created_at":null},{"created_at":"yesterday"}]}`,
 		`{"data":[{"created_at":12}]}`,
 		`{"data":[],"next_page":{"offset":"eyJ0eXAiOiJKV1QifQ"}}`,
+		string(nested(maxJSONDepth-5, `{"data":[{"details":{"new_value":"x","group":`, `{}`, `}}]}`)), // 64 deep
+		string(nested(maxJSONDepth-4, `{"data":[{"details":{"new_value":"x","group":`, `{}`, `}}]}`)), // 65 deep
 	} {
 		f.Add([]byte(nil), []byte(body))
 	}
+	f.Add([]byte(nil), deepSeed())
 	f.Fuzz(func(t *testing.T, prev, body []byte) {
 		var fresh listPage[AuditEvent]
 		err := decode(body, &fresh)
 		var std listPage[AuditEvent]
-		if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (err == nil) {
+		if limitErr := checkBody(body, maxBodyBytes); limitErr != nil {
+			if err == nil {
+				t.Fatalf("a body past the limits (%v) decoded", limitErr)
+			}
+		} else if stdErr := json.Unmarshal(body, &std); (stdErr == nil) != (err == nil) {
 			t.Fatalf("decode: %v; encoding/json: %v", err, stdErr)
 		} else if err == nil && !reflect.DeepEqual(fresh, std) {
 			t.Fatalf("decode differs from encoding/json:\n%+v\n%+v", fresh, std)
@@ -504,4 +540,182 @@ func FuzzDecodeAuditPage(f *testing.F) {
 			t.Fatalf("a reused buffer reads differently: %v\n%+v\n%+v", err, reused, fresh)
 		}
 	})
+}
+
+// FuzzBodyLimits feeds every decoder (a page of memberships, of audit
+// events and of workspaces, an error body, an OAuth token response) body
+// wrapped in nest pairs of brackets and followed by pad spaces; pad
+// math.MaxUint32 stands for a body one byte past maxBodyBytes. Whatever
+// the body, nothing crashes; checkBody refuses exactly the bodies past a
+// limit, counting depth as encoding/json's tokenizer does; every decoder
+// fails such a body with the limit's error; and a decode error holds a
+// field path, a JSON type and a syntax reason, never a value.
+func FuzzBodyLimits(f *testing.F) {
+	f.Add(deepSeed(), uint16(0), uint32(0))
+	// Small seeds keep the minimizer quick; the other targets hold full pages.
+	f.Add([]byte(`{"data":[{"gid":"1","is_active":true,"user":{"gid":"2","email":"a@b.c"}}],"next_page":{"offset":"o"}}`), uint16(0), uint32(0))
+	f.Add([]byte(`{"data":[{"gid":"1","created_at":"2021-10-21T23:38:10.364Z","details":{"new_value":null}}]}`), uint16(0), uint32(0))
+	f.Add([]byte(`{"access_token":"at","token_type":"bearer","expires_in":3600}`), uint16(0), uint32(0))
+	f.Add([]byte(`{"errors":[{"message":"Not Authorized"}]}`), uint16(0), uint32(maxErrorBodyBytes))
+	f.Add([]byte(`{"data":[{"gid":"1","is_active":"grace@example.com"}]}`), uint16(0), uint32(0))
+	f.Add([]byte(`"\\\"[[[\\\\"`), uint16(maxJSONDepth), uint32(0))
+	f.Add([]byte(`true`), uint16(maxJSONDepth+1), uint32(0))
+	f.Add([]byte(`{"data":[]}`), uint16(0), uint32(math.MaxUint32))
+	fieldNames := jsonFieldNames(reflect.TypeFor[listPage[Membership]](), reflect.TypeFor[listPage[AuditEvent]](), reflect.TypeFor[listPage[Workspace]]())
+	f.Fuzz(func(t *testing.T, body []byte, nest uint16, pad uint32) {
+		var b bytes.Buffer
+		b.WriteString(strings.Repeat("[", int(nest)))
+		b.Write(body)
+		b.WriteString(strings.Repeat("]", int(nest)))
+		if pad == math.MaxUint32 {
+			b.WriteString(strings.Repeat(" ", max(0, maxBodyBytes+1-b.Len())))
+		} else {
+			b.WriteString(strings.Repeat(" ", int(pad%(2*maxErrorBodyBytes))))
+		}
+		in := b.Bytes()
+
+		limitErr := checkBody(in, maxBodyBytes)
+		if limitErr == nil && int(nest) > maxJSONDepth {
+			t.Fatalf("%d brackets deep, accepted", nest)
+		}
+		if len(in) <= maxBodyBytes {
+			if depth, ok := tokenDepth(in); ok && (limitErr != nil) != (depth > maxJSONDepth) {
+				t.Fatalf("%d levels deep: checkBody says %v", depth, limitErr)
+			}
+		}
+		for _, out := range []any{new(listPage[Membership]), new(listPage[AuditEvent]), new(listPage[Workspace])} {
+			err := decode(in, out)
+			switch {
+			case limitErr != nil && (err == nil || err.Error() != limitErr.Error()):
+				t.Fatalf("a body past the limits (%v) decoded into %T with error %v", limitErr, out, err)
+			case limitErr == nil && err != nil:
+				checkDecodeError(t, err, fieldNames)
+			}
+		}
+
+		errorLimit := checkBody(in, maxErrorBodyBytes)
+		if e := apiError(EndpointWorkspaces, http.StatusInternalServerError, http.Header{}, in); (errorLimit != nil) != (e.Err != nil) ||
+			errorLimit != nil && (len(e.Messages) != 0 || !strings.Contains(e.Error(), errorLimit.Error())) {
+			t.Fatalf("error body past the limits (%v): %v with %d messages", errorLimit, e, len(e.Messages))
+		}
+		o, err := NewOAuth(OAuthOptions{ClientID: "1", ClientSecret: "s", RefreshToken: "r", TokenURL: "https://app.asana.com/-/oauth_token",
+			Base: fuzzTransport(func(*http.Request) []byte { return in })})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.token(context.Background(), nil); errorLimit != nil && (!errors.Is(err, ErrMalformedResponse) || !strings.Contains(err.Error(), errorLimit.Error())) {
+			t.Fatalf("token response past the limits (%v): %v", errorLimit, err)
+		}
+	})
+}
+
+// tokenDepth is how deeply valid JSON nests, by encoding/json's tokenizer,
+// which keeps its own stack rather than recursing.
+func tokenDepth(b []byte) (int, bool) {
+	if !json.Valid(b) {
+		return 0, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	depth, deepest := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return deepest, true
+		}
+		if err != nil {
+			return 0, false
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+			deepest = max(deepest, depth)
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+}
+
+// decodeErrorShapes are the forms decodeError writes.
+var decodeErrorShapes = []*regexp.Regexp{
+	regexp.MustCompile(`^(the body|[^: ]+): cannot decode a JSON (string|number|array|object|bool|null|value) into [^ ]+$`),
+	regexp.MustCompile(`^not valid JSON: ([^:]|:[^ ]){1,80}$`), // "invalid character ':'" is one
+	regexp.MustCompile(`^a value did not decode \([^ ]+\)$`),
+}
+
+// checkDecodeError fails unless err has one of decodeErrorShapes and its
+// field path is made of indices and the decoded types' field names.
+func checkDecodeError(t *testing.T, err error, fieldNames []string) {
+	t.Helper()
+	msg := err.Error()
+	shape := -1
+	for i, re := range decodeErrorShapes {
+		if re.MatchString(msg) {
+			shape = i
+		}
+	}
+	if shape < 0 {
+		t.Fatalf("decode error of no known shape: %q", msg)
+	}
+	if path, _, _ := strings.Cut(msg, ": "); shape == 0 && path != "the body" {
+		for elem := range strings.SplitSeq(path, ".") {
+			if _, err := strconv.Atoi(elem); err != nil && !slices.ContainsFunc(fieldNames, func(n string) bool { return strings.EqualFold(n, elem) }) {
+				t.Fatalf("decode error %q: path element %q is neither an index nor a field name", msg, elem)
+			}
+		}
+	}
+}
+
+// jsonFieldNames are the JSON names of the fields of types, and of the
+// structs they hold.
+func jsonFieldNames(types ...reflect.Type) []string {
+	var names []string
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" {
+				names = append(names, name)
+			}
+			walk(f.Type)
+		}
+	}
+	for _, t := range types {
+		walk(t)
+	}
+	return names
+}
+
+// TestCheckBody pins checkBody's limits: depth counts brackets outside
+// strings only, escapes included, and the size limit is inclusive.
+func TestCheckBody(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		body  []byte
+		limit int
+		want  string // "" when accepted
+	}{
+		{"64 deep", nested(maxJSONDepth, "", "1", ""), maxBodyBytes, ""},
+		{"65 deep", nested(maxJSONDepth+1, "", "1", ""), maxBodyBytes, "JSON nested deeper than 64 levels"},
+		{"65 deep in objects", []byte(strings.Repeat(`{"a":`, maxJSONDepth+1)), maxBodyBytes, "JSON nested deeper than 64 levels"},
+		{"brackets in a string", []byte(`{"a":"` + strings.Repeat("[", 1000) + `"}`), maxBodyBytes, ""},
+		{"an escaped quote keeps the string open", []byte(`{"a":"\"` + strings.Repeat("[", 1000) + `"}`), maxBodyBytes, ""},
+		{"an escaped backslash closes it", []byte(`{"a":"\\"` + strings.Repeat("[", 1000)), maxBodyBytes, "JSON nested deeper than 64 levels"},
+		// The decoder stops at the first stray closer, before any depth.
+		{"stray closers", []byte(strings.Repeat("]", 100) + strings.Repeat("[", 100)), maxBodyBytes, ""},
+		{"an unterminated string", []byte(`["` + strings.Repeat("[", 1000)), maxBodyBytes, ""},
+		{"at the size limit", []byte(`"abc"`), 5, ""},
+		{"past the size limit", []byte(`"abcd"`), 5, "body larger than 5 bytes"},
+	} {
+		err := checkBody(tc.body, tc.limit)
+		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+			t.Errorf("%s: checkBody = %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }

@@ -70,6 +70,9 @@ const (
 type OAuth struct {
 	base     http.RoundTripper
 	tokenURL string
+	// tokens carries the token requests: oauth2 takes its *http.Client
+	// from the context.
+	tokens   *http.Client
 	changed  func(string)
 	observer OAuthObserver
 
@@ -93,6 +96,10 @@ func NewOAuth(opts OAuthOptions) (*OAuth, error) {
 	if opts.TokenURL == "" {
 		return nil, errors.New("asana: OAuth: no token endpoint")
 	}
+	tokenURL, err := url.Parse(opts.TokenURL)
+	if err != nil || (tokenURL.Scheme != "http" && tokenURL.Scheme != "https") || tokenURL.Host == "" {
+		return nil, fmt.Errorf("asana: OAuth token endpoint %q is not an absolute http(s) URL such as https://app.asana.com/-/oauth_token: check --asana.oauth.token-url", excerpt.Cut(opts.TokenURL, 100))
+	}
 	for what, v := range map[string]string{"client secret": opts.ClientSecret, "refresh token": opts.RefreshToken} {
 		if err := ValidToken(v); err != nil {
 			return nil, fmt.Errorf("asana: OAuth %s: %s", what, strings.TrimPrefix(err.Error(), "asana: "))
@@ -105,6 +112,7 @@ func NewOAuth(opts OAuthOptions) (*OAuth, error) {
 		opts.Observer = nopObserver{}
 	}
 	return &OAuth{base: opts.Base, tokenURL: opts.TokenURL, changed: opts.RefreshTokenChanged, observer: opts.Observer,
+		tokens:   &http.Client{Transport: tokenBodies{opts.Base}, CheckRedirect: sameOrigin(tokenURL)},
 		clientID: opts.ClientID, clientSecret: opts.ClientSecret, refreshToken: opts.RefreshToken}, nil
 }
 
@@ -126,7 +134,7 @@ func (o *OAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || req.Body != nil && req.GetBody == nil {
 		return resp, err
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes+1)) // +1: the client sees it is too long
 	resp.Body.Close()
 	if !bytes.Contains(body, []byte("bearer token has expired")) {
 		resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -164,7 +172,7 @@ func (o *OAuth) token(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, 
 	// The renewal outlives a request that gives up: others wait for it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: o.base})
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.tokens)
 	conf := &oauth2.Config{ClientID: o.clientID, ClientSecret: o.clientSecret,
 		Endpoint: oauth2.Endpoint{TokenURL: o.tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 	tok, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: o.refreshToken}).Token()
@@ -191,32 +199,69 @@ func (o *OAuth) token(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, 
 // echoes reaches a log.
 func (o *OAuth) renewalError(err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		switch {
-		case re.ErrorCode == "invalid_grant":
-			o.observer.TokenRefresh("invalid_grant", time.Time{})
-			return &Error{Kind: ErrUnauthorized, StatusCode: status, Endpoint: EndpointOAuthToken, Err: errors.New("invalid_grant"),
-				Hint: "the refresh token was revoked or is wrong: run `asana_exporter oauth login` again, then reload"}
-		case re.ErrorCode == "invalid_client":
-			o.observer.TokenRefresh("error", time.Time{})
-			return &Error{Kind: ErrUnauthorized, StatusCode: status, Endpoint: EndpointOAuthToken, Err: errors.New("invalid_client"),
-				Hint: "the client id or client secret is wrong: check --asana.oauth.client-id and the client secret file"}
-		}
-		o.observer.TokenRefresh("error", time.Time{})
+	isRetrieve, status := errors.As(err, &re), 0
+	if isRetrieve && re.Response != nil {
+		status = re.Response.StatusCode
+	}
+	if isRetrieve && re.ErrorCode == "invalid_grant" {
+		o.observer.TokenRefresh("invalid_grant", time.Time{})
+		return &Error{Kind: ErrUnauthorized, StatusCode: status, Endpoint: EndpointOAuthToken, Err: errors.New("invalid_grant"),
+			Hint: "the refresh token was revoked or is wrong: run `asana_exporter oauth login` again, then reload"}
+	}
+	o.observer.TokenRefresh("error", time.Time{})
+	var own *Error // tokenBodies'
+	var redirect *redirectError
+	var network *url.Error
+	switch {
+	case errors.As(err, &own):
+		return own
+	case errors.As(err, &redirect):
+		return redirect.asError(EndpointOAuthToken)
+	case isRetrieve && re.ErrorCode == "invalid_client":
+		return &Error{Kind: ErrUnauthorized, StatusCode: status, Endpoint: EndpointOAuthToken, Err: errors.New("invalid_client"),
+			Hint: "the client id or client secret is wrong: check --asana.oauth.client-id and the client secret file"}
+	case isRetrieve:
 		kind := ErrServer
 		if status > 0 && status < 500 {
 			kind = ErrUnexpectedStatus
 		}
 		return &Error{Kind: kind, StatusCode: status, Endpoint: EndpointOAuthToken, Err: fmt.Errorf("token endpoint error %q", excerpt.Cut(re.ErrorCode, 64))}
+	case errors.As(err, &network):
+		return &Error{Kind: ErrNetwork, Endpoint: EndpointOAuthToken, Err: network.Err}
 	}
-	o.observer.TokenRefresh("error", time.Time{})
-	return &Error{Kind: ErrNetwork, Endpoint: EndpointOAuthToken, Err: StripURL(err)}
+	// oauth2's own verdict on a 2xx answer, such as "oauth2: cannot parse
+	// json: <the decoder's error>", which may quote the answer: only the
+	// verdict is kept.
+	verdict, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "oauth2: "), ": ")
+	return &Error{Kind: ErrMalformedResponse, Endpoint: EndpointOAuthToken, Err: errors.New("oauth2: " + excerpt.Cut(verdict, 80)), Hint: malformedTokenHint}
 }
 
 // String and GoString keep the credentials out of any %v or %#v.
 func (o *OAuth) String() string   { return "asana.OAuth(<redacted>)" }
 func (o *OAuth) GoString() string { return o.String() }
+
+// malformedTokenHint is what to check when the token endpoint's answer is
+// not a token.
+const malformedTokenHint = "the answer is not the token JSON Asana sends: if this persists, check --asana.oauth.token-url and any proxy between the exporter and Asana"
+
+// tokenBodies bounds the token endpoint's answers before oauth2 reads
+// them, as every other body is bounded: oauth2 itself reads up to 1 MiB and
+// drops the rest unsaid, and encoding/json nests up to 10,000 levels.
+type tokenBodies struct{ base http.RoundTripper }
+
+func (t tokenBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBody(body, maxErrorBodyBytes); err != nil {
+		return nil, &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: EndpointOAuthToken, Err: err, Hint: malformedTokenHint}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}

@@ -7,9 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -43,18 +46,25 @@ func (r *refreshes) count(result string) int {
 // refresh token the app issued.
 func oauthClient(t *testing.T, srv *asanatest.Server, ttl time.Duration) (*asana.Client, *asana.OAuth, *refreshes, string) {
 	t.Helper()
-	srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: oauthClientID, ClientSecret: oauthSecret, AccessTTL: ttl})
-	rt := srv.IssueRefreshToken()
-	tokenURL, err := asana.TokenURLFor(srv.BaseURL)
+	return oauthClientOf(t, srv.API, srv.BaseURL, nil, ttl)
+}
+
+// oauthClientOf is oauthClient for api at baseURL, reached through base
+// (net/http's default transport when nil).
+func oauthClientOf(t *testing.T, api *asanatest.API, baseURL string, base http.RoundTripper, ttl time.Duration) (*asana.Client, *asana.OAuth, *refreshes, string) {
+	t.Helper()
+	api.SetOAuthApp(&asanatest.OAuthApp{ClientID: oauthClientID, ClientSecret: oauthSecret, AccessTTL: ttl})
+	rt := api.IssueRefreshToken()
+	tokenURL, err := asana.TokenURLFor(baseURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	obs := &refreshes{results: map[string]int{}}
-	o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: rt, TokenURL: tokenURL, Observer: obs})
+	o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: rt, TokenURL: tokenURL, Base: base, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: o, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
+	c, err := asana.New(asana.Options{BaseURL: baseURL, Transport: o, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,30 +73,35 @@ func oauthClient(t *testing.T, srv *asanatest.Server, ttl time.Duration) (*asana
 
 // TestOAuthRenewsBeforeExpiry counts through many access-token lifetimes:
 // every count is exact, no request is answered 401, and each renewal is
-// one token request.
+// one token request. It runs in a synctest bubble against the simulated
+// API in memory, so that the 200 ms between a renewal and the token's
+// expiry are fake time, which a loaded machine cannot eat into.
 func TestOAuthRenewsBeforeExpiry(t *testing.T) {
-	spec := spread(450)
-	srv := asanatest.NewServer(asanatest.Generate(1, spec), asanatest.Config{RequestsPerWindow: 1 << 20})
-	defer srv.Close()
-	c, _, obs, _ := oauthClient(t, srv, time.Second)
-	deadline := time.Now().Add(3500 * time.Millisecond)
-	counts := 0
-	for time.Now().Before(deadline) {
-		got, err := c.CountSeats(context.Background(), srv.WorkspaceGIDs()[0], asana.CountOptions{})
-		if err != nil || got.Seats != spec.Seats() {
-			t.Fatalf("count %d: %+v, %v", counts, got.Seats, err)
+	synctest.Test(t, func(t *testing.T) {
+		spec := spread(450)
+		api := asanatest.NewAPI(asanatest.Generate(1, spec), asanatest.Config{RequestsPerWindow: 1 << 20})
+		c, _, obs, _ := oauthClientOf(t, api, asana.DefaultBaseURL, inMemory{api}, time.Second)
+		deadline := time.Now().Add(3500 * time.Millisecond)
+		counts := 0
+		for time.Now().Before(deadline) {
+			got, err := c.CountSeats(context.Background(), api.WorkspaceGIDs()[0], asana.CountOptions{})
+			if err != nil || got.Seats != spec.Seats() {
+				t.Fatalf("count %d: %+v, %v", counts, got.Seats, err)
+			}
+			counts++
+			time.Sleep(20 * time.Millisecond)
 		}
-		counts++
-		time.Sleep(20 * time.Millisecond)
-	}
-	for _, r := range srv.Requests() {
-		if r.Status == 401 {
-			t.Fatalf("a request went out with an expired token: %+v", r)
+		for _, r := range api.Requests() {
+			if r.Status == 401 {
+				t.Fatalf("a request went out with an expired token: %+v", r)
+			}
 		}
-	}
-	if n := obs.count("success"); n < 4 || n > 5 || n != srv.TokenRequests() {
-		t.Errorf("%d renewals reported, %d token requests, in %d counts over 3.5 s of 1 s tokens", n, srv.TokenRequests(), counts)
-	}
+		// Renewed 200 ms (a fifth of the life) before each expiry: at 0,
+		// 0.8, 1.6, 2.4 and 3.2 s.
+		if n := obs.count("success"); n != 5 || n != api.TokenRequests() {
+			t.Errorf("%d renewals reported, %d token requests, in %d counts over 3.5 s of 1 s tokens; want 5", n, api.TokenRequests(), counts)
+		}
+	})
 }
 
 // TestOAuthConcurrentRequestsShareOneRenewal: requests that all need a
@@ -194,6 +209,8 @@ func TestOAuthTokenEndpointBodiesNeverReachAnError(t *testing.T) {
 		{401, `{"error":"invalid_client","error_description":"` + oauthSecret + `"}`},
 		{500, `<html>upstream said: grant_type=refresh_token&refresh_token=` + refresh + `&client_secret=` + oauthSecret + `</html>`},
 		{200, `{"access_token":"","token_type":"bearer","refresh":"` + refresh + `"}`},
+		// oauth2's decode error quotes the value.
+		{200, `{"access_token":"at","token_type":"bearer","expires_in":"` + refresh + ` ` + oauthSecret + `"}`},
 	} {
 		tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -213,6 +230,83 @@ func TestOAuthTokenEndpointBodiesNeverReachAnError(t *testing.T) {
 		}
 		if s := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(s, "S3cr3t") {
 			t.Errorf("status %d: the error holds a secret: %s", answer.status, s)
+		}
+	}
+}
+
+// TestOAuthTokenEndpointRedirectsStayOnItsOrigin: the token request
+// carries the client secret and the refresh token in its body, which a
+// 307 or 308 would send again: a redirect to another origin fails before
+// anything is sent there, whatever its status.
+func TestOAuthTokenEndpointRedirectsStayOnItsOrigin(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at-stolen","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer other.Close()
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/-/oauth_token?grant=refresh", status)
+		}))
+		o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: "rt-x", TokenURL: tokenSrv.URL + "/-/oauth_token"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := asana.New(asana.Options{BaseURL: tokenSrv.URL + "/api/1.0", Transport: o, MaxAttempts: 1})
+		_, err = c.Workspaces(context.Background())
+		tokenSrv.Close()
+		if !errors.Is(err, asana.ErrRedirected) || !asana.IsFatal(err) {
+			t.Fatalf("%d: err = %v, want a fatal ErrRedirected", status, err)
+		}
+		for _, want := range []string{"POST /-/oauth_token: " + strconv.Itoa(status),
+			"redirect from " + tokenSrv.URL + " to " + other.URL + " refused; the client secret and refresh token are only sent to " + tokenSrv.URL,
+			"--asana.oauth.token-url"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%d: error %q does not say %q", status, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "grant=") {
+			t.Errorf("%d: error %q names the redirect's query", status, err)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d token requests reached the redirect's target", n)
+	}
+}
+
+// TestOAuthTokenResponsesAreBounded: a token response nested past
+// maxJSONDepth or longer than 64 KiB fails the renewal with an error that
+// names the limit, before oauth2 reads it.
+func TestOAuthTokenResponsesAreBounded(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"access_token":` + strings.Repeat("[", 60_000), "JSON nested deeper than 64 levels"},
+		{`{"access_token":"at","pad":"` + strings.Repeat("x", 64<<10) + `"}`, "body larger than 65536 bytes"},
+	} {
+		tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, tc.body)
+		}))
+		o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: "rt-x", TokenURL: tokenSrv.URL + "/-/oauth_token"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := asana.New(asana.Options{BaseURL: tokenSrv.URL + "/api/1.0", Transport: o, MaxAttempts: 1})
+		_, err = c.Workspaces(context.Background())
+		tokenSrv.Close()
+		if !errors.Is(err, asana.ErrMalformedResponse) || !strings.Contains(err.Error(), "POST /-/oauth_token") || !strings.Contains(err.Error(), tc.want) ||
+			!strings.Contains(err.Error(), "check --asana.oauth.token-url") {
+			t.Errorf("err = %.300v, want a malformed token response saying %q", err, tc.want)
+		}
+	}
+}
+
+func TestNewOAuthRejectsABadTokenURL(t *testing.T) {
+	for _, u := range []string{"app.asana.com/-/oauth_token", "ftp://app.asana.com/-/oauth_token", "https://", "http://%zz"} {
+		_, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: "rt-x", TokenURL: u})
+		if err == nil || !strings.Contains(err.Error(), "--asana.oauth.token-url") {
+			t.Errorf("NewOAuth(TokenURL %q) = %v, want an error naming --asana.oauth.token-url", u, err)
 		}
 	}
 }

@@ -2,8 +2,14 @@ package asana_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,5 +68,87 @@ func TestClientErrorsNeverHoldTheToken(t *testing.T) {
 		if errs < len(asanatest.EveryFault()) {
 			t.Errorf("only %d errors from %d error paths: the faults did not bite", errs, len(asanatest.EveryFault()))
 		}
+	}
+}
+
+// TestRedirectsNeverCarryTheCredentials: a server that redirects each
+// request to another origin, echoing the credentials it got into the
+// redirect's query, gets none of them to that origin, and no error shows
+// one: a token, an OAuth app's access token on its API requests, and its
+// client secret and refresh token on its token request.
+func TestRedirectsNeverCarryTheCredentials(t *testing.T) {
+	const (
+		accessPart  = "S3cr3tAccessLeakCheck"
+		refreshPart = "S3cr3tRefreshLeakCheck"
+	)
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		io.WriteString(w, `{"data":[]}`)
+	}))
+	defer other.Close()
+	// redirect sends every request to other, with what it carried.
+	redirect := func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		leak := url.Values{"auth": {r.Header.Get("Authorization")}, "body": {string(body)}}
+		http.Redirect(w, r, other.URL+"/?"+leak.Encode(), http.StatusTemporaryRedirect)
+	}
+	for _, tc := range []struct {
+		name      string
+		transport func(tokenURL string) (http.RoundTripper, error)
+		// tokens answers the token request, if not redirected.
+		tokens http.HandlerFunc
+	}{
+		{name: "token", transport: func(string) (http.RoundTripper, error) { return asana.BearerToken(secretToken, nil) }},
+		{name: "OAuth access token", transport: oauthTransport(refreshPart), tokens: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"at-`+accessPart+`","token_type":"bearer","expires_in":3600}`)
+		}},
+		{name: "OAuth client secret and refresh token", transport: oauthTransport(refreshPart)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == asana.EndpointOAuthToken && tc.tokens != nil {
+					tc.tokens(w, r)
+					return
+				}
+				redirect(w, r)
+			}))
+			defer srv.Close()
+			tr, err := tc.transport(srv.URL + asana.EndpointOAuthToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := asana.New(asana.Options{BaseURL: srv.URL + "/api/1.0", Transport: tr, MaxAttempts: 2,
+				RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err1 := c.Workspaces(context.Background())
+			_, err2 := c.AuditLogPage(context.Background(), "1", asana.AuditQuery{EventType: asana.EventLoginSucceeded})
+			for _, err := range []error{err1, err2} {
+				if !errors.Is(err, asana.ErrRedirected) {
+					t.Errorf("err = %v, want ErrRedirected", err)
+				}
+				s := fmt.Sprintf("%v|%+v|%#v", err, err, err)
+				for _, secret := range []string{secretPart, accessPart, refreshPart, "S3cr3t"} {
+					if strings.Contains(s, secret) {
+						t.Errorf("the error holds %q: %s", secret, s)
+					}
+				}
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("%d requests reached the redirect's target", n)
+			}
+		})
+	}
+}
+
+// oauthTransport is an OAuth app's transport with refresh token
+// "rt-"+refreshPart, renewing at the token URL it is given.
+func oauthTransport(refreshPart string) func(string) (http.RoundTripper, error) {
+	return func(tokenURL string) (http.RoundTripper, error) {
+		return asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret,
+			RefreshToken: "rt-" + refreshPart, TokenURL: tokenURL})
 	}
 }
