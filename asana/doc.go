@@ -8,6 +8,11 @@
 // request budget, and turns Asana's error bodies into errors that tell the
 // user what to do.
 //
-// The token is only ever placed in the Authorization header; it never appears
-// in an error, a log line or a metric.
+// The token is only ever placed in the Authorization header, and only sent
+// to the configured origin: a redirect to another scheme, host or port is
+// refused, for the API and the OAuth token endpoint alike. It never appears
+// in an error, a log line or a metric. Every body is bounded in size and
+// nesting before it is decoded, a decode error names the field and the type
+// it found but never the value, and a Retry-After longer than the time left
+// fails at once instead of being waited out.
 package asana

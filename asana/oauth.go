@@ -96,24 +96,40 @@ func NewOAuth(opts OAuthOptions) (*OAuth, error) {
 	if opts.TokenURL == "" {
 		return nil, errors.New("asana: OAuth: no token endpoint")
 	}
-	tokenURL, err := url.Parse(opts.TokenURL)
-	if err != nil || (tokenURL.Scheme != "http" && tokenURL.Scheme != "https") || tokenURL.Host == "" {
-		return nil, fmt.Errorf("asana: OAuth token endpoint %q is not an absolute http(s) URL such as https://app.asana.com/-/oauth_token: check --asana.oauth.token-url", excerpt.Cut(opts.TokenURL, 100))
+	if opts.Base == nil {
+		opts.Base = defaultTransport()
+	}
+	tokens, err := TokenEndpointClient(opts.TokenURL, opts.Base)
+	if err != nil {
+		return nil, err
 	}
 	for what, v := range map[string]string{"client secret": opts.ClientSecret, "refresh token": opts.RefreshToken} {
 		if err := ValidToken(v); err != nil {
 			return nil, fmt.Errorf("asana: OAuth %s: %s", what, strings.TrimPrefix(err.Error(), "asana: "))
 		}
 	}
-	if opts.Base == nil {
-		opts.Base = defaultTransport()
-	}
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
 	return &OAuth{base: opts.Base, tokenURL: opts.TokenURL, changed: opts.RefreshTokenChanged, observer: opts.Observer,
-		tokens:   &http.Client{Transport: tokenBodies{opts.Base}, CheckRedirect: sameOrigin(tokenURL)},
+		tokens:   tokens,
 		clientID: opts.ClientID, clientSecret: opts.ClientSecret, refreshToken: opts.RefreshToken}, nil
+}
+
+// TokenEndpointClient is the HTTP client for an OAuth token endpoint, for
+// golang.org/x/oauth2 to use (through the oauth2.HTTPClient context key):
+// it follows no redirect to another origin, since the request carries the
+// client secret and a code or refresh token, and it bounds the answers as
+// every other body is bounded. A nil base is net/http's default transport.
+func TokenEndpointClient(tokenURL string, base http.RoundTripper) (*http.Client, error) {
+	u, err := url.Parse(tokenURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("asana: OAuth token endpoint %q is not an absolute http(s) URL such as https://app.asana.com/-/oauth_token: check --asana.oauth.token-url", excerpt.Cut(tokenURL, 100))
+	}
+	if base == nil {
+		base = defaultTransport()
+	}
+	return &http.Client{Transport: tokenBodies{base}, CheckRedirect: sameOrigin(u)}, nil
 }
 
 // SetCredentials replaces the client secret and the refresh token, as a

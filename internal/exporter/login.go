@@ -128,7 +128,11 @@ func finishLogin(ctx context.Context, conf *oauth2.Config, q url.Values, state, 
 	case q.Get("code") == "":
 		return errors.New("the redirect carries no code")
 	}
-	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	client, err := asana.TokenEndpointClient(conf.Endpoint.TokenURL, nil)
+	if err != nil {
+		return err
+	}
+	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, client), q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {

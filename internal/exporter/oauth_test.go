@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,7 +66,9 @@ func (s *oauthSetup) start(t *testing.T, opts exporter.Options) *inProcess {
 // its error and output.
 func (s *oauthSetup) login(t *testing.T, opts exporter.LoginOptions, browse func(authURL string)) (string, error) {
 	t.Helper()
+	tokenURL := opts.OAuth.TokenURL
 	opts.OAuth, opts.AsanaURL = s.options(), s.srv.BaseURL
+	opts.OAuth.TokenURL = tokenURL
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
@@ -183,6 +186,34 @@ func TestOAuthLoginRefuses(t *testing.T) {
 				t.Errorf("the refresh-token file holds %q, want %q", got, c.before)
 			}
 		})
+	}
+}
+
+// TestOAuthLoginNeverFollowsTheCodeElsewhere: a token endpoint that
+// redirects the code exchange to another host gets it refused: the other
+// host hears nothing (the request carries the client secret and the code),
+// and no refresh-token file is written.
+func TestOAuthLoginNeverFollowsTheCodeElsewhere(t *testing.T) {
+	s := newOAuthSetup(t, asanatest.OAuthApp{}, asanatest.Acme)
+	var heard atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { heard.Add(1) }))
+	defer elsewhere.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/-/oauth_token", http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	root, _ := url.Parse(s.srv.BaseURL)
+	opts := exporter.LoginOptions{AuthURL: root.Scheme + "://" + root.Host + "/-/oauth_authorize",
+		OAuth: exporter.OAuthOptions{TokenURL: redirecting.URL + "/-/oauth_token"}}
+	out, err := s.login(t, opts, func(u string) { http.Get(u) })
+	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), elsewhere.URL) {
+		t.Errorf("error %v, want the redirect to %s refused\n%s", err, elsewhere.URL, out)
+	}
+	if n := heard.Load(); n != 0 {
+		t.Errorf("the other host got %d requests", n)
+	}
+	if _, err := os.Stat(s.rtFile); !os.IsNotExist(err) {
+		t.Errorf("a refresh-token file was written: %v", err)
 	}
 }
 
