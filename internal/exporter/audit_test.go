@@ -265,13 +265,7 @@ func auditFault(t *testing.T, sc auditScenario, background bool) {
 		}
 	}
 	const newLogins = 250
-	p.srv.Mutate(func(o *asanatest.Org) {
-		users := dailyUsers(o)
-		at := time.Now().Truncate(time.Millisecond) // one instant, across three pages
-		for i := range newLogins {
-			o.AddAuditEvent(o.Workspaces[1], asanatest.AuditEvent{CreatedAt: at, Type: asana.EventLoginSucceeded, User: users[i%len(users)]})
-		}
-	})
+	p.addLogins(newLogins)
 	for _, f := range sc.faults {
 		p.srv.Inject(f)
 	}

@@ -2,6 +2,8 @@ package exporter_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,6 +36,12 @@ type setup struct {
 	storage string
 	// auditToken, when set, is given with --asana.audit-token-file.
 	auditToken string
+	// front, when set, stands between the exporter and the simulator: it
+	// is given the simulator's handler and returns the API root to use.
+	front func(api http.Handler) string
+	// log, when set, gets the exporter's log lines, debug ones included,
+	// and the commands' progress lines.
+	log io.Writer
 }
 
 // inProcess is the exporter as main wires it (exporter.New), against a
@@ -63,6 +71,13 @@ func newInProcess(t testing.TB, s setup, specs ...asanatest.WorkspaceSpec) *inPr
 	}
 	p.gids = p.srv.WorkspaceGIDs()
 	opts := exporter.Options{AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client, StoragePath: s.storage}
+	if s.front != nil {
+		opts.AsanaURL = s.front(p.srv.API)
+	}
+	if s.log != nil {
+		opts.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Progress = s.log
+	}
 	if s.auditToken != "" {
 		opts.AuditTokenFile = p.write(t, "audit-token", s.auditToken)
 	}
