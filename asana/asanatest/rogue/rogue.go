@@ -29,15 +29,25 @@ func Path(path string) Match {
 	return func(r *http.Request) bool { return r.URL.Path == APIPrefix+path }
 }
 
-// LaterPages matches the requests for path that carry an offset: a
-// listing's later pages, or a caught-up audit stream.
-func LaterPages(path string) Match {
-	return func(r *http.Request) bool { return Path(path)(r) && r.URL.Query().Has("offset") }
+// Query matches the requests whose query has key=value.
+func Query(key, value string) Match {
+	return func(r *http.Request) bool { return r.URL.Query().Get(key) == value }
 }
 
-// Query matches the requests for path whose query has key=value.
-func Query(path, key, value string) Match {
-	return func(r *http.Request) bool { return Path(path)(r) && r.URL.Query().Get(key) == value }
+// Offset matches the requests that carry an offset: a listing's later
+// pages, or a caught-up audit stream.
+func Offset(r *http.Request) bool { return r.URL.Query().Has("offset") }
+
+// All matches the requests that every one of ms matches.
+func All(ms ...Match) Match {
+	return func(r *http.Request) bool {
+		for _, m := range ms {
+			if !m(r) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // Act answers a request in the simulator's place, or forwards it and
