@@ -51,14 +51,17 @@ const (
 type driver string
 
 const (
-	background     driver = "background"
-	onScrape       driver = "on-scrape"
-	seatsCommand   driver = "seats"
-	checkCommand   driver = "config-check"
-	auditReader    driver = "audit-background"
-	auditOnScrape  driver = "audit-on-scrape"
-	newLoginsInLog        = 250
+	background    driver = "background"
+	onScrape      driver = "on-scrape"
+	seatsCommand  driver = "seats"
+	checkCommand  driver = "config-check"
+	auditReader   driver = "audit-background"
+	auditOnScrape driver = "audit-on-scrape"
 )
+
+// newLogins are the logins added to Umbrella's audit log while it
+// misbehaves: once it stops, each must be counted exactly once.
+const newLogins = 250
 
 var (
 	// listingDrivers read the membership listings.
@@ -78,8 +81,8 @@ type hostileCase struct {
 	tls bool
 	// config is the config file, given the workspaces' gids.
 	config func(gids []string) string
-	// arm sets the misbehaviour, once the exporter has run clean. It
-	// returns its rule, for the cases that count the rule's hits.
+	// arm, when set, sets the misbehaviour once the exporter has run
+	// clean, and returns its rule, for the cases that count its hits.
 	arm   func(h *hostileRun) *rogue.Rule
 	fails scope
 	// says is what the error must say: a case-insensitive regexp, "" for
@@ -203,8 +206,7 @@ var hostileCases = []hostileCase{
 	{name: "workspace twice in the config", drivers: listingDrivers, fails: exact, extra: purchasedOnce,
 		config: func(gids []string) string {
 			return fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 500\n  - gid: %q\n    seats_purchased: 500\n", gids[1], gids[1])
-		},
-		arm: func(*hostileRun) *rogue.Rule { return nil }},
+		}},
 	{name: "audit offset refused with an unknown message", drivers: auditDrivers, fails: exact, extra: restartedWithItsQuery,
 		arm: func(h *hostileRun) *rogue.Rule {
 			return h.front.On(h.later, 1, rogue.Reply(http.StatusBadRequest, nil, rogue.ErrorBody(oddOffset)))
@@ -333,6 +335,12 @@ func newHostileRun(t *testing.T, c hostileCase, d driver) *hostileRun {
 	return h
 }
 
+func (h *hostileRun) arm(c hostileCase) {
+	if c.arm != nil {
+		h.rule = c.arm(h)
+	}
+}
+
 // collect runs a clean cycle, grows Globex by 5 seats, arms the
 // misbehaviour and runs the hostile cycle: Globex's new exact count if it
 // is absorbed; otherwise its last complete count in the background and
@@ -344,7 +352,7 @@ func (h *hostileRun) collect(t *testing.T, c hostileCase) outcome {
 	checkSeats(t, clean, globex, p.truth[1])
 	before := p.truth[1]
 	p.growGlobex(5)
-	h.rule = c.arm(h)
+	h.arm(c)
 	families, _ := p.cycle(t)
 	snap := p.exp.Refresher().Snapshot()
 	o := outcome{families: families}
@@ -402,7 +410,7 @@ func workspaceErr(snap *collector.Snapshot, gid string) error {
 func (h *hostileRun) seats(t *testing.T, c hostileCase) outcome {
 	p := h.p
 	acme, globex := p.gids[0], p.gids[1]
-	h.rule = c.arm(h)
+	h.arm(c)
 	out, errOut, err := p.seats(t, exporter.SeatsOptions{})
 	o := outcome{said: h.log.String() + out + errOut + errText(err) + h.pages(t)}
 	if out != "" {
@@ -451,7 +459,7 @@ func (h *hostileRun) seats(t *testing.T, c hostileCase) outcome {
 func (h *hostileRun) check(t *testing.T, c hostileCase) outcome {
 	p := h.p
 	globex := p.gids[1]
-	h.rule = c.arm(h)
+	h.arm(c)
 	var out bytes.Buffer
 	err := p.exp.Check(context.Background(), &out)
 	o := outcome{said: h.log.String() + out.String() + errText(err) + h.pages(t)}
@@ -501,9 +509,9 @@ func (h *hostileRun) poll(t *testing.T, c hostileCase) outcome {
 		logins := o.Workspaces[1].AuditEvents(asana.EventLoginSucceeded)
 		h.lastLogin = logins[len(logins)-1].CreatedAt
 	})
-	p.addLogins(newLoginsInLog)
+	p.addLogins(newLogins)
 	p.srv.ResetRequests()
-	h.rule = c.arm(h)
+	h.arm(c)
 	err := p.poll()
 	families, _ := p.cycle(t)
 	o := outcome{err: err, families: families}
@@ -529,8 +537,8 @@ func (h *hostileRun) recovers(t *testing.T) {
 	}
 	families, _ := p.cycle(t)
 	umbrella := "workspace_gid=" + p.gids[1]
-	if got, _ := families.Sample("asana_audit_log_events_total", umbrella, "event_type="+asana.EventLoginSucceeded); got != newLoginsInLog {
-		t.Errorf("%v new logins counted, want %d", got, newLoginsInLog)
+	if got, _ := families.Sample("asana_audit_log_events_total", umbrella, "event_type="+asana.EventLoginSucceeded); got != newLogins {
+		t.Errorf("%v new logins counted, want %d", got, newLogins)
 	}
 	if up, _ := families.Sample("asana_audit_log_up"); up != 1 {
 		t.Errorf("asana_audit_log_up = %v after recovery", up)
