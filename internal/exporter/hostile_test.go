@@ -250,6 +250,9 @@ func runHostile(t *testing.T, c hostileCase, d driver) {
 	default:
 		o = h.poll(t, c)
 	}
+	if h.rule != nil && h.rule.Hits() == 0 {
+		t.Error("the misbehaviour never happened: its rule matched no request")
+	}
 	switch {
 	case c.fails == exact:
 		if lines := errorLines(h.log.String()); lines != "" {

@@ -13,9 +13,9 @@ import (
 // was followed would have it counted.
 const ElsewhereWorkspace = "1777777777777777"
 
-// ElsewhereMembers is how many licensed memberships another host lists,
+// elsewhereMembers is how many licensed memberships another host lists,
 // whatever the workspace.
-const ElsewhereMembers = 7
+const elsewhereMembers = 7
 
 // Elsewhere is another host, one the exporter must never send the token
 // to. It records the Authorization header of every request and answers
@@ -53,7 +53,7 @@ func (e *Elsewhere) serve(w http.ResponseWriter, r *http.Request) {
 		data = append(data, map[string]any{"gid": ElsewhereWorkspace, "resource_type": "workspace", "name": "Elsewhere",
 			"is_organization": false, "email_domains": []string{}})
 	} else {
-		for i := range ElsewhereMembers {
+		for i := range elsewhereMembers {
 			gid := fmt.Sprintf("17777777777780%02d", i)
 			data = append(data, map[string]any{"gid": gid, "resource_type": "workspace_membership",
 				"is_active": true, "is_admin": false, "is_guest": false, "is_view_only": false,

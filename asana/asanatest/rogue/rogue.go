@@ -129,22 +129,22 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	act(f, w, r)
 }
 
-// Page is a listing page as the simulator answers it.
-type Page struct {
-	Data     []json.RawMessage `json:"data"`
-	NextPage *NextPage         `json:"next_page"`
+// page is a listing page as the simulator answers it.
+type page struct {
+	Data []json.RawMessage `json:"data"`
+	Next *nextPage         `json:"next_page"`
 }
 
-// NextPage is a page's next_page.
-type NextPage struct {
+// nextPage is a page's next_page.
+type nextPage struct {
 	Offset string `json:"offset"`
 	Path   string `json:"path,omitempty"`
 	URI    string `json:"uri,omitempty"`
 }
 
 // setOffset points the page's next_page at offset.
-func (p *Page) setOffset(offset string) {
-	n := p.NextPage
+func (p *page) setOffset(offset string) {
+	n := p.Next
 	n.Path, n.URI = strings.ReplaceAll(n.Path, n.Offset, offset), strings.ReplaceAll(n.URI, n.Offset, offset)
 	n.Offset = offset
 }
@@ -152,19 +152,19 @@ func (p *Page) setOffset(offset string) {
 // forward passes r on to the simulator. A 200 listing page is edited by
 // edit, when set, and its last record kept for Repeat; anything else is
 // passed back as it came.
-func (f *Front) forward(w http.ResponseWriter, r *http.Request, edit func(*Page)) {
+func (f *Front) forward(w http.ResponseWriter, r *http.Request, edit func(*page)) {
 	rec := httptest.NewRecorder()
 	f.next.ServeHTTP(rec, r)
 	body := rec.Body.Bytes()
-	var page Page
-	if rec.Code == http.StatusOK && json.Unmarshal(body, &page) == nil && page.Data != nil {
+	var p page
+	if rec.Code == http.StatusOK && json.Unmarshal(body, &p) == nil && p.Data != nil {
 		if edit != nil {
-			edit(&page)
-			body, _ = json.Marshal(page)
+			edit(&p)
+			body, _ = json.Marshal(p)
 		}
-		if n := len(page.Data); n > 0 {
+		if n := len(p.Data); n > 0 {
 			f.mu.Lock()
-			f.last[r.URL.Path] = page.Data[n-1]
+			f.last[r.URL.Path] = p.Data[n-1]
 			f.mu.Unlock()
 		}
 	}
@@ -238,8 +238,8 @@ func Empty() Act {
 		n++
 		name := fmt.Sprintf("hostile-empty-%d", n)
 		f.mu.Unlock()
-		next := &NextPage{Offset: f.alias(name, r.URL.Query().Get("offset"))}
-		body, _ := json.Marshal(Page{Data: []json.RawMessage{}, NextPage: next})
+		next := &nextPage{Offset: f.alias(name, r.URL.Query().Get("offset"))}
+		body, _ := json.Marshal(page{Data: []json.RawMessage{}, Next: next})
 		Reply(http.StatusOK, nil, string(body))(f, w, r)
 	}
 }
@@ -251,7 +251,7 @@ func Repeat() Act {
 		f.mu.Lock()
 		last := f.last[r.URL.Path]
 		f.mu.Unlock()
-		f.forward(w, r, func(p *Page) {
+		f.forward(w, r, func(p *page) {
 			if last != nil {
 				p.Data = append([]json.RawMessage{last}, p.Data...)
 			}
@@ -262,7 +262,7 @@ func Repeat() Act {
 // Twice serves the page asked for with each record listed twice.
 func Twice() Act {
 	return func(f *Front, w http.ResponseWriter, r *http.Request) {
-		f.forward(w, r, func(p *Page) { p.Data = append(p.Data, p.Data...) })
+		f.forward(w, r, func(p *page) { p.Data = append(p.Data, p.Data...) })
 	}
 }
 
@@ -290,11 +290,11 @@ func Loop() Act {
 		}
 		fromA := asked == a
 		f.mu.Unlock()
-		f.forward(w, r, func(p *Page) {
+		f.forward(w, r, func(p *page) {
 			switch {
-			case p.NextPage == nil:
+			case p.Next == nil:
 			case fromA:
-				p.setOffset(f.alias("hostile-loop-B", p.NextPage.Offset))
+				p.setOffset(f.alias("hostile-loop-B", p.Next.Offset))
 			default:
 				p.setOffset(a)
 			}
