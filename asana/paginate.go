@@ -200,7 +200,7 @@ func (w *walker[W, T]) recordFailure(page, record int, e *recordError) error {
 
 // hintServer is the hint for an answer that no request of the exporter's
 // can have caused.
-const hintServer = "the next collection lists again from the first page. If this persists, check that no proxy between " +
+const hintServer = "the answer is at fault, not the request; if this persists, check that no proxy between " +
 	"the exporter and Asana caches or rewrites responses, else report it to Asana support"
 
 func (w *walker[W, T]) fail(kind Kind, err error, hint string) error {
@@ -217,7 +217,7 @@ func (w *walker[W, T]) logDropped() {
 	if w.l.workspace != "" {
 		args = append(args, "workspace", w.l.workspace)
 	}
-	w.c.opts.Logger.Warn("Asana listed some records more than once; each was counted once", args...)
+	w.c.opts.Logger.Warn("Asana listed some records more than once; the repeats were dropped", args...)
 }
 
 func listQuery(optFields, offset string) url.Values {
@@ -229,8 +229,8 @@ func listQuery(optFields, offset string) url.Values {
 }
 
 // gidSet is the gids a listing gave, to drop a record given twice. A
-// listing may hold a million memberships and the exporter's whole heap is
-// meant to stay near 20 MiB, so the set is compact: Asana's gids are
+// listing may hold a million memberships, for which the exporter's peak
+// RSS is 21 MiB (BENCHMARKS.md), so the set is compact: Asana's gids are
 // decimal numbers of 16 digits or more that fit in 64 bits, kept as
 // uint64 in a sorted slice (8 bytes each), those that come out of order in
 // a small map until they are merged in. A million gids take about 10 MB
