@@ -99,17 +99,14 @@ func (s *Server) Requests() []string {
 }
 
 // Client is an asana.Client for the server, with fast retries, that
-// reports duplicates to dropped and logs to logs; either may be nil.
-func (s *Server) Client(t testing.TB, dropped *Dropped, logs *Log) *asana.Client {
+// reports to obs and logs to logs; either may be nil.
+func (s *Server) Client(t testing.TB, obs asana.Observer, logs *Log) *asana.Client {
 	t.Helper()
 	bearer, err := asana.BearerToken("1/1:pagetest", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := asana.Options{BaseURL: s.URL, Transport: bearer, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond}
-	if dropped != nil {
-		opts.Observer = dropped
-	}
+	opts := asana.Options{BaseURL: s.URL, Transport: bearer, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond, Observer: obs}
 	if logs != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}
