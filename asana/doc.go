@@ -8,6 +8,11 @@
 // request budget, and turns Asana's error bodies into errors that tell the
 // user what to do.
 //
+// A listing is complete and exact or an error: a page with no records is
+// not its end while it has a next_page, a record given twice is counted
+// once, a record without a field the count asked for fails it, and so does
+// an offset that an earlier page gave (paginate.go).
+//
 // The token is only ever placed in the Authorization header, and only sent
 // to the configured origin: a redirect to another scheme, host or port is
 // refused, for the API and the OAuth token endpoint alike. It never appears

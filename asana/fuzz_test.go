@@ -471,8 +471,8 @@ func TestRetryDecodesIntoACleanPage(t *testing.T) {
 	var queries []string
 	bodies := []string{
 		`{"next_page":{"offset":"stale"},"data":[{"gid":"1","is_active":true,"is_admin":true},{"gid":2}]}`,
-		`{"data":[{"gid":"1","is_active":true}]}`,
-		`{"data":[{"gid":"3","is_active":true}],"next_page":null}`,
+		`{"data":[{"gid":"1","is_active":true,"is_admin":false,"is_guest":false,"is_view_only":false}]}`,
+		`{"data":[{"gid":"3","is_active":true,"is_admin":false,"is_guest":false,"is_view_only":false}],"next_page":null}`,
 	}
 	c, err := New(Options{
 		Transport: fuzzTransport(func(r *http.Request) []byte {

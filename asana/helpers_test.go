@@ -17,10 +17,11 @@ type recorder struct {
 	requests    map[string]map[int]int // endpoint -> code -> count
 	rateLimited map[string]int
 	retries     map[string]int
+	duplicates  map[string]int
 }
 
 func newRecorder() *recorder {
-	return &recorder{requests: map[string]map[int]int{}, rateLimited: map[string]int{}, retries: map[string]int{}}
+	return &recorder{requests: map[string]map[int]int{}, rateLimited: map[string]int{}, retries: map[string]int{}, duplicates: map[string]int{}}
 }
 
 func (r *recorder) Request(endpoint string, code int, _ time.Duration) {
@@ -42,6 +43,12 @@ func (r *recorder) Retry(endpoint string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.retries[endpoint]++
+}
+
+func (r *recorder) DuplicatesDropped(endpoint string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.duplicates[endpoint] += n
 }
 
 // syncBuffer collects log output from concurrent goroutines.

@@ -66,9 +66,54 @@ func (d Detail) optFields() string {
 	return f
 }
 
-// MembershipPage is one page of a membership listing. Index is 0 for the
-// first page; if the listing restarts because its offset expired, Index is 0
-// again and the caller must drop what it gathered so far.
+// membershipRecord is a membership as a listing decodes it. The flags go
+// into interfaces rather than bools so that a flag the record lacks (nil)
+// is told from false: a listing that ignores opt_fields sends compact
+// records, without them. A JSON boolean goes into an interface without an
+// allocation: decoding a page costs 22% more instructions per record than
+// with plain bools (2,703 against 2,208, cachegrind), where a flag type
+// with an UnmarshalJSON method costs 48% more (3,262).
+type membershipRecord struct {
+	Membership     // everything but the flags, which these shadow
+	IsActive   any `json:"is_active"`
+	IsAdmin    any `json:"is_admin"`
+	IsGuest    any `json:"is_guest"`
+	IsViewOnly any `json:"is_view_only"`
+}
+
+// check gives the membership, or the first flag it lacks: every Detail
+// asks for them all, and a count needs them all.
+func (r *membershipRecord) check(m *Membership) (string, *recordError) {
+	*m = r.Membership
+	var err *recordError
+	if m.IsActive, err = flag(r.IsActive, "is_active"); err != nil {
+		return "", err
+	}
+	if m.IsGuest, err = flag(r.IsGuest, "is_guest"); err != nil {
+		return "", err
+	}
+	if m.IsAdmin, err = flag(r.IsAdmin, "is_admin"); err != nil {
+		return "", err
+	}
+	if m.IsViewOnly, err = flag(r.IsViewOnly, "is_view_only"); err != nil {
+		return "", err
+	}
+	return m.GID, nil
+}
+
+// flag is a decoded flag's value, or why it has none.
+func flag(v any, field string) (bool, *recordError) {
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case nil: // absent or null
+		return false, &recordError{field: field, absent: true}
+	}
+	return false, &recordError{field: field}
+}
+
+// MembershipPage is one page of a membership listing. Index counts the
+// pages of the current listing from 0.
 type MembershipPage struct {
 	Index int
 	Items []Membership // reused for the next page: copy what you keep
@@ -77,10 +122,19 @@ type MembershipPage struct {
 // EachMembershipPage streams GET /workspaces/{gid}/workspace_memberships to
 // fn, one page of up to 100 records at a time, with the fields detail asks
 // for, and returns the number of restarts. It never holds more than one
-// page.
-func (c *Client) EachMembershipPage(ctx context.Context, workspaceGID string, detail Detail, fn func(MembershipPage) error) (restarts int, err error) {
-	path := "/workspaces/" + url.PathEscape(workspaceGID) + "/workspace_memberships"
-	return eachPage(ctx, c, EndpointWorkspaceMemberships, path, detail.optFields(), func(index int, items []Membership) error {
+// page. Every membership has its gid and flags and comes once (see
+// eachPage). start, when set, is called before the first page and again
+// when the listing starts over because its offset expired: it must drop
+// what fn gathered.
+func (c *Client) EachMembershipPage(ctx context.Context, workspaceGID string, detail Detail, start func() error, fn func(MembershipPage) error) (restarts int, err error) {
+	l := listing[membershipRecord, Membership]{
+		endpoint:  EndpointWorkspaceMemberships,
+		path:      "/workspaces/" + url.PathEscape(workspaceGID) + "/workspace_memberships",
+		optFields: detail.optFields(),
+		workspace: workspaceGID,
+		check:     (*membershipRecord).check,
+	}
+	return eachPage(ctx, c, l, start, func(index int, items []Membership) error {
 		return fn(MembershipPage{Index: index, Items: items})
 	})
 }
@@ -132,13 +186,13 @@ func (c *Client) CountSeats(ctx context.Context, workspaceGID string, opts Count
 			tallies = append(tallies, t)
 		}
 	}
-	restarts, err := c.EachMembershipPage(ctx, workspaceGID, detail, func(p MembershipPage) error {
-		if p.Index == 0 {
-			l.Seats = SeatCounts{DomainsChecked: detail&WithEmail != 0}
-			for _, t := range tallies {
-				t.Reset()
-			}
+	restarts, err := c.EachMembershipPage(ctx, workspaceGID, detail, func() error {
+		l.Seats = SeatCounts{DomainsChecked: detail&WithEmail != 0}
+		for _, t := range tallies {
+			t.Reset()
 		}
+		return nil
+	}, func(p MembershipPage) error {
 		l.Pages = p.Index + 1
 		l.Seats.AddPage(p.Items)
 		if l.Seats.DomainsChecked {

@@ -70,7 +70,7 @@ func TestEachMembershipPageStreamsPages(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spread(1050))
 	var sizes []int
 	seen := map[string]bool{}
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, nil, func(p asana.MembershipPage) error {
 		if p.Index != len(sizes) {
 			t.Errorf("page index %d after %d pages", p.Index, len(sizes))
 		}
@@ -98,7 +98,7 @@ func TestEachMembershipPageStreamsPages(t *testing.T) {
 func TestEachMembershipPageStopsOnCallbackError(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spread(500))
 	stop := errors.New("stop")
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, nil, func(p asana.MembershipPage) error {
 		if p.Index == 1 {
 			return stop
 		}
@@ -115,7 +115,7 @@ func TestEachMembershipPageStopsOnCallbackError(t *testing.T) {
 func TestOptFieldsAskForExactlyWhatIsNeeded(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, nil, spread(30))
 	flagged := 0
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, nil, func(p asana.MembershipPage) error {
 		for _, m := range p.Items {
 			if m.IsActive {
 				flagged++ // flags only arrive when opt_fields asks for them
@@ -158,10 +158,12 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 		h := newHarness(t, asanatest.Config{OffsetTTL: 15 * time.Minute}, nil, spec)
 		advanced := false
 		var seats asana.SeatCounts
-		restarts, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func(p asana.MembershipPage) error {
-			if p.Index == 0 {
-				seats = asana.SeatCounts{}
-			}
+		starts := 0
+		restarts, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.SeatFlags, func() error {
+			starts++
+			seats = asana.SeatCounts{}
+			return nil
+		}, func(p asana.MembershipPage) error {
 			seats.AddPage(p.Items)
 			if p.Index == 1 && !advanced {
 				advanced = true
@@ -172,8 +174,8 @@ func TestListingRestartsAfterExpiredOffset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if restarts != 1 || seats != spec.Seats() {
-			t.Errorf("restarts %d, seats %+v; want 1 and %+v", restarts, seats, spec.Seats())
+		if restarts != 1 || starts != 2 || seats != spec.Seats() {
+			t.Errorf("restarts %d, starts %d, seats %+v; want 1, 2 and %+v", restarts, starts, seats, spec.Seats())
 		}
 	})
 	t.Run("bounded", func(t *testing.T) {

@@ -13,6 +13,10 @@ type Observer interface {
 	RateLimited(endpoint string)
 	// Retry is called before every retry of a failed request.
 	Retry(endpoint string)
+	// DuplicatesDropped is called for every page of a listing that
+	// repeated n records an earlier page of the listing (or the page
+	// itself) had given; they were dropped.
+	DuplicatesDropped(endpoint string, n int)
 }
 
 type nopObserver struct{}
@@ -20,4 +24,5 @@ type nopObserver struct{}
 func (nopObserver) Request(string, int, time.Duration) {}
 func (nopObserver) RateLimited(string)                 {}
 func (nopObserver) Retry(string)                       {}
+func (nopObserver) DuplicatesDropped(string, int)      {}
 func (nopObserver) TokenRefresh(string, time.Time)     {}

@@ -98,7 +98,7 @@ func TestRosterDetailReadsWhoHoldsEachSeat(t *testing.T) {
 	var want []*asanatest.Membership
 	h.srv.Mutate(func(o *asanatest.Org) { want = o.Workspaces[0].Memberships })
 	var got []asana.Membership
-	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.Roster, func(p asana.MembershipPage) error {
+	_, err := h.client.EachMembershipPage(context.Background(), h.workspace(0), asana.Roster, nil, func(p asana.MembershipPage) error {
 		got = append(got, p.Items...)
 		return nil
 	})

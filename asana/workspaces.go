@@ -14,14 +14,23 @@ type Workspace struct {
 // one request per workspace.
 const workspaceFields = "name,is_organization,email_domains"
 
-// Workspaces lists every workspace the token can see. A token sees a handful,
-// so the result is returned whole.
+// Workspaces lists every workspace the token can see, each once. A token
+// sees a handful, so the result is returned whole.
 func (c *Client) Workspaces(ctx context.Context) ([]Workspace, error) {
 	var all []Workspace
-	_, err := eachPage(ctx, c, EndpointWorkspaces, "/workspaces", workspaceFields, func(index int, page []Workspace) error {
-		if index == 0 {
-			all = all[:0]
-		}
+	l := listing[Workspace, Workspace]{
+		endpoint:  EndpointWorkspaces,
+		path:      "/workspaces",
+		optFields: workspaceFields,
+		check: func(w, item *Workspace) (string, *recordError) {
+			*item = *w
+			return w.GID, nil
+		},
+	}
+	_, err := eachPage(ctx, c, l, func() error {
+		all = all[:0]
+		return nil
+	}, func(_ int, page []Workspace) error {
 		all = append(all, page...)
 		return nil
 	})

@@ -17,6 +17,7 @@ type APIMetrics struct {
 	durations   *prometheus.HistogramVec
 	rateLimited *prometheus.CounterVec
 	retries     *prometheus.CounterVec
+	duplicates  *prometheus.CounterVec
 }
 
 var _ asana.Observer = (*APIMetrics)(nil)
@@ -42,11 +43,16 @@ func NewAPIMetrics() *APIMetrics {
 			Name: "asana_api_retries_total",
 			Help: "Asana API requests retried after a 429, a 5xx, a network error or a malformed body, by route template.",
 		}, []string{"endpoint"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "asana_api_duplicate_records_dropped_total",
+			Help: "Records an Asana listing returned whose gid an earlier record of the same listing had, by route template: the exporter drops them, so that each membership or workspace counts once. Counted by the exporter as it reads the pages.",
+		}, []string{"endpoint"}),
 	}
 	for _, ep := range []string{asana.EndpointWorkspaces, asana.EndpointWorkspaceMemberships} {
 		m.durations.WithLabelValues(ep)
 		m.rateLimited.WithLabelValues(ep)
 		m.retries.WithLabelValues(ep)
+		m.duplicates.WithLabelValues(ep)
 	}
 	return m
 }
@@ -58,9 +64,12 @@ func (m *APIMetrics) Request(endpoint string, code int, d time.Duration) {
 
 func (m *APIMetrics) RateLimited(endpoint string) { m.rateLimited.WithLabelValues(endpoint).Inc() }
 func (m *APIMetrics) Retry(endpoint string)       { m.retries.WithLabelValues(endpoint).Inc() }
+func (m *APIMetrics) DuplicatesDropped(endpoint string, n int) {
+	m.duplicates.WithLabelValues(endpoint).Add(float64(n))
+}
 
 func (m *APIMetrics) vecs() []prometheus.Collector {
-	return []prometheus.Collector{m.requests, m.durations, m.rateLimited, m.retries}
+	return []prometheus.Collector{m.requests, m.durations, m.rateLimited, m.retries, m.duplicates}
 }
 
 func (m *APIMetrics) Describe(ch chan<- *prometheus.Desc) {

@@ -106,7 +106,7 @@ var personal = asanatest.WorkspaceSpec{Name: "Personal", Licensed: 1}
 var goldenNames = []string{
 	"asana_workspace_members", "asana_workspace_members_outside_email_domains", "asana_workspace_admins", "asana_workspace_seats_purchased", "asana_workspace_info",
 	"asana_up", "asana_collection_success", "asana_collection_duration_seconds", "asana_collection_last_success_timestamp_seconds",
-	"asana_api_requests_total", "asana_api_rate_limited_total", "asana_api_retries_total",
+	"asana_api_requests_total", "asana_api_rate_limited_total", "asana_api_retries_total", "asana_api_duplicate_records_dropped_total",
 }
 
 func TestGoldenMetrics(t *testing.T) {

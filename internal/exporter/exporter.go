@@ -257,7 +257,7 @@ var errProbed = errors.New("probed")
 // probeMemberships reads one page of a workspace's memberships: the call a
 // granular OAuth token cannot make.
 func probeMemberships(ctx context.Context, client *asana.Client, gid string) error {
-	_, err := client.EachMembershipPage(ctx, gid, asana.SeatFlags, func(asana.MembershipPage) error { return errProbed })
+	_, err := client.EachMembershipPage(ctx, gid, asana.SeatFlags, nil, func(asana.MembershipPage) error { return errProbed })
 	if errors.Is(err, errProbed) {
 		return nil
 	}

@@ -11,9 +11,11 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
-// Lister is the part of the Asana client the roster uses.
+// Lister is the part of the Asana client the roster uses. Its pages are
+// checked and its memberships come once; start is called before the first
+// page and again when the listing starts over.
 type Lister interface {
-	EachMembershipPage(ctx context.Context, workspaceGID string, detail asana.Detail, fn func(asana.MembershipPage) error) (int, error)
+	EachMembershipPage(ctx context.Context, workspaceGID string, detail asana.Detail, start func() error, fn func(asana.MembershipPage) error) (int, error)
 }
 
 // Listing is one workspace's roster: its rows, once its listing completed,
@@ -93,16 +95,13 @@ func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, hi
 	if err != nil {
 		return err
 	}
-	_, err = src.EachMembershipPage(ctx, l.Workspace.GID, asana.Roster, func(p asana.MembershipPage) error {
-		if p.Index == 0 && s.rows > 0 { // the listing started over
-			if err := s.reset(); err != nil {
-				return err
-			}
-		}
+	_, err = src.EachMembershipPage(ctx, l.Workspace.GID, asana.Roster, func() error {
 		if progress != nil {
-			if p.Index == 0 {
-				progress.Reset()
-			}
+			progress.Reset()
+		}
+		return s.reset()
+	}, func(p asana.MembershipPage) error {
+		if progress != nil {
 			progress.Add(p.Items)
 		}
 		for i := range p.Items {

@@ -32,7 +32,7 @@ func newSpool() (*spool, error) {
 	return s, nil
 }
 
-// reset drops every row: the listing started over.
+// reset drops every row: the listing starts, or starts over.
 func (s *spool) reset() error {
 	s.csv.Flush()
 	s.buf.Reset(s.f)
