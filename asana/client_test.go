@@ -643,7 +643,7 @@ func TestDecodeErrorsNeverQuoteTheBody(t *testing.T) {
 	}{
 		{"membership flag", countSeats,
 			`{"data":[{"gid":"` + gid + `","is_active":"` + email + `","user":{"name":"` + name + `"}}]}`,
-			"data.0.is_active: cannot decode a JSON string into bool"},
+			"record 1 has an is_active that is neither true nor false"},
 		{"membership created_at", countSeats,
 			`{"data":[{"gid":"` + gid + `","is_active":true,"created_at":"` + name + ` <` + email + `>"}]}`,
 			"data.0.created_at: cannot decode a JSON string into time.Time"},
