@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -22,14 +21,9 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 	if len(opts.States) > 0 || opts.Output != "" {
 		return trouble(errors.New("--state and --output do not apply to --reconcile: it compares every membership and writes to standard output"))
 	}
-	f, err := os.Open(opts.Reconcile)
+	console, err := reconcile.ReadFile(opts.Reconcile, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, TypeColumn: opts.TypeColumn})
 	if err != nil {
 		return trouble(fmt.Errorf("--reconcile: %w", err))
-	}
-	console, err := reconcile.ReadConsole(f, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, TypeColumn: opts.TypeColumn})
-	f.Close()
-	if err != nil {
-		return trouble(fmt.Errorf("--reconcile=%s: %w", opts.Reconcile, err))
 	}
 	for _, w := range console.Warnings {
 		fmt.Fprintf(errOut, "%s: %s: %s\n", Program, opts.Reconcile, w)

@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // Member is one person of the Admin Console's export.
@@ -59,41 +61,93 @@ const (
 	// sniffBytes is how much of the file is checked for UTF-8 and the
 	// delimiter before reading it; later rows are checked cell by cell.
 	sniffBytes = 64 << 10
+	// maxFileBytes bounds the file: an export of 10^6 members (name, email,
+	// licence, date) is about 80 MB, and 1 GiB leaves room for wider rows.
+	// The file is streamed, so its size costs time rather than memory; the
+	// bound stops a wrong path (a log, a disk image) early.
+	maxFileBytes = 1 << 30
+	// maxRowBytes bounds a row, which the CSV reader holds whole: a row of
+	// an export is a few hundred bytes, and 1 MiB leaves room for a long
+	// list in one cell. A quote that never closes would otherwise make the
+	// rest of the file one row.
+	maxRowBytes = 1 << 20
 )
+
+// Error is why an export cannot be read, at a line of the file (the header
+// being line 1) or, when Line is 0, the file as a whole. It names no cell's
+// content: rows hold names and emails, and an error may end up in a log.
+type Error struct {
+	Line int
+	Msg  string // what is wrong and what to do
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return e.Msg
+}
+
+// ReadFile reads the export at path (a regular file: a FIFO or a device is
+// refused at once) with ReadConsole. Its errors begin with the path.
+func ReadFile(path string, opts ReadOptions) (*Console, error) {
+	f, err := inputfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > maxFileBytes {
+		return nil, fmt.Errorf("%s: %w", path, tooLarge())
+	}
+	c, err := ReadConsole(f, opts)
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Line > 0:
+		return nil, fmt.Errorf("%s line %d: %s", path, e.Line, e.Msg)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
 
 // ReadConsole reads an Admin Console members export: UTF-8 with or without
 // a byte-order mark, comma, semicolon or tab separated, a header row naming
-// an email column and maybe a licence or type column. Its errors say what
-// to fix.
+// an email column and maybe a licence or type column. Quotes must be as
+// RFC 4180 has them: a stray one is an error at its line, since read
+// leniently it would swallow the rows after it. Its errors say what to fix.
 func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(sniffBytes)
-	switch {
-	case len(head) == 0:
-		return nil, errors.New("the file is empty; export the members list from the Admin Console as CSV")
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, errors.New("the file is a spreadsheet workbook (xlsx), not CSV; save or export it as CSV UTF-8")
+	br := bufio.NewReaderSize(&rowLimiter{r: r, line: 1, rowStart: 1}, 64<<10)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
 	}
+	full := len(head) == sniffBytes
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 		head = head[3:]
 	}
+	switch {
+	case len(head) == 0:
+		return nil, &Error{Msg: "the file is empty; export the members list from the Admin Console as CSV"}
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return nil, &Error{Msg: "the file is a spreadsheet workbook (xlsx), not CSV; save or export it as CSV UTF-8"}
+	}
 	checked := head
-	if len(head) == sniffBytes { // the last rune may be cut in two
+	if full { // the last rune may be cut in two
 		checked = head[:len(head)-utf8.UTFMax]
 	}
 	if !utf8.Valid(checked) || bytes.IndexByte(head, 0) >= 0 {
-		return nil, errors.New("the file is not UTF-8 text; save or export it as CSV UTF-8")
+		return nil, &Error{Msg: "the file is not UTF-8 text; save or export it as CSV UTF-8"}
 	}
 	c := &Console{Delimiter: sniffDelimiter(firstLine(head)), Members: map[string]*Member{}}
 	cr := csv.NewReader(br)
-	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = c.Delimiter, -1, true, true
+	cr.Comma, cr.FieldsPerRecord, cr.ReuseRecord = c.Delimiter, -1, true
 
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("reading the header row: %w", err)
+		return nil, readError(err)
 	}
-	header = append([]string(nil), header...)
+	header = slices.Clone(header)
 	emailCol, typeCol, err := c.columns(header, opts)
 	if err != nil {
 		return nil, err
@@ -104,15 +158,85 @@ func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("the file is not valid CSV: %w", err)
+			return nil, readError(err)
 		}
 		line, _ := cr.FieldPos(0)
 		c.add(line, rec, emailCol, typeCol)
 	}
 	if len(c.Members) == 0 {
-		return nil, fmt.Errorf("the file has no member with an email in column %q", c.EmailColumn)
+		return nil, &Error{Msg: fmt.Sprintf("the file has no member with an email in column %q", c.EmailColumn)}
 	}
 	return c, nil
+}
+
+// readError says what is wrong with the file where the CSV reader stopped,
+// by line and byte, never quoting the row.
+func readError(err error) error {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	const fix = "re-export the file from the Admin Console"
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return &Error{Line: pe.Line, Msg: fmt.Sprintf("a quote inside an unquoted field (byte %d of the line); "+
+			"%s, or quote the field and double each quote inside it", pe.Column, fix)}
+	case errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line:
+		return &Error{Line: pe.StartLine, Msg: fmt.Sprintf("a quoted field in this row runs on to line %d: "+
+			"a quote is stray or missing; %s, or fix the row's quotes", pe.Line, fix)}
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return &Error{Line: pe.Line, Msg: fmt.Sprintf("a quoted field's quotes do not pair up (byte %d of the line): "+
+			"a quote is stray or missing; %s, or double each quote inside the field", pe.Column, fix)}
+	}
+	return &Error{Line: pe.Line, Msg: fmt.Sprintf("%v; %s", pe.Err, fix)}
+}
+
+// rowLimiter passes the file through until it is longer than maxFileBytes
+// or one of its rows longer than maxRowBytes. A line break ends a row
+// unless a quoted field is open, as in CSV: an odd number of quotes so far
+// in the row (a quote inside a quoted field is doubled).
+type rowLimiter struct {
+	r              io.Reader
+	read           int64
+	line, rowStart int // 1-based
+	rowBytes       int
+	quoted         bool
+}
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if l.read += int64(n); l.read > maxFileBytes {
+		return 0, tooLarge()
+	}
+	for _, b := range p[:n] {
+		switch b {
+		case '"':
+			l.quoted = !l.quoted
+		case '\n':
+			l.line++
+			if !l.quoted {
+				l.rowStart, l.rowBytes = l.line, -1
+			}
+		}
+		if l.rowBytes++; l.rowBytes > maxRowBytes {
+			return 0, l.tooLong()
+		}
+	}
+	return n, err
+}
+
+func (l *rowLimiter) tooLong() *Error {
+	if l.quoted {
+		return &Error{Line: l.rowStart, Msg: fmt.Sprintf("a quoted field in this row has not ended %d bytes later: "+
+			"a quote is stray or missing; re-export the file from the Admin Console, or fix the row's quotes", maxRowBytes)}
+	}
+	return &Error{Line: l.rowStart, Msg: fmt.Sprintf("the row is longer than %d bytes, more than a members export has; "+
+		"check that the file is the Admin Console's members export", maxRowBytes)}
+}
+
+func tooLarge() *Error {
+	return &Error{Msg: fmt.Sprintf("the file is larger than %d bytes, more than a members export of 10^6 people; "+
+		"check that the file is the Admin Console's members export", maxFileBytes)}
 }
 
 func firstLine(b []byte) []byte {
@@ -162,6 +286,12 @@ func normaliseHeader(h string) string {
 }
 
 func (c *Console) columns(header []string, opts ReadOptions) (emailCol, typeCol int, err error) {
+	// A file without its header row starts with a member, whose cells must
+	// not reach an error message.
+	if slices.ContainsFunc(header, func(h string) bool { return strings.Contains(h, "@") }) {
+		return 0, 0, &Error{Line: 1, Msg: "the first row holds an email address, not column names: " +
+			"the header row (Name, Email, ...) is missing; re-export the file from the Admin Console"}
+	}
 	find := func(flag, name string, known []string) (int, error) {
 		if name != "" {
 			for i, h := range header {

@@ -1,7 +1,12 @@
 package reconcile
 
 import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -22,15 +27,14 @@ func TestReadConsoleIsLiberal(t *testing.T) {
 		{name: "semicolons", file: "Name;E-mail;License type\r\n\"Doe; Jane\";JANE@acme.example ;View only\r\n", email: "E-mail", typ: "License type", delim: ';', members: 1, firstKind: asana.ViewOnly, firstKnown: true},
 		{name: "tabs", file: "Email address\tMember type\njane@acme.example\tGuest\n", email: "Email address", typ: "Member type", delim: '\t', members: 1, firstKind: asana.Guest, firstKnown: true},
 		{name: "no type column", file: "email\njane@acme.example\n", email: "email", members: 1},
-		// A stray quote is read as text (LazyQuotes), as a spreadsheet would.
-		{name: "stray quote", file: "Email\n\"jane@acme.example\"x\"\n", email: "Email", members: 1},
+		{name: "quotes as RFC 4180 has them", file: "Name,Email\n\"Doe, \"\"JJ\"\"\nJane\",jane@acme.example\n", email: "Email", members: 1},
 		{name: "unknown type", file: "Email,Role\njane@acme.example,Astronaut\n", email: "Email", typ: "Role", members: 1},
 		{name: "pending", file: "Email,Status\njane@acme.example,Pending invite\n", email: "Email", typ: "Status", members: 1, firstKind: asana.Licensed, firstKnown: true},
 		{name: "columns named", file: "Who,Contact,Seat\nJane,jane@acme.example,Guest\n", opts: ReadOptions{EmailColumn: "contact", TypeColumn: "Seat"}, email: "Contact", typ: "Seat", members: 1, firstKind: asana.Guest, firstKnown: true},
 		{name: "duplicate", file: "Email\njane@acme.example\nJane@Acme.example\n", email: "Email", members: 1, warningsContain: "line 3: the same email as line 2"},
 		{name: "no email in a row", file: "Name,Email\nJane,\n,\nBob,bob@acme.example\n", email: "Email", members: 1, warningsContain: "line 2: no email"},
-		{name: "a megabyte cell", file: "Email,Type\njane@acme.example," + strings.Repeat("x", 1<<20) + "\nbob@acme.example,Guest\n", email: "Email", typ: "Type", members: 2, warningsContain: "line 2: the type cell is 1048576 bytes"},
-		{name: "a megabyte email", file: "Email\n" + strings.Repeat("x", 1<<20) + "@acme.example\nbob@acme.example\n", email: "Email", members: 1, warningsContain: "line 2: the email cell is not an email"},
+		{name: "a long type cell", file: "Email,Type\njane@acme.example," + strings.Repeat("x", 64<<10) + "\nbob@acme.example,Guest\n", email: "Email", typ: "Type", members: 2, warningsContain: "line 2: the type cell is 65536 bytes"},
+		{name: "a long email", file: "Email\n" + strings.Repeat("x", 64<<10) + "@acme.example\nbob@acme.example\n", email: "Email", members: 1, warningsContain: "line 2: the email cell is not an email"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := ReadConsole(strings.NewReader(c.file), c.opts)
@@ -61,25 +65,104 @@ func TestReadConsoleIsLiberal(t *testing.T) {
 	}
 }
 
+// rows are n members of a console export, one a line from line 2.
+func rows(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "Jane Doe %d,jane.doe.%d@acme.example,Member\n", i, i)
+	}
+	return b.String()
+}
+
+// TestReadConsoleRefusesWhatItCannotRead: each error says what to fix and,
+// for a row, names its line; none quotes a row's cells (names, emails).
 func TestReadConsoleRefusesWhatItCannotRead(t *testing.T) {
+	const header = "Name,Email,License\n"
+	longRow := "Jane," + strings.Repeat("x", maxRowBytes) + "@acme.example,Member\n"
 	for _, c := range []struct{ name, file, want string }{
 		{"empty", "", "empty"},
+		{"only a byte-order mark", "\ufeff", "empty"},
 		{"xlsx", "PK\x03\x04\x14\x00\x06\x00", "xlsx"},
 		{"binary", "\x00\x01\x02\xff\xfe", "not UTF-8"},
 		{"latin-1", "Name,Email\nJos\xe9,jose@acme.example\n", "not UTF-8"},
 		{"no email column", "Name,Department\nJane,Sales\n", `no email column among the headers "Name", "Department" (separated by ','); name it with --reconcile.email-column`},
 		{"header only", "Email,License\n", "no member with an email"},
+		{"no header row", "Jane Doe,jane@acme.example,Member\n", "line 1: the first row holds an email address, not column names"},
+		// Read leniently, the stray quote would make rows 42 to 101 one
+		// cell, and the reconcile report them all as only in the API.
+		{"a stray quote opening a field", header + rows(40) + "\"Jane Doe 40,jane.doe.40@acme.example,Member\n" + rows(60),
+			"line 42: a quoted field in this row runs on to line 102: a quote is stray or missing; re-export the file from the Admin Console"},
+		{"a quote inside an unquoted field", header + rows(40) + "Jane \"JJ\" Doe,jane.doe.40@acme.example,Member\n" + rows(60),
+			"line 42: a quote inside an unquoted field (byte 6 of the line); re-export the file from the Admin Console, or quote the field"},
+		{"text after a closing quote", header + "\"Jane\" Doe,jane@acme.example,Member\n",
+			"line 2: a quoted field's quotes do not pair up (byte 6 of the line)"},
+		{"a row longer than maxRowBytes", header + rows(2) + longRow + rows(2),
+			fmt.Sprintf("line 4: the row is longer than %d bytes", maxRowBytes)},
+		{"a quote that never closes, in a long file", header + rows(2) + "\"Jane" + rows(maxRowBytes/40),
+			fmt.Sprintf("line 4: a quoted field in this row has not ended %d bytes later: a quote is stray or missing", maxRowBytes)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadConsole(strings.NewReader(c.file), ReadOptions{})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %v, want one saying %q", err, c.want)
+				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "@") || strings.Contains(err.Error(), "Jane") {
+				t.Errorf("the error quotes a row: %v", err)
 			}
 		})
 	}
 	_, err := ReadConsole(strings.NewReader("Email\nj@a.example\n"), ReadOptions{TypeColumn: "Licence"})
 	if err == nil || !strings.Contains(err.Error(), `--reconcile.type-column="Licence": no such column; the headers are "Email"`) {
 		t.Errorf("a named column that is missing: %v", err)
+	}
+}
+
+// TestReadConsoleStopsAtMaxFileBytes: a file growing while it is read
+// stops at the bound, as a larger one does before it is read.
+func TestReadConsoleStopsAtMaxFileBytes(t *testing.T) {
+	l := &rowLimiter{r: strings.NewReader(rows(10)), line: 1, rowStart: 1, read: maxFileBytes - 100}
+	_, err := io.ReadAll(l)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the file is larger than %d bytes", maxFileBytes)) {
+		t.Errorf("read past maxFileBytes: %v", err)
+	}
+}
+
+// TestReadFileNamesTheFileAndLine: the path begins every error, before
+// the line when there is one; a FIFO or a device is refused without
+// waiting for a writer, and a file larger than maxFileBytes unread.
+func TestReadFileNamesTheFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	stray := write("acme-members.csv", "Email,Name\n"+"jane@acme.example,Jane \"JJ\" Doe\n")
+	empty := write("empty.csv", "")
+	huge := write("huge.csv", "Email\n")
+	if err := os.Truncate(huge, maxFileBytes+1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		stray:       stray + " line 2: a quote inside an unquoted field (byte 24 of the line); re-export the file from the Admin Console",
+		empty:       empty + ": the file is empty",
+		huge:        huge + fmt.Sprintf(": the file is larger than %d bytes", maxFileBytes),
+		fifo:        fifo + " is a named pipe (FIFO), not a regular file",
+		"/dev/zero": "/dev/zero is a character device, not a regular file",
+	} {
+		_, err := ReadFile(path, ReadOptions{})
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ReadFile(%s) = %v, want an error beginning %q", path, err, want)
+		}
+	}
+	if c, err := ReadFile(write("good.csv", "Email\njane@acme.example\n"), ReadOptions{}); err != nil || len(c.Members) != 1 {
+		t.Errorf("a good file: %v", err)
 	}
 }
 
@@ -92,12 +175,18 @@ func FuzzReadConsole(f *testing.F) {
 		"Email\tRole\n\"a\"\"b@x.example\"\tAdmin\n",
 		"Email\njane@acme.example\njane@acme.example\n",
 		"PK\x03\x04",
+		"Email,Name\n\"jane@acme.example,Jane\nbob@acme.example,Bob\n",             // a stray quote opening a field
+		"Email,Name\njane@acme.example,Jane \"JJ\" Doe\nbob@acme.example,Bob\n",    // a quote inside an unquoted field
+		"Email,Name\njane@acme.example," + strings.Repeat("x", maxRowBytes) + "\n", // a row longer than maxRowBytes
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		c, err := ReadConsole(strings.NewReader(string(file)), ReadOptions{})
 		if err != nil {
+			if strings.Contains(err.Error(), "@") {
+				t.Fatalf("the error quotes an email: %v", err)
+			}
 			return
 		}
 		if len(c.Members) == 0 || len(c.Order) != len(c.Members) || c.EmailColumn == "" {
