@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 	"strings"
@@ -33,17 +34,47 @@ type Member struct {
 	Pending bool
 }
 
-// Console is the export, read.
+// Console is the export, read: its members in file order, each email once.
+// It keeps of each only what a report shows, packed: about 30 bytes and
+// the email, since an export may list 10^6 people.
 type Console struct {
 	EmailColumn, TypeColumn string // the headers used; TypeColumn "" if none
 	Delimiter               rune
-	// Members by normalised email (see NormaliseEmail), each once.
-	Members map[string]*Member
-	// Order is the normalised emails in file order.
-	Order []string
 	// Warnings are what was skipped and why, by line (never the cell's
 	// content: a warning may end up in a terminal log).
 	Warnings []string
+
+	members []member
+	// emails holds each member's normalised email, followed by the email
+	// as written when that differs.
+	emails []byte
+	// index finds a member by normalised email: open addressing on its
+	// hash, each slot a member's position + 1, 0 when free.
+	index []uint32
+	seed  maphash.Seed
+	// types are the type cells met, each once; types[0] is "" (none).
+	types   []consoleType
+	typeIDs map[string]uint16
+}
+
+func newConsole(delimiter rune) *Console {
+	return &Console{Delimiter: delimiter, index: make([]uint32, 1<<10), seed: maphash.MakeSeed(),
+		types: []consoleType{{}}, typeIDs: map[string]uint16{"": 0}}
+}
+
+// member is one Member, packed: offsets fit in 32 bits since the file is
+// at most maxFileBytes.
+type member struct {
+	at              uint32 // of the normalised email in emails
+	line            uint32
+	normLen, rawLen uint16 // rawLen 0: written as normalised
+	typ             uint16 // in types
+}
+
+type consoleType struct {
+	text           string
+	kind           asana.State
+	known, pending bool
 }
 
 // ReadOptions override the guessed columns.
@@ -71,6 +102,14 @@ const (
 	// list in one cell. A quote that never closes would otherwise make the
 	// rest of the file one row.
 	maxRowBytes = 1 << 20
+	// maxMembers bounds the members held (about 30 bytes each and the
+	// email, and 16 more for each workspace compared with): twice the 10^6
+	// that make bench's reconcile-1M reads within 200 MB. More is not one
+	// organisation's members export.
+	maxMembers = 2_000_000
+	// maxTypes bounds the different type cells kept: a licence or role
+	// column has a handful (Member, Guest, View only, Admin...).
+	maxTypes = 256
 )
 
 // Error is why an export cannot be read, at a line of the file (the header
@@ -139,7 +178,7 @@ func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 	if !utf8.Valid(checked) || bytes.IndexByte(head, 0) >= 0 {
 		return nil, &Error{Msg: "the file is not UTF-8 text; save or export it as CSV UTF-8"}
 	}
-	c := &Console{Delimiter: sniffDelimiter(firstLine(head)), Members: map[string]*Member{}}
+	c := newConsole(sniffDelimiter(firstLine(head)))
 	cr := csv.NewReader(br)
 	cr.Comma, cr.FieldsPerRecord, cr.ReuseRecord = c.Delimiter, -1, true
 
@@ -161,9 +200,11 @@ func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 			return nil, readError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		c.add(line, rec, emailCol, typeCol)
+		if err := c.add(line, rec, emailCol, typeCol); err != nil {
+			return nil, err
+		}
 	}
-	if len(c.Members) == 0 {
+	if len(c.members) == 0 {
 		return nil, &Error{Msg: fmt.Sprintf("the file has no member with an email in column %q", c.EmailColumn)}
 	}
 	return c, nil
@@ -347,34 +388,117 @@ func (c *Console) warn(format string, args ...any) {
 	}
 }
 
-func (c *Console) add(line int, rec []string, emailCol, typeCol int) {
+func (c *Console) add(line int, rec []string, emailCol, typeCol int) error {
 	if emailCol >= len(rec) || strings.TrimSpace(rec[emailCol]) == "" {
 		if !blank(rec) {
 			c.warn("line %d: no email; row skipped", line)
 		}
-		return
+		return nil
 	}
 	raw := strings.TrimSpace(rec[emailCol])
 	email := NormaliseEmail(raw)
 	if len(raw) > maxEmailBytes || !strings.Contains(email, "@") || !utf8.ValidString(raw) {
 		c.warn("line %d: the email cell is not an email address; row skipped", line)
-		return
+		return nil
 	}
-	if first, dup := c.Members[email]; dup {
-		c.warn("line %d: the same email as line %d; the later row is ignored", line, first.Line)
-		return
+	first, slot := c.lookup(email)
+	if first >= 0 {
+		c.warn("line %d: the same email as line %d; the later row is ignored", line, c.members[first].line)
+		return nil
 	}
-	m := &Member{Line: line, Email: raw}
+	if len(c.members) == maxMembers {
+		return &Error{Line: line, Msg: fmt.Sprintf("more than %d members, more than one organisation's members export has; "+
+			"check that the file is the Admin Console's members export", maxMembers)}
+	}
+	m := member{at: uint32(len(c.emails)), line: uint32(line), normLen: uint16(len(email))}
+	c.emails = append(c.emails, email...)
+	if raw != email {
+		m.rawLen = uint16(len(raw))
+		c.emails = append(c.emails, raw...)
+	}
 	if typeCol >= 0 && typeCol < len(rec) {
-		m.Type = strings.TrimSpace(rec[typeCol])
-		if len(m.Type) > maxTypeBytes || !utf8.ValidString(m.Type) {
-			c.warn("line %d: the type cell is %d bytes long; type taken as unknown", line, len(m.Type))
-			m.Type = ""
+		typ := strings.TrimSpace(rec[typeCol])
+		if len(typ) > maxTypeBytes || !utf8.ValidString(typ) {
+			c.warn("line %d: the type cell is %d bytes long; type taken as unknown", line, len(typ))
+			typ = ""
 		}
-		m.Kind, m.Known, m.Pending = classify(m.Type)
+		var err error
+		if m.typ, err = c.typeID(line, typ); err != nil {
+			return err
+		}
 	}
-	c.Members[email] = m
-	c.Order = append(c.Order, email)
+	c.members = append(c.members, m)
+	c.index[slot] = uint32(len(c.members))
+	if 2*len(c.members) > len(c.index) {
+		c.grow()
+	}
+	return nil
+}
+
+// typeID interns a type cell: an export repeats a handful of them.
+func (c *Console) typeID(line int, typ string) (uint16, error) {
+	if id, ok := c.typeIDs[typ]; ok {
+		return id, nil
+	}
+	if len(c.types) == maxTypes {
+		return 0, &Error{Line: line, Msg: fmt.Sprintf("the type column %q has more than %d different values, so it is not a licence or type column; "+
+			"name the right one with --reconcile.type-column", c.TypeColumn, maxTypes)}
+	}
+	t := consoleType{text: strings.Clone(typ)} // not the row's memory
+	t.kind, t.known, t.pending = classify(typ)
+	c.typeIDs[t.text] = uint16(len(c.types))
+	c.types = append(c.types, t)
+	return uint16(len(c.types) - 1), nil
+}
+
+// lookup finds a normalised email: the member's position, or -1 and the
+// free slot of the index where it would go.
+func (c *Console) lookup(email string) (i, slot int) {
+	mask := len(c.index) - 1
+	for slot = int(maphash.String(c.seed, email)) & mask; ; slot = (slot + 1) & mask {
+		j := c.index[slot]
+		if j == 0 {
+			return -1, slot
+		}
+		if m := &c.members[j-1]; string(c.emails[m.at:m.at+uint32(m.normLen)]) == email {
+			return int(j - 1), slot
+		}
+	}
+}
+
+// grow doubles the index, which is kept at most half full.
+func (c *Console) grow() {
+	c.index = make([]uint32, 2*len(c.index))
+	mask := len(c.index) - 1
+	for i, m := range c.members {
+		slot := int(maphash.Bytes(c.seed, c.emails[m.at:m.at+uint32(m.normLen)])) & mask
+		for c.index[slot] != 0 {
+			slot = (slot + 1) & mask
+		}
+		c.index[slot] = uint32(i + 1)
+	}
+}
+
+// Len is how many members the export lists.
+func (c *Console) Len() int { return len(c.members) }
+
+// Find is the position of the member with this email (in any case), or -1.
+func (c *Console) Find(email string) int {
+	i, _ := c.lookup(NormaliseEmail(email))
+	return i
+}
+
+func (c *Console) typeOf(i int) *consoleType { return &c.types[c.members[i].typ] }
+
+// Member is the member at position i, in file order.
+func (c *Console) Member(i int) Member {
+	m, t := &c.members[i], c.typeOf(i)
+	email := c.emails[m.at : m.at+uint32(m.normLen)]
+	if m.rawLen > 0 {
+		end := m.at + uint32(m.normLen)
+		email = c.emails[end : end+uint32(m.rawLen)]
+	}
+	return Member{Line: int(m.line), Email: string(email), Type: t.text, Kind: t.kind, Known: t.known, Pending: t.pending}
 }
 
 func blank(rec []string) bool {

@@ -41,18 +41,18 @@ func TestReadConsoleIsLiberal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.EmailColumn != c.email || got.TypeColumn != c.typ || len(got.Members) != c.members {
-				t.Errorf("email %q type %q members %d, want %q %q %d", got.EmailColumn, got.TypeColumn, len(got.Members), c.email, c.typ, c.members)
+			if got.EmailColumn != c.email || got.TypeColumn != c.typ || got.Len() != c.members {
+				t.Errorf("email %q type %q members %d, want %q %q %d", got.EmailColumn, got.TypeColumn, got.Len(), c.email, c.typ, c.members)
 			}
 			if c.delim != 0 && got.Delimiter != c.delim {
 				t.Errorf("delimiter %q, want %q", got.Delimiter, c.delim)
 			}
-			first := got.Members[got.Order[0]]
+			first := got.Member(0)
 			if first.Known != c.firstKnown || c.firstKnown && first.Kind != c.firstKind {
 				t.Errorf("first member %+v, want kind %v known %v", first, c.firstKind, c.firstKnown)
 			}
-			if c.name == "semicolons" && got.Order[0] != "jane@acme.example" {
-				t.Errorf("email not normalised: %q", got.Order[0])
+			if c.name == "semicolons" && (got.Find("jane@acme.example") != 0 || first.Email != "JANE@acme.example") {
+				t.Errorf("email %q not found normalised, or not kept as written", first.Email)
 			}
 			warnings := strings.Join(got.Warnings, "\n")
 			if c.warningsContain == "" && warnings != "" || !strings.Contains(warnings, c.warningsContain) {
@@ -161,8 +161,70 @@ func TestReadFileNamesTheFileAndLine(t *testing.T) {
 			t.Errorf("ReadFile(%s) = %v, want an error beginning %q", path, err, want)
 		}
 	}
-	if c, err := ReadFile(write("good.csv", "Email\njane@acme.example\n"), ReadOptions{}); err != nil || len(c.Members) != 1 {
+	if c, err := ReadFile(write("good.csv", "Email\njane@acme.example\n"), ReadOptions{}); err != nil || c.Len() != 1 {
 		t.Errorf("a good file: %v", err)
+	}
+}
+
+// TestConsoleFindsEveryMember: the index finds each member as its
+// normalised email, after growing many times, keeps the email as written,
+// and finds no one else.
+func TestConsoleFindsEveryMember(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Email,Type\n")
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&b, "Person.%d@Acme.example,%s\n", i, []string{"Member", "Guest", "View only"}[i%3])
+	}
+	fmt.Fprintf(&b, "person.%d@acme.example,Member\n", n/2) // the same email
+	c, err := ReadConsole(strings.NewReader(b.String()), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != n || len(c.Warnings) != 1 || c.Warnings[0] != fmt.Sprintf("line %d: the same email as line %d; the later row is ignored", n+2, n/2+2) {
+		t.Fatalf("%d members, warnings %q", c.Len(), c.Warnings)
+	}
+	for i := range n {
+		m := c.Member(i)
+		if want := fmt.Sprintf("Person.%d@Acme.example", i); m.Email != want || m.Line != i+2 {
+			t.Fatalf("member %d: %+v, want %s at line %d", i, m, want, i+2)
+		}
+		if c.Find(fmt.Sprintf("person.%d@acme.EXAMPLE", i)) != i {
+			t.Fatalf("%s not found", m.Email)
+		}
+		if m.Kind != []asana.State{asana.Licensed, asana.Guest, asana.ViewOnly}[i%3] || !m.Known {
+			t.Fatalf("member %d: %+v", i, m)
+		}
+	}
+	for _, absent := range []string{"person.5000@acme.example", "", "person.1@acme.example.org"} {
+		if i := c.Find(absent); i != -1 {
+			t.Errorf("Find(%q) = %d, want -1", absent, i)
+		}
+	}
+	if len(c.types) != 4 {
+		t.Errorf("%d types kept for 3 different cells and none", len(c.types))
+	}
+}
+
+// TestReadConsoleBoundsWhatItKeeps: more than maxTypes different types or
+// maxMembers members is not a members export.
+func TestReadConsoleBoundsWhatItKeeps(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Name,Email,Status\n")
+	for i := range maxTypes {
+		fmt.Fprintf(&b, "Jane,jane.%d@acme.example,Jane's own status %d\n", i, i)
+	}
+	_, err := ReadConsole(strings.NewReader(b.String()), ReadOptions{})
+	want := fmt.Sprintf(`line %d: the type column "Status" has more than %d different values`, maxTypes+1, maxTypes)
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Jane") {
+		t.Errorf("error %v, want one saying %q", err, want)
+	}
+
+	c := newConsole(',')
+	c.members = make([]member, maxMembers) // as if read: the index is not consulted for them
+	err = c.add(maxMembers+2, []string{"jane@acme.example"}, 0, -1)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d: more than %d members", maxMembers+2, maxMembers)) {
+		t.Errorf("member %d: %v", maxMembers+1, err)
 	}
 }
 
@@ -189,13 +251,13 @@ func FuzzReadConsole(f *testing.F) {
 			}
 			return
 		}
-		if len(c.Members) == 0 || len(c.Order) != len(c.Members) || c.EmailColumn == "" {
-			t.Fatalf("read %d members, %d in order, email column %q", len(c.Members), len(c.Order), c.EmailColumn)
+		if c.Len() == 0 || c.EmailColumn == "" {
+			t.Fatalf("read %d members, email column %q", c.Len(), c.EmailColumn)
 		}
-		for _, email := range c.Order {
-			m := c.Members[email]
-			if m == nil || NormaliseEmail(m.Email) != email || !strings.Contains(email, "@") || len(m.Type) > maxTypeBytes {
-				t.Fatalf("member %q: %+v", email, m)
+		for i := range c.Len() {
+			m := c.Member(i)
+			if c.Find(m.Email) != i || !strings.Contains(m.Email, "@") || len(m.Type) > maxTypeBytes || i > 0 && m.Line <= c.Member(i-1).Line {
+				t.Fatalf("member %d: %+v", i, m)
 			}
 		}
 		if len(c.Warnings) > maxWarnings+1 {
