@@ -16,12 +16,13 @@ import (
 var Columns = []string{"workspace_gid", "finding", "email", "name", "api_state", "console_type", "console_line", "membership_gid", "note"}
 
 // WriteRecords writes every finding of the reports, matches included, as
-// CSV (safe to open in a spreadsheet) or, when asJSON, one JSON object per
-// line with the same keys.
+// CSV (safe to open in a spreadsheet, and on a terminal) or, when asJSON,
+// one JSON object per line with the same keys.
 func WriteRecords(out io.Writer, reports []*Report, asJSON bool) error {
 	buf := bufio.NewWriter(out)
 	enc := json.NewEncoder(buf)
 	cw := csv.NewWriter(buf)
+	escape := cell.ForCSV(out)
 	if !asJSON {
 		cw.Write(Columns)
 	}
@@ -41,7 +42,7 @@ func WriteRecords(out io.Writer, reports []*Report, asJSON bool) error {
 				return enc.Encode(obj)
 			}
 			for i := range rec {
-				rec[i] = cell.Spreadsheet(rec[i])
+				rec[i] = escape(rec[i])
 			}
 			return cw.Write(rec)
 		})
