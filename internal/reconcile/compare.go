@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"fmt"
+
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
@@ -125,7 +127,7 @@ func (r *Report) compare(each func(func(roster.Entry) error) error) error {
 	if r.Matched = r.ConsoleMembers - r.OnlyConsole; r.Matched == 0 {
 		return nil
 	}
-	return each(func(e roster.Entry) error {
+	err = each(func(e roster.Entry) error {
 		i := r.console.Find(e.UserEmail)
 		if i < 0 {
 			return nil
@@ -145,6 +147,10 @@ func (r *Report) compare(each func(func(roster.Entry) error) error) error {
 		}
 		return err
 	})
+	if err == nil && r.Agree+r.Disagree != r.Matched {
+		err = fmt.Errorf("the roster read back differently the second time (%d of %d people found again)", r.Agree+r.Disagree, r.Matched)
+	}
+	return err
 }
 
 // order is the findings': differences first.

@@ -107,3 +107,30 @@ hal@acme.example,Astronaut
 		t.Errorf("the first finding %+v", f)
 	}
 }
+
+// TestCompareNoticesARosterReadBackDifferently: Compare reads the roster
+// twice; a second read that lacks someone is an error, not a finding
+// without its membership.
+func TestCompareNoticesARosterReadBackDifferently(t *testing.T) {
+	console, err := ReadConsole(strings.NewReader("Email\nann@acme.example\nbob@acme.example\n"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	_, err = Compare(asana.Workspace{GID: "1"}, console, func(fn func(roster.Entry) error) error {
+		reads++
+		emails := []string{"ann@acme.example", "bob@acme.example"}
+		if reads == 2 {
+			emails = emails[:1]
+		}
+		for _, email := range emails {
+			if err := fn(roster.Entry{UserEmail: email, State: asana.Licensed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "read back differently the second time (1 of 2 people found again)") {
+		t.Errorf("Compare = %v", err)
+	}
+}

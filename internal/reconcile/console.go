@@ -396,7 +396,7 @@ func (c *Console) add(line int, rec []string, emailCol, typeCol int) error {
 		return nil
 	}
 	raw := strings.TrimSpace(rec[emailCol])
-	email := NormaliseEmail(raw)
+	email := normaliseEmail(raw)
 	if len(raw) > maxEmailBytes || !strings.Contains(email, "@") || !utf8.ValidString(raw) {
 		c.warn("line %d: the email cell is not an email address; row skipped", line)
 		return nil
@@ -484,7 +484,7 @@ func (c *Console) Len() int { return len(c.members) }
 
 // Find is the position of the member with this email (in any case), or -1.
 func (c *Console) Find(email string) int {
-	i, _ := c.lookup(NormaliseEmail(email))
+	i, _ := c.lookup(normaliseEmail(email))
 	return i
 }
 
@@ -510,8 +510,8 @@ func blank(rec []string) bool {
 	return true
 }
 
-// NormaliseEmail is how emails are matched: trimmed, case-insensitive.
-func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// normaliseEmail is how emails are matched: trimmed, case-insensitive.
+func normaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // classify maps the console's licence or type wording to a state. The
 // console's wording is not documented (GUESS from its help pages: "Member",
