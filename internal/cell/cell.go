@@ -4,10 +4,13 @@ package cell
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"unicode"
 
 	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
 )
 
 // Spreadsheet makes a cell safe to open in a spreadsheet: one that starts
@@ -20,6 +23,16 @@ func Spreadsheet(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// ForCSV is how to write the cells of a CSV to out: Spreadsheet, and when
+// out is a terminal, Terminal too, since there an escape sequence in a name
+// would act on the screen. A file or a pipe gets the exact bytes.
+func ForCSV(out io.Writer) func(string) string {
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return func(s string) string { return Terminal(Spreadsheet(s)) }
+	}
+	return Spreadsheet
 }
 
 // Terminal escapes what a terminal would act on rather than show: control

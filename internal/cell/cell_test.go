@@ -1,6 +1,10 @@
 package cell
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -43,5 +47,29 @@ func TestPadAlignsWideCharacters(t *testing.T) {
 	long := strings.Repeat("x", 100)
 	if got := Pad(long, 0); Width(long) != MaxWidth || len([]rune(got)) != MaxWidth {
 		t.Errorf("a 100-column cell is %d columns wide in a table (%q)", len([]rune(got)), got)
+	}
+}
+
+// TestForCSVKeepsTheExactBytesOffATerminal: a file, a pipe or a buffer
+// gets what Spreadsheet gives, control characters and all (a terminal is
+// tested with the seats command, in internal/exporter).
+func TestForCSVKeepsTheExactBytesOffATerminal(t *testing.T) {
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	r, pipe, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer pipe.Close()
+	for name, out := range map[string]io.Writer{"file": file, "pipe": pipe, "buffer": &bytes.Buffer{}} {
+		for _, in := range []string{"\x1b[2J\x1b[31mred", "=1+2", "two\nlines", "\u202eevil"} {
+			if got := ForCSV(out)(in); got != Spreadsheet(in) {
+				t.Errorf("%s: ForCSV(%q) = %q, want %q", name, in, got, Spreadsheet(in))
+			}
+		}
 	}
 }

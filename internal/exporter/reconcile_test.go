@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -126,6 +127,10 @@ func TestReconcileAgrees(t *testing.T) {
 func TestReconcileTroubleExitsTwo(t *testing.T) {
 	p := newInProcess(t, setup{client: func(o *asana.Options) { o.MaxAttempts = 1 }}, asanatest.Acme, asanatest.Globex)
 	good := p.write(t, "good.csv", "Email\nx@acme.example\n")
+	fifo := p.dir + "/fifo.csv"
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		opts exporter.SeatsOptions
@@ -134,6 +139,9 @@ func TestReconcileTroubleExitsTwo(t *testing.T) {
 		{"missing file", exporter.SeatsOptions{Reconcile: p.dir + "/nope.csv"}, "no such file"},
 		{"no email column", exporter.SeatsOptions{Reconcile: p.write(t, "bad.csv", "Name;Dept\nJane;Sales\n")},
 			`no email column among the headers "Name", "Dept" (separated by ';'); name it with --reconcile.email-column`},
+		{"a stray quote", exporter.SeatsOptions{Reconcile: p.write(t, "stray.csv", "Email,Name\nx@acme.example,Jane\ny@acme.example,Jane \"JJ\" Doe\n")},
+			"--reconcile: " + p.dir + "/stray.csv line 3: a quote inside an unquoted field (byte 21 of the line); re-export the file from the Admin Console"},
+		{"a FIFO", exporter.SeatsOptions{Reconcile: fifo}, "--reconcile: " + fifo + " is a named pipe (FIFO), not a regular file"},
 		{"state filter", exporter.SeatsOptions{Reconcile: good, States: []string{"licensed"}}, "--state and --output do not apply"},
 		{"failed listing", exporter.SeatsOptions{Reconcile: good}, "could not be listed; nothing compared"},
 	} {
@@ -145,6 +153,34 @@ func TestReconcileTroubleExitsTwo(t *testing.T) {
 			if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("exit %d, error %v; want 2 and %q", exitCode(err), err, c.want)
 			}
+			if err != nil && (strings.Contains(err.Error(), "@") || strings.Contains(err.Error(), "Jane")) {
+				t.Errorf("the error quotes the file's rows: %v", err)
+			}
 		})
+	}
+}
+
+// TestReconcileWarnsByLineOnly: the rows the reader skips or ignores are
+// named by line on standard error, never by their cells.
+func TestReconcileWarnsByLineOnly(t *testing.T) {
+	p := newInProcess(t, setup{}, asanatest.Acme)
+	var export bytes.Buffer
+	if err := p.srv.ConsoleExport(p.gids[0], &export); err != nil {
+		t.Fatal(err)
+	}
+	firstRow := strings.SplitN(export.String(), "\n", 3)[1] // line 2
+	file := export.String() + "Jane Doe,,Member\n" + firstRow + "\n"
+	lines := strings.Count(file, "\n")
+	_, errOut, err := p.seats(t, exporter.SeatsOptions{Reconcile: p.write(t, "console.csv", file)})
+	if exitCode(err) != 1 {
+		t.Fatalf("exit %d (%v), want 1", exitCode(err), err)
+	}
+	for _, want := range []string{fmt.Sprintf("line %d: no email; row skipped", lines-1), fmt.Sprintf("line %d: the same email as line 2", lines)} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if name, _, _ := strings.Cut(firstRow, ","); strings.Contains(errOut, "Jane") || strings.Contains(errOut, name) || strings.Contains(errOut, "@") {
+		t.Errorf("a warning quotes a row's cells:\n%s", errOut)
 	}
 }

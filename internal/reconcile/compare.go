@@ -1,7 +1,7 @@
 package reconcile
 
 import (
-	"slices"
+	"fmt"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
@@ -32,7 +32,8 @@ const (
 
 // Report is the comparison of one workspace with the console's export.
 // Its counts add up: APIMemberships = MatchedMemberships + OnlyAPI +
-// InactiveAbsent, and ConsoleMembers = Matched + OnlyConsole.
+// InactiveAbsent, and ConsoleMembers = Matched + OnlyConsole. Its findings
+// wait in a temporary file: Close it when done.
 type Report struct {
 	Workspace asana.Workspace
 
@@ -49,37 +50,53 @@ type Report struct {
 	InactiveAbsent     int // inactive memberships of people the console does not list: as expected
 	Readded            int // matched people with an inactive membership beside an active one
 
-	Findings []Finding // every person, differences first
+	console *Console
+	api     []apiSide // by console member
+	// spool holds the memberships only in the API, in the roster's order,
+	// then the one each matched member's finding shows.
+	spool *spool
+}
+
+// apiSide is what the API says of one console member.
+type apiSide struct {
+	at               int64 // in the spool, + 1, of the membership its finding shows; 0 for none
+	active, inactive uint8 // memberships, counted up to 2: more says nothing new
+	disagree         bool
 }
 
 // Differences is what makes the two sides differ; 0 means they agree.
 func (r *Report) Differences() int { return r.Disagree + r.OnlyAPI + r.OnlyConsole }
 
-// person is what the API says of one console member.
-type person struct {
-	active, inactive []roster.Entry
+// Compare compares a workspace's roster with the console's export. each
+// reads the roster's rows, the same in the same order at every call (as a
+// roster.Listing's Each does): Compare reads them twice, first to count
+// each console member's memberships, then to keep the one its finding
+// shows, so that it holds no membership in memory.
+func Compare(w asana.Workspace, console *Console, each func(func(roster.Entry) error) error) (*Report, error) {
+	s, err := newSpool()
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Workspace: w, ConsoleMembers: console.Len(), ConsoleByKind: map[string]int{},
+		console: console, api: make([]apiSide, console.Len()), spool: s}
+	if err := r.compare(each); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
-// Compare compares a workspace's roster (each reads its rows) with the
-// console's export.
-func Compare(w asana.Workspace, console *Console, each func(func(roster.Entry) error) error) (*Report, error) {
-	r := &Report{Workspace: w, ConsoleMembers: len(console.Members), ConsoleByKind: map[string]int{}}
-	people := map[string]*person{}
-	var onlyAPI []Finding
+func (r *Report) compare(each func(func(roster.Entry) error) error) error {
 	err := each(func(e roster.Entry) error {
 		r.APIMemberships++
 		r.APIByState[e.State]++
-		email := NormaliseEmail(e.UserEmail)
-		if _, listed := console.Members[email]; listed && email != "" {
-			p := people[email]
-			if p == nil {
-				p = &person{}
-				people[email] = p
-			}
+		if i := r.console.Find(e.UserEmail); i >= 0 {
+			r.MatchedMemberships++
+			a := &r.api[i]
 			if e.State == asana.Inactive {
-				p.inactive = append(p.inactive, e)
+				a.inactive = min(a.inactive+1, 2)
 			} else {
-				p.active = append(p.active, e)
+				a.active = min(a.active+1, 2)
 			}
 			return nil
 		}
@@ -88,46 +105,95 @@ func Compare(w asana.Workspace, console *Console, each func(func(roster.Entry) e
 			return nil
 		}
 		r.OnlyAPI++
-		onlyAPI = append(onlyAPI, Finding{Kind: OnlyAPI, Email: e.UserEmail, Name: e.UserName, APIState: e.State.String(),
-			MembershipGID: e.MembershipGID, Note: onlyAPINote(e)})
-		return nil
+		_, err := r.spool.add(e)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-
-	var disagree, onlyConsole, match []Finding
-	for _, email := range console.Order {
-		m := console.Members[email]
+	for i, a := range r.api {
 		kind := "unknown"
-		if m.Known {
-			kind = m.Kind.String()
+		if t := r.console.typeOf(i); t.known {
+			kind = t.kind.String()
 		}
 		r.ConsoleByKind[kind]++
-		p := people[email]
-		if p == nil {
+		switch {
+		case a.active+a.inactive == 0:
 			r.OnlyConsole++
-			onlyConsole = append(onlyConsole, Finding{Kind: OnlyConsole, Email: m.Email, ConsoleType: m.Type, ConsoleLine: m.Line,
-				Note: "the API lists no membership for this email in this workspace: removed since the export, a different email, or another workspace"})
-			continue
-		}
-		r.Matched++
-		r.MatchedMemberships += len(p.active) + len(p.inactive)
-		f := matched(m, p)
-		if len(p.active) > 0 && len(p.inactive) > 0 {
+		case a.active > 0 && a.inactive > 0:
 			r.Readded++
 		}
-		if f.Kind == Disagree {
+	}
+	if r.Matched = r.ConsoleMembers - r.OnlyConsole; r.Matched == 0 {
+		return nil
+	}
+	err = each(func(e roster.Entry) error {
+		i := r.console.Find(e.UserEmail)
+		if i < 0 {
+			return nil
+		}
+		// The finding shows the first active membership, or the first
+		// inactive one when none is active.
+		a := &r.api[i]
+		if a.at != 0 || (a.active > 0) == (e.State == asana.Inactive) {
+			return nil
+		}
+		at, err := r.spool.add(e)
+		a.at = at + 1
+		if a.disagree = matched(r.console.Member(i), a, e).Kind == Disagree; a.disagree {
 			r.Disagree++
-			disagree = append(disagree, f)
 		} else {
 			r.Agree++
-			match = append(match, f)
+		}
+		return err
+	})
+	if err == nil && r.Agree+r.Disagree != r.Matched {
+		err = fmt.Errorf("the roster read back differently the second time (%d of %d people found again)", r.Agree+r.Disagree, r.Matched)
+	}
+	return err
+}
+
+// order is the findings': differences first.
+var order = [...]Kind{Disagree, OnlyAPI, OnlyConsole, Match}
+
+// Findings calls fn with every finding, differences first.
+func (r *Report) Findings(fn func(Finding) error) error {
+	for _, kind := range order {
+		if err := r.Each(kind, fn); err != nil {
+			return err
 		}
 	}
-	r.Findings = slices.Concat(disagree, onlyAPI, onlyConsole, match)
-	return r, nil
+	return nil
 }
+
+// Each calls fn with the findings of one kind: in the console's order for
+// its members, in the roster's for memberships only in the API.
+func (r *Report) Each(kind Kind, fn func(Finding) error) error {
+	if kind == OnlyAPI {
+		return r.spool.read(0, r.OnlyAPI, func(e roster.Entry) error {
+			return fn(Finding{Kind: OnlyAPI, Email: e.UserEmail, Name: e.UserName, APIState: e.State.String(),
+				MembershipGID: e.MembershipGID, Note: onlyAPINote(e)})
+		})
+	}
+	for i, a := range r.api {
+		var err error
+		switch listed := a.at != 0; {
+		case kind == OnlyConsole && !listed:
+			m := r.console.Member(i)
+			err = fn(Finding{Kind: OnlyConsole, Email: m.Email, ConsoleType: m.Type, ConsoleLine: m.Line,
+				Note: "the API lists no membership for this email in this workspace: removed since the export, a different email, or another workspace"})
+		case kind != OnlyConsole && listed && a.disagree == (kind == Disagree):
+			err = r.spool.read(a.at-1, 1, func(e roster.Entry) error { return fn(matched(r.console.Member(i), &a, e)) })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close removes the report's temporary file.
+func (r *Report) Close() { r.spool.close() }
 
 func onlyAPINote(e roster.Entry) string {
 	switch {
@@ -139,31 +205,25 @@ func onlyAPINote(e roster.Entry) string {
 	return ""
 }
 
-// matched is the finding for a console member the API has memberships for.
-func matched(m *Member, p *person) Finding {
-	var e roster.Entry // p has at least one membership
-	if len(p.active) > 0 {
-		e = p.active[0]
-	} else {
-		e = p.inactive[0]
-	}
+// matched is the finding for a console member the API has memberships
+// for, e being the one it shows.
+func matched(m Member, a *apiSide, e roster.Entry) Finding {
 	f := Finding{Kind: Match, Email: e.UserEmail, Name: e.UserName, APIState: e.State.String(),
 		ConsoleType: m.Type, ConsoleLine: m.Line, MembershipGID: e.MembershipGID}
-	api := e.State
 	switch {
-	case len(p.active) == 0:
+	case a.active == 0:
 		f.Kind = Disagree
 		f.Note = "the API says the membership is inactive (removed or deactivated) and the console lists them: an export older than the removal?"
-	case m.Known && m.Kind != api:
+	case m.Known && m.Kind != e.State:
 		f.Kind = Disagree
-		f.Note = disagreement(m.Kind, api, e.Domain)
+		f.Note = disagreement(m.Kind, e.State, e.Domain)
 	case m.Pending:
 		f.Note = "a pending invite in the console; the API counts it as active"
 	}
 	switch {
-	case len(p.active) > 1:
+	case a.active > 1:
 		f.Note = join(f.Note, "two or more active memberships for one email")
-	case len(p.active) > 0 && len(p.inactive) > 0:
+	case a.active > 0 && a.inactive > 0:
 		f.Note = join(f.Note, "re-added: an old inactive membership beside the active one, which the console does not show")
 	}
 	return f

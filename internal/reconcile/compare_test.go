@@ -52,10 +52,15 @@ hal@acme.example,Astronaut
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
+	var findings []Finding
+	if err := r.Findings(func(f Finding) error { findings = append(findings, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
 	want := Report{APIMemberships: 12, ConsoleMembers: 8, Matched: 7, MatchedMemberships: 8, Agree: 5, Disagree: 2,
 		OnlyAPI: 3, OnlyConsole: 1, InactiveAbsent: 1, Readded: 1}
 	got := *r
-	got.Workspace, got.APIByState, got.ConsoleByKind, got.Findings = want.Workspace, want.APIByState, want.ConsoleByKind, nil
+	got.Workspace, got.APIByState, got.ConsoleByKind = want.Workspace, want.APIByState, want.ConsoleByKind
 	if got.APIMemberships != want.APIMemberships || got.ConsoleMembers != want.ConsoleMembers || got.Matched != want.Matched ||
 		got.MatchedMemberships != want.MatchedMemberships || got.Agree != want.Agree || got.Disagree != want.Disagree ||
 		got.OnlyAPI != want.OnlyAPI || got.OnlyConsole != want.OnlyConsole || got.InactiveAbsent != want.InactiveAbsent || got.Readded != want.Readded {
@@ -64,11 +69,11 @@ hal@acme.example,Astronaut
 	if r.APIMemberships != r.MatchedMemberships+r.OnlyAPI+r.InactiveAbsent || r.ConsoleMembers != r.Matched+r.OnlyConsole || r.Matched != r.Agree+r.Disagree {
 		t.Errorf("the summary does not add up: %+v", got)
 	}
-	if r.Differences() != 6 || len(r.Findings) != r.Matched+r.OnlyAPI+r.OnlyConsole {
-		t.Errorf("%d differences, %d findings", r.Differences(), len(r.Findings))
+	if r.Differences() != 6 || len(findings) != r.Matched+r.OnlyAPI+r.OnlyConsole {
+		t.Errorf("%d differences, %d findings", r.Differences(), len(findings))
 	}
 	notes := map[string]string{}
-	for _, f := range r.Findings {
+	for _, f := range findings {
 		notes[string(f.Kind)+" "+f.MembershipGID] = f.Note
 	}
 	for key, want := range map[string]string{
@@ -88,7 +93,44 @@ hal@acme.example,Astronaut
 			t.Errorf("%s: note %q (present %v), want %q", key, note, ok, want)
 		}
 	}
-	if r.Findings[0].Kind != Disagree || r.Findings[len(r.Findings)-1].Kind != Match {
-		t.Errorf("findings are not ordered differences first: %+v", r.Findings)
+	// Differences first; the console's members in its order (bob is its
+	// second line, the API's last membership), the API's in the API's.
+	var order []string
+	for _, f := range findings {
+		order = append(order, string(f.Kind)+" "+f.MembershipGID)
+	}
+	if got, want := strings.Join(order, ", "), "disagree 3, disagree 6, only_in_api 2, only_in_api 10, only_in_api 11, only_in_console , "+
+		"match 1, match 12, match 5, match 7, match 8"; got != want {
+		t.Errorf("findings in the order\n%s, want\n%s", got, want)
+	}
+	if f := findings[0]; f.Email != "cy@partner.example" || f.ConsoleType != "Guest" || f.ConsoleLine != 4 || f.APIState != "licensed" {
+		t.Errorf("the first finding %+v", f)
+	}
+}
+
+// TestCompareNoticesARosterReadBackDifferently: Compare reads the roster
+// twice; a second read that lacks someone is an error, not a finding
+// without its membership.
+func TestCompareNoticesARosterReadBackDifferently(t *testing.T) {
+	console, err := ReadConsole(strings.NewReader("Email\nann@acme.example\nbob@acme.example\n"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	_, err = Compare(asana.Workspace{GID: "1"}, console, func(fn func(roster.Entry) error) error {
+		reads++
+		emails := []string{"ann@acme.example", "bob@acme.example"}
+		if reads == 2 {
+			emails = emails[:1]
+		}
+		for _, email := range emails {
+			if err := fn(roster.Entry{UserEmail: email, State: asana.Licensed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "read back differently the second time (1 of 2 people found again)") {
+		t.Errorf("Compare = %v", err)
 	}
 }

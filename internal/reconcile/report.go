@@ -16,17 +16,18 @@ import (
 var Columns = []string{"workspace_gid", "finding", "email", "name", "api_state", "console_type", "console_line", "membership_gid", "note"}
 
 // WriteRecords writes every finding of the reports, matches included, as
-// CSV (safe to open in a spreadsheet) or, when asJSON, one JSON object per
-// line with the same keys.
+// CSV (safe to open in a spreadsheet, and on a terminal) or, when asJSON,
+// one JSON object per line with the same keys.
 func WriteRecords(out io.Writer, reports []*Report, asJSON bool) error {
 	buf := bufio.NewWriter(out)
 	enc := json.NewEncoder(buf)
 	cw := csv.NewWriter(buf)
+	escape := cell.ForCSV(out)
 	if !asJSON {
 		cw.Write(Columns)
 	}
 	for _, r := range reports {
-		for _, f := range r.Findings {
+		err := r.Findings(func(f Finding) error {
 			line := ""
 			if f.ConsoleLine > 0 {
 				line = strconv.Itoa(f.ConsoleLine)
@@ -38,15 +39,15 @@ func WriteRecords(out io.Writer, reports []*Report, asJSON bool) error {
 					obj[k] = rec[i]
 				}
 				obj["console_line"] = f.ConsoleLine
-				if err := enc.Encode(obj); err != nil {
-					return err
-				}
-				continue
+				return enc.Encode(obj)
 			}
 			for i := range rec {
-				rec[i] = cell.Spreadsheet(rec[i])
+				rec[i] = escape(rec[i])
 			}
-			cw.Write(rec)
+			return cw.Write(rec)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if cw.Flush(); cw.Error() != nil {
@@ -64,9 +65,18 @@ func WriteTable(out io.Writer, reports []*Report, console *Console, file string)
 			fmt.Fprintln(w)
 		}
 		writeSummary(w, r, console, file)
-		section(w, "DISAGREE: in both, in different states", r, Disagree)
-		section(w, "ONLY IN THE API: active memberships the console does not list", r, OnlyAPI)
-		section(w, "ONLY IN THE CONSOLE", r, OnlyConsole)
+		for _, s := range []struct {
+			title string
+			kind  Kind
+		}{
+			{"DISAGREE: in both, in different states", Disagree},
+			{"ONLY IN THE API: active memberships the console does not list", OnlyAPI},
+			{"ONLY IN THE CONSOLE", OnlyConsole},
+		} {
+			if err := section(w, s.title, r, s.kind); err != nil {
+				return err
+			}
+		}
 		if r.Differences() == 0 {
 			fmt.Fprintln(w, "\nThe API and the console agree.")
 		}
@@ -100,37 +110,41 @@ func writeSummary(w io.Writer, r *Report, console *Console, file string) {
 		r.Agree, r.Disagree, r.Readded)
 }
 
-func section(w io.Writer, title string, r *Report, kind Kind) {
-	var rows []Finding
-	for _, f := range r.Findings {
-		if f.Kind == kind {
-			rows = append(rows, f)
-		}
-	}
-	if len(rows) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n%s (%d)\n", title, len(rows))
-	headers := []string{"EMAIL", "NAME", "API", "CONSOLE", "LINE", "NOTE"}
-	cells := make([][]string, len(rows))
-	widths := make([]int, len(headers))
-	for i, h := range headers {
-		widths[i] = len(h)
-	}
-	for i, f := range rows {
+// section lists the findings of one kind, reading them twice: once for
+// the columns' widths, then to write them.
+func section(w io.Writer, title string, r *Report, kind Kind) error {
+	headers := [...]string{"EMAIL", "NAME", "API", "CONSOLE", "LINE", "NOTE"}
+	cells := func(f Finding) [len(headers)]string {
 		line := ""
 		if f.ConsoleLine > 0 {
 			line = strconv.Itoa(f.ConsoleLine)
 		}
-		cells[i] = []string{f.Email, f.Name, f.APIState, f.ConsoleType, line, f.Note}
-		for j, c := range cells[i][:len(headers)-1] {
-			widths[j] = max(widths[j], cell.Width(c))
-		}
+		return [...]string{f.Email, f.Name, f.APIState, f.ConsoleType, line, f.Note}
 	}
-	for _, row := range append([][]string{headers}, cells...) {
-		for j, c := range row[:len(row)-1] {
-			io.WriteString(w, "  "+cell.Pad(c, widths[j]))
-		}
-		io.WriteString(w, "  "+cell.Terminal(row[len(row)-1])+"\n")
+	var widths [len(headers)]int
+	for i, h := range headers {
+		widths[i] = len(h)
 	}
+	rows := 0
+	err := r.Each(kind, func(f Finding) error {
+		rows++
+		c := cells(f)
+		for j := range len(headers) - 1 {
+			widths[j] = max(widths[j], cell.Width(c[j]))
+		}
+		return nil
+	})
+	if err != nil || rows == 0 {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s (%d)\n", title, rows)
+	row := func(c [len(headers)]string) error {
+		for j, s := range c[:len(c)-1] {
+			io.WriteString(w, "  "+cell.Pad(s, widths[j]))
+		}
+		_, err := io.WriteString(w, "  "+cell.Terminal(c[len(c)-1])+"\n")
+		return err
+	}
+	row(headers)
+	return r.Each(kind, func(f Finding) error { return row(cells(f)) })
 }

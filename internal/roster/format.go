@@ -14,7 +14,7 @@ import (
 type Format string
 
 const (
-	CSV   Format = "csv"   // RFC 4180, safe to open in a spreadsheet
+	CSV   Format = "csv"   // RFC 4180, safe to open in a spreadsheet (and on a terminal)
 	JSON  Format = "json"  // one object per line, the columns as keys
 	Table Format = "table" // aligned columns for a terminal
 )
@@ -40,12 +40,13 @@ func newRowWriter(f Format, out io.Writer, widths [numColumns]int) rowWriter {
 		}
 		return &tableWriter{buf: buf, widths: widths}
 	}
-	return &csvWriter{buf: buf, csv: csv.NewWriter(buf)}
+	return &csvWriter{buf: buf, csv: csv.NewWriter(buf), cell: cell.ForCSV(out)}
 }
 
 type csvWriter struct {
-	buf *bufio.Writer
-	csv *csv.Writer
+	buf  *bufio.Writer
+	csv  *csv.Writer
+	cell func(string) string
 }
 
 func (w *csvWriter) header() error { return w.csv.Write(Columns[:]) }
@@ -53,7 +54,7 @@ func (w *csvWriter) header() error { return w.csv.Write(Columns[:]) }
 func (w *csvWriter) row(c *Cells) error {
 	var out Cells
 	for i := range c {
-		out[i] = cell.Spreadsheet(c[i])
+		out[i] = w.cell(c[i])
 	}
 	return w.csv.Write(out[:])
 }

@@ -3,9 +3,12 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -65,6 +68,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		{name: "roster-10k", workspaces: 1, members: 10_000, roster: true},
 		{name: "roster-1M", workspaces: 1, members: 1_000_000, roster: true},
 		{name: "audit-backfill-10k", workspaces: 1, members: 10_000, audit: true},
+		{name: "reconcile-1M", members: 1_000_000, reconcile: true},
 	} {
 		if only[0] != "" && !slices.Contains(only, c.name) {
 			continue
@@ -79,6 +83,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 						runRoster(b, c, rtt, res)
 					case c.audit:
 						runAuditBackfill(b, c, rtt, res)
+					case c.reconcile:
+						runReconcile(b, c, res)
 					default:
 						runEndToEnd(b, c, rtt, res)
 					}
@@ -106,6 +112,9 @@ type benchCase struct {
 	// audit measures the first start's read of 90 days of audit log
 	// instead: members users logging in daily.
 	audit bool
+	// reconcile runs `asana_exporter seats --demo --reconcile=FILE` on an
+	// Admin Console export of members rows instead.
+	reconcile bool
 }
 
 // floors are the least time a listing of c can take at rtt a request: its
@@ -190,6 +199,85 @@ func runRoster(b *testing.B, c benchCase, rtt time.Duration, res results) {
 	b.Logf("roster of %d memberships: %v (floor %v: %d pages × %v, or %d requests at 1500/min; served floor %v), %d requests (minimum %d), peak RSS %.1f MiB",
 		c.members, wall.Round(time.Millisecond), floor.Round(time.Millisecond), pages, rtt, minRequests, floorServed.Round(time.Millisecond),
 		requests, minRequests, float64(rss)/(1<<20))
+}
+
+// maxReconcileRSS is issue 25's bound on the peak RSS of a reconcile of a
+// 10^6-row console export, for the whole process.
+const maxReconcileRSS = 200 << 20
+
+// runReconcile compares the demo organisation with its Acme's Admin Console
+// export followed by generated people up to c.members rows, all of them
+// only in the console, and fails if the process's peak RSS exceeds
+// maxReconcileRSS. No latency: the demo is served in the process.
+func runReconcile(b *testing.B, c benchCase, res results) {
+	path := filepath.Join(b.TempDir(), "console.csv")
+	if out, err := exec.Command(exporterBinary(b), "seats", "--demo", "--demo.console-export="+path).CombinedOutput(); err != nil {
+		b.Fatalf("--demo.console-export: %v\n%s", err, out)
+	}
+	acme, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	acmeRows := bytes.Count(acme, []byte("\n")) - 1 // the header
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	generated := c.members - acmeRows
+	for i := range generated {
+		fmt.Fprintf(w, "Generated Person %07d,generated.person.%07d@acme.example,%s,2025-01-01\n", i, i, []string{"Member", "Guest", "View only", "Admin"}[i%4])
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		b.Fatal(err)
+	}
+
+	cmd := exec.Command(helperBinary(b, "maxrss"), exporterBinary(b), "seats", "--demo", "--quiet", "--format=csv", "--reconcile="+path)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	findings := map[string]int{}
+	r := csv.NewReader(stdout)
+	r.ReuseRecord = true
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || len(rec) < 2 {
+			b.Fatalf("the findings are not CSV: %v", err)
+		}
+		findings[rec[1]]++
+	}
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 1 { // they differ
+		b.Fatalf("seats --reconcile: %v, want exit status 1\n%s", err, errOut.String())
+	}
+	wall := time.Since(start)
+	rss, err := lastMaxRSS(errOut.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Acme's export lists one person the API does not (a former
+	// contractor); every other row of it is in the API.
+	if findings["only_in_console"] != generated+1 || findings["match"]+findings["disagree"] != acmeRows-1 {
+		b.Fatalf("findings %v: want %d only in the console and %d in both", findings, generated+1, acmeRows-1)
+	}
+	rusage, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	res["wall-s"] = wall.Seconds()
+	res["peak-rss-MiB"] = float64(rss) / (1 << 20)
+	res["cpu-ns/row"] = float64((rusage.Utime.Nano() + rusage.Stime.Nano()) / int64(c.members))
+	b.Logf("reconcile of a %d-row console export: %v, peak RSS %.1f MiB (bound %d MiB)", c.members, wall.Round(time.Millisecond),
+		float64(rss)/(1<<20), maxReconcileRSS>>20)
+	if rss > maxReconcileRSS {
+		b.Fatalf("peak RSS %.1f MiB, above issue 25's %d MiB", float64(rss)/(1<<20), maxReconcileRSS>>20)
+	}
 }
 
 // orgSpec splits n memberships the way a real organisation might.
