@@ -257,6 +257,48 @@ func TestAsanaErrors(t *testing.T) {
 	}
 }
 
+// TestTokensChangeWhileRequestsRun: GrantToken, a revocation undone and the
+// offset clock moving while requests run, as a test drives the simulator
+// (and the demo's drift its clock). Under -race this is what caught a token's
+// kind read outside the lock; each answer must be one the token's kind at
+// that moment allows.
+func TestTokensChangeWhileRequestsRun(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 3})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				switch r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships"); r.Status {
+				case http.StatusOK, http.StatusForbidden:
+				default:
+					t.Errorf("%d %s while the token changed between full access and granular scopes", r.Status, r.Raw)
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	kinds := []asanatest.TokenKind{asanatest.FullAccess, asanatest.GranularScopes}
+	for i := 0; !isClosed(done); i++ {
+		srv.GrantToken(tok, kinds[i%2])
+		srv.RestoreTokens()
+		srv.Advance(time.Second)
+	}
+	srv.GrantToken(tok, asanatest.GranularScopes)
+	if r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships"); r.Status != http.StatusForbidden {
+		t.Errorf("granular token on memberships: %d, want 403", r.Status)
+	}
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
 func TestRateAndConcurrencyLimits(t *testing.T) {
 	srv, _ := newServer(t, asanatest.Config{RequestsPerWindow: 3, RateWindow: time.Hour}, asanatest.WorkspaceSpec{})
 	for i := range 3 {
