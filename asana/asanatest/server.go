@@ -131,11 +131,15 @@ func NewAPI(org *Org, cfg Config) *API {
 	return a
 }
 
-// Server is an API listening on a loopback port.
+// Server is an API listening on a loopback port, or in memory.
 type Server struct {
 	*API
 	*httptest.Server
 	BaseURL string // URL + "/api/1.0", what a client's base URL should be
+	// Transport reaches the server, as a client's base transport (the
+	// base of asana.BearerToken, say): nil, for net/http's default, on a
+	// loopback port.
+	Transport http.RoundTripper
 }
 
 // NewServer starts an API on a loopback port. Close it when done.
