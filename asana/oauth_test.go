@@ -46,25 +46,18 @@ func (r *refreshes) count(result string) int {
 // refresh token the app issued.
 func oauthClient(t *testing.T, srv *asanatest.Server, ttl time.Duration) (*asana.Client, *asana.OAuth, *refreshes, string) {
 	t.Helper()
-	return oauthClientOf(t, srv.API, srv.BaseURL, nil, ttl)
-}
-
-// oauthClientOf is oauthClient for api at baseURL, reached through base
-// (net/http's default transport when nil).
-func oauthClientOf(t *testing.T, api *asanatest.API, baseURL string, base http.RoundTripper, ttl time.Duration) (*asana.Client, *asana.OAuth, *refreshes, string) {
-	t.Helper()
-	api.SetOAuthApp(&asanatest.OAuthApp{ClientID: oauthClientID, ClientSecret: oauthSecret, AccessTTL: ttl})
-	rt := api.IssueRefreshToken()
-	tokenURL, err := asana.TokenURLFor(baseURL)
+	srv.SetOAuthApp(&asanatest.OAuthApp{ClientID: oauthClientID, ClientSecret: oauthSecret, AccessTTL: ttl})
+	rt := srv.IssueRefreshToken()
+	tokenURL, err := asana.TokenURLFor(srv.BaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	obs := &refreshes{results: map[string]int{}}
-	o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: rt, TokenURL: tokenURL, Base: base, Observer: obs})
+	o, err := asana.NewOAuth(asana.OAuthOptions{ClientID: oauthClientID, ClientSecret: oauthSecret, RefreshToken: rt, TokenURL: tokenURL, Base: srv.Transport, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := asana.New(asana.Options{BaseURL: baseURL, Transport: o, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
+	c, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: o, RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,35 +66,35 @@ func oauthClientOf(t *testing.T, api *asanatest.API, baseURL string, base http.R
 
 // TestOAuthRenewsBeforeExpiry counts through many access-token lifetimes:
 // every count is exact, no request is answered 401, and each renewal is
-// one token request. It runs in a synctest bubble against the simulated
-// API in memory, so that the 200 ms between a renewal and the token's
-// expiry are fake time, which a loaded machine cannot eat into.
-func TestOAuthRenewsBeforeExpiry(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		spec := spread(450)
-		api := asanatest.NewAPI(asanatest.Generate(1, spec), asanatest.Config{RequestsPerWindow: 1 << 20})
-		c, _, obs, _ := oauthClientOf(t, api, asana.DefaultBaseURL, inMemory{api}, time.Second)
-		deadline := time.Now().Add(3500 * time.Millisecond)
-		counts := 0
-		for time.Now().Before(deadline) {
-			got, err := c.CountSeats(context.Background(), api.WorkspaceGIDs()[0], asana.CountOptions{})
-			if err != nil || got.Seats != spec.Seats() {
-				t.Fatalf("count %d: %+v, %v", counts, got.Seats, err)
-			}
-			counts++
-			time.Sleep(20 * time.Millisecond)
+// one token request. In a bubble: on the real clock a slow enough machine
+// sends a request with a token that lapses on its way.
+func TestOAuthRenewsBeforeExpiry(t *testing.T) { synctest.Test(t, renewsBeforeExpiry) }
+
+func renewsBeforeExpiry(t *testing.T) {
+	spec := spread(450)
+	srv := asanatest.NewMemoryServer(asanatest.Generate(1, spec), asanatest.Config{RequestsPerWindow: 1 << 20})
+	defer srv.Close()
+	c, _, obs, _ := oauthClient(t, srv, time.Second)
+	deadline := time.Now().Add(3500 * time.Millisecond)
+	counts := 0
+	for time.Now().Before(deadline) {
+		got, err := c.CountSeats(context.Background(), srv.WorkspaceGIDs()[0], asana.CountOptions{})
+		if err != nil || got.Seats != spec.Seats() {
+			t.Fatalf("count %d: %+v, %v", counts, got.Seats, err)
 		}
-		for _, r := range api.Requests() {
-			if r.Status == 401 {
-				t.Fatalf("a request went out with an expired token: %+v", r)
-			}
+		counts++
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, r := range srv.Requests() {
+		if r.Status == 401 {
+			t.Fatalf("a request went out with an expired token: %+v", r)
 		}
-		// Renewed 200 ms (a fifth of the life) before each expiry: at 0,
-		// 0.8, 1.6, 2.4 and 3.2 s.
-		if n := obs.count("success"); n != 5 || n != api.TokenRequests() {
-			t.Errorf("%d renewals reported, %d token requests, in %d counts over 3.5 s of 1 s tokens; want 5", n, api.TokenRequests(), counts)
-		}
-	})
+	}
+	// One at the start, then one every 0.8 s (a fifth of a token's life
+	// before it ends).
+	if n := obs.count("success"); n != 5 || n != srv.TokenRequests() {
+		t.Errorf("%d renewals reported, %d token requests, in %d counts over 3.5 s of 1 s tokens; want 5", n, srv.TokenRequests(), counts)
+	}
 }
 
 // TestOAuthConcurrentRequestsShareOneRenewal: requests that all need a
@@ -148,9 +141,12 @@ func TestOAuthRetriesAnExpiredTokenOnce(t *testing.T) {
 
 // TestOAuthRevokedRefreshToken: invalid_grant is a fatal error that says
 // what to do, is not asked again within the backoff, and new credentials
-// recover without a new client. No error holds a secret.
-func TestOAuthRevokedRefreshToken(t *testing.T) {
-	srv := asanatest.NewServer(asanatest.Generate(1, spread(50)), asanatest.Config{})
+// recover without a new client. No error holds a secret. In a bubble, so
+// that the second request surely comes within the backoff's second.
+func TestOAuthRevokedRefreshToken(t *testing.T) { synctest.Test(t, revokedRefreshToken) }
+
+func revokedRefreshToken(t *testing.T) {
+	srv := asanatest.NewMemoryServer(asanatest.Generate(1, spread(50)), asanatest.Config{})
 	defer srv.Close()
 	c, o, obs, rt := oauthClient(t, srv, time.Hour)
 	srv.RevokeRefreshToken(rt)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,12 +48,13 @@ type env struct {
 	clock     *clock
 }
 
-// newEnv wires a simulated Asana, a real client, a Refresher and the
-// collector into a fresh registry. configYAML may use {0}, {1}… for the
-// generated workspace gids.
+// newEnv wires a simulated Asana (in memory, so that a test may run in a
+// testing/synctest bubble), a real client, a Refresher and the collector
+// into a fresh registry. configYAML may use {0}, {1}… for the generated
+// workspace gids.
 func newEnv(t *testing.T, background bool, configYAML string, specs ...asanatest.WorkspaceSpec) *env {
 	t.Helper()
-	e := &env{srv: asanatest.NewServer(asanatest.Generate(3, specs...), asanatest.Config{}), clock: newClock(), reg: prometheus.NewPedanticRegistry()}
+	e := &env{srv: asanatest.NewMemoryServer(asanatest.Generate(3, specs...), asanatest.Config{}), clock: newClock(), reg: prometheus.NewPedanticRegistry()}
 	t.Cleanup(e.srv.Close)
 	e.gids = e.srv.WorkspaceGIDs()
 	for i, g := range e.gids {
@@ -247,7 +249,13 @@ func TestUpReflectsAuthentication(t *testing.T) {
 }
 
 // N scrapes at once, each with its own timeout, make one cycle's requests.
+// In a bubble, where all of them surely join before the cycle's 50 ms
+// requests end.
 func TestConcurrentScrapesShareOneCycle(t *testing.T) {
+	synctest.Test(t, concurrentScrapesShareOneCycle)
+}
+
+func concurrentScrapesShareOneCycle(t *testing.T) {
 	e := newEnv(t, false, "", asanatest.Acme, side)
 	e.srv.Inject(asanatest.Fault{Latency: 50 * time.Millisecond})
 	var wg sync.WaitGroup
@@ -332,7 +340,13 @@ func TestAPanicCostsOneWorkspaceOneCycle(t *testing.T) {
 	}
 }
 
+// TestWorkspacesAreCollectedConcurrentlyWithABound, in a bubble, where the
+// second listing surely starts before the first one's 200 ms answer.
 func TestWorkspacesAreCollectedConcurrentlyWithABound(t *testing.T) {
+	synctest.Test(t, workspacesAreCollectedConcurrentlyWithABound)
+}
+
+func workspacesAreCollectedConcurrentlyWithABound(t *testing.T) {
 	specs := make([]asanatest.WorkspaceSpec, 6)
 	for i := range specs {
 		specs[i] = asanatest.WorkspaceSpec{Licensed: 5}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -12,6 +13,9 @@ import (
 
 // slowOrg is one workspace whose count takes took, or fails with its
 // context's error if that ends first. It counts the listings it starts.
+// The tests that use it run in testing/synctest bubbles: took, the scrapes'
+// timeouts and the waits between them are on a fake clock, so they keep
+// their order however busy the machine.
 type slowOrg struct {
 	paidPlan
 	took     time.Duration
@@ -50,6 +54,10 @@ func counted(s *collector.Snapshot) bool {
 // long timeout that joins the collection a short one started must get a
 // complete count, although the short one gave up.
 func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
+	synctest.Test(t, aLongScrapeJoiningAShortOneGetsAFullCount)
+}
+
+func aLongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	src := &slowOrg{took: 600 * time.Millisecond}
 	r := onScrape(src)
 	short := make(chan *collector.Snapshot)
@@ -69,20 +77,24 @@ func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	if s := <-short; counted(s) {
 		t.Errorf("the short scrape got a count it could not have waited for: %+v", s.Workspaces)
 	}
-	if shortTook > 300*time.Millisecond {
+	if shortTook != 200*time.Millisecond {
 		t.Errorf("the short scrape waited %v; its own deadline was 200ms", shortTook)
 	}
 	if n := src.listings.Load(); n != 1 {
 		t.Errorf("%d listings, want the one both scrapes shared", n)
 	}
-	if d := long.Deadline; d < 4900*time.Millisecond || d > 5500*time.Millisecond {
-		t.Errorf("the shared cycle's deadline is %v, want the longest scrape's 5s from when it joined", d)
+	if d := long.Deadline; d != 5*time.Second {
+		t.Errorf("the shared cycle's deadline is %v, want the longest scrape's: 5s from when it joined, 50ms in, less the 50ms handover", d)
 	}
 }
 
 // The scraper that started the collection disconnects after another joined
 // it; the one that joined still gets its count.
 func TestTheFirstScraperDisconnecting(t *testing.T) {
+	synctest.Test(t, theFirstScraperDisconnecting)
+}
+
+func theFirstScraperDisconnecting(t *testing.T) {
 	src := &slowOrg{took: 400 * time.Millisecond}
 	r := onScrape(src)
 	first, disconnect := context.WithCancel(context.Background())
@@ -103,18 +115,23 @@ func TestTheFirstScraperDisconnecting(t *testing.T) {
 // When every scraper has gone, the shared collection stops: nobody waits
 // for its result, and it would spend the token's budget.
 func TestACollectionNobodyWaitsForStops(t *testing.T) {
+	synctest.Test(t, aCollectionNobodyWaitsForStops)
+}
+
+func aCollectionNobodyWaitsForStops(t *testing.T) {
 	src := &slowOrg{took: time.Hour}
 	r := onScrape(src)
+	// The scraper disconnects 20 ms in, before the cycle's deadline (its
+	// 100 ms timeout less the handover).
+	ctx, disconnect := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, disconnect)
 	start := time.Now()
-	if s := scrapeWithin(r, context.Background(), 100*time.Millisecond); counted(s) {
+	if s := scrapeWithin(r, ctx, 100*time.Millisecond); counted(s) {
 		t.Fatal("counted an hour-long listing")
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for r.Snapshot().Deadline == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if took := time.Since(start); r.Snapshot().Deadline == 0 || took > time.Second {
-		t.Fatalf("the abandoned collection did not stop within a second (%v)", took)
+	synctest.Wait() // the collection, if it stops, has stopped
+	if took := time.Since(start); r.Snapshot().Deadline == 0 || took != 20*time.Millisecond {
+		t.Fatalf("the abandoned collection did not stop when its scraper left, 20ms in: %v in, published %t", took, r.Snapshot().Deadline != 0)
 	}
 	if w := r.Snapshot().Workspaces; len(w) != 1 || w[0].Success || w[0].Seats != nil {
 		t.Errorf("an abandoned collection published %+v", w)
@@ -125,6 +142,10 @@ func TestACollectionNobodyWaitsForStops(t *testing.T) {
 // timeout gets a cycle bounded by its own, which ends in time to tell it
 // which workspaces were counted.
 func TestACycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
+	synctest.Test(t, aCycleHasOnlyItsOwnCallersDeadline)
+}
+
+func aCycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
 	src := &slowOrg{}
 	r := onScrape(src)
 	if s := scrapeWithin(r, context.Background(), time.Minute); !counted(s) {
@@ -133,8 +154,8 @@ func TestACycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
 	src.took = time.Hour
 	start := time.Now()
 	s := scrapeWithin(r, context.Background(), 300*time.Millisecond)
-	if took := time.Since(start); took > 400*time.Millisecond {
-		t.Errorf("the second scrape took %v, its timeout is 300ms", took)
+	if took := time.Since(start); took != 250*time.Millisecond {
+		t.Errorf("the second scrape took %v, want its 300ms timeout less the 50ms handover", took)
 	}
 	if s.Deadline <= 0 || s.Deadline > 300*time.Millisecond {
 		t.Errorf("the second cycle's deadline is %v, want its own scrape's 300ms less the handover", s.Deadline)

@@ -14,7 +14,7 @@ import (
 // NewClient returns an asana.Client for the server with DefaultToken, as
 // httptest.Server.Client does for HTTP; tune adjusts its options first.
 func (s *Server) NewClient(tune func(*asana.Options)) *asana.Client {
-	bearer, err := asana.BearerToken(DefaultToken, nil)
+	bearer, err := asana.BearerToken(DefaultToken, s.Transport)
 	if err != nil {
 		panic(err)
 	}

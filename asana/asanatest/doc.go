@@ -11,4 +11,8 @@
 //	srv := asanatest.NewServer(asanatest.Generate(1, asanatest.WorkspaceSpec{Licensed: 27, Guests: 155}), asanatest.Config{})
 //	defer srv.Close()
 //	// point a client at srv.BaseURL with token asanatest.DefaultToken
+//
+// NewMemoryServer serves it on in-memory connections instead, reached
+// through srv.Transport, for tests in a testing/synctest bubble, whose
+// deadlines, backoffs and token lifetimes then run on a fake clock.
 package asanatest

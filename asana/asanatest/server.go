@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -64,13 +65,16 @@ type API struct {
 	cfg    Config
 	signer offsetSigner
 
-	mu       sync.Mutex
-	org      *Org
-	faults   []*Fault
-	log      []Request
-	clockOff time.Duration
-	tokens   map[string]*tokenUse
-	oauth    oauthState
+	// clockOff is what Advance added to the clock, in nanoseconds: read
+	// with and without mu, so atomic.
+	clockOff atomic.Int64
+
+	mu     sync.Mutex
+	org    *Org
+	faults []*Fault
+	log    []Request
+	tokens map[string]*tokenUse
+	oauth  oauthState
 }
 
 type tokenUse struct {
@@ -127,11 +131,15 @@ func NewAPI(org *Org, cfg Config) *API {
 	return a
 }
 
-// Server is an API listening on a loopback port.
+// Server is an API listening on a loopback port, or in memory.
 type Server struct {
 	*API
 	*httptest.Server
 	BaseURL string // URL + "/api/1.0", what a client's base URL should be
+	// Transport reaches the server, as a client's base transport (the
+	// base of asana.BearerToken, say): nil, for net/http's default, on a
+	// loopback port.
+	Transport http.RoundTripper
 }
 
 // NewServer starts an API on a loopback port. Close it when done.
@@ -166,13 +174,9 @@ func (a *API) WorkspaceGIDs() []string {
 }
 
 // Advance moves the server's clock, to expire offsets without waiting.
-func (a *API) Advance(d time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.clockOff += d
-}
+func (a *API) Advance(d time.Duration) { a.clockOff.Add(int64(d)) }
 
-func (a *API) now() time.Time { return time.Now().Add(a.clockOff) }
+func (a *API) now() time.Time { return time.Now().Add(time.Duration(a.clockOff.Load())) }
 
 // Requests returns a copy of the request log.
 func (a *API) Requests() []Request {
@@ -303,10 +307,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// The token's fields change under the lock (GrantToken, a Revoke
+	// fault), so they are read under it too.
 	a.mu.Lock()
 	use := a.tokens[tok]
 	revoked := use != nil && use.revoked
 	expired := use != nil && !use.expires.IsZero() && !time.Now().Before(use.expires)
+	granular := use != nil && use.kind == GranularScopes
 	a.mu.Unlock()
 	c.use = use
 	switch {
@@ -325,7 +332,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(http.StatusNotFound, msgNoRoute, nil)
 		return
 	}
-	if (route == asana.EndpointWorkspaceMemberships || route == asana.EndpointAuditLogEvents) && use.kind == GranularScopes {
+	if (route == asana.EndpointWorkspaceMemberships || route == asana.EndpointAuditLogEvents) && granular {
 		c.fail(http.StatusForbidden, msgFullPermissions, nil)
 		return
 	}

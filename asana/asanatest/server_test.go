@@ -1,6 +1,7 @@
 package asanatest_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -257,7 +259,49 @@ func TestAsanaErrors(t *testing.T) {
 	}
 }
 
-func TestRateAndConcurrencyLimits(t *testing.T) {
+// TestTokensChangeWhileRequestsRun: GrantToken, a revocation undone and the
+// offset clock moving while requests run, as a test drives the simulator
+// (and the demo's drift its clock). Under -race this is what caught a token's
+// kind read outside the lock; each answer must be one the token's kind at
+// that moment allows.
+func TestTokensChangeWhileRequestsRun(t *testing.T) {
+	srv, gid := newServer(t, asanatest.Config{}, asanatest.WorkspaceSpec{Licensed: 3})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				switch r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships"); r.Status {
+				case http.StatusOK, http.StatusForbidden:
+				default:
+					t.Errorf("%d %s while the token changed between full access and granular scopes", r.Status, r.Raw)
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	kinds := []asanatest.TokenKind{asanatest.FullAccess, asanatest.GranularScopes}
+	for i := 0; !isClosed(done); i++ {
+		srv.GrantToken(tok, kinds[i%2])
+		srv.RestoreTokens()
+		srv.Advance(time.Second)
+	}
+	srv.GrantToken(tok, asanatest.GranularScopes)
+	if r := get(t, srv, tok, "/workspaces/"+gid+"/workspace_memberships"); r.Status != http.StatusForbidden {
+		t.Errorf("granular token on memberships: %d, want 403", r.Status)
+	}
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestRateLimit(t *testing.T) {
 	srv, _ := newServer(t, asanatest.Config{RequestsPerWindow: 3, RateWindow: time.Hour}, asanatest.WorkspaceSpec{})
 	for i := range 3 {
 		if r := get(t, srv, tok, "/workspaces"); r.Status != 200 {
@@ -275,28 +319,61 @@ func TestRateAndConcurrencyLimits(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 
-	srv2, _ := newServer(t, asanatest.Config{MaxConcurrent: 2}, asanatest.WorkspaceSpec{})
-	srv2.Inject(asanatest.Fault{Latency: 300 * time.Millisecond, Times: 2})
-	var wg sync.WaitGroup
-	codes := make(chan int, 3)
-	for range 2 {
-		wg.Go(func() { codes <- get(t, srv2, tok, "/workspaces").Status })
-	}
-	time.Sleep(100 * time.Millisecond)
-	codes <- get(t, srv2, tok, "/workspaces").Status
-	wg.Wait()
-	close(codes)
-	var got []int
-	for c := range codes {
-		got = append(got, c)
-	}
-	slices.Sort(got)
-	if fmt.Sprint(got) != "[200 200 429]" {
-		t.Errorf("codes with 2 slow requests in flight: %v", got)
-	}
-	if s := srv2.Stats(tok); s.MaxInFlight != 2 {
-		t.Errorf("max in flight %d, want 2", s.MaxInFlight)
-	}
+}
+
+// TestConcurrencyLimit: a third request while two are in flight is answered
+// 429. In a bubble, so that the two are surely in flight when it comes.
+func TestConcurrencyLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := asanatest.NewMemoryServer(asanatest.Generate(7, asanatest.WorkspaceSpec{}), asanatest.Config{MaxConcurrent: 2})
+		t.Cleanup(srv.Close)
+		srv.Inject(asanatest.Fault{Latency: time.Second, Times: 2})
+		var wg sync.WaitGroup
+		codes := make(chan int, 3)
+		for range 2 {
+			wg.Go(func() { codes <- get(t, srv, tok, "/workspaces").Status })
+		}
+		synctest.Wait() // both wait out their latency
+		codes <- get(t, srv, tok, "/workspaces").Status
+		wg.Wait()
+		close(codes)
+		var got []int
+		for c := range codes {
+			got = append(got, c)
+		}
+		slices.Sort(got)
+		if fmt.Sprint(got) != "[200 200 429]" {
+			t.Errorf("codes with 2 slow requests in flight: %v", got)
+		}
+		if s := srv.Stats(tok); s.MaxInFlight != 2 {
+			t.Errorf("max in flight %d, want 2", s.MaxInFlight)
+		}
+	})
+}
+
+// TestMemoryServer: an in-memory server answers on the bubble's fake
+// clock, where an hour's latency takes an hour and no real time, and a
+// client's deadline cuts it off on that clock; its transport reaches
+// nothing else.
+func TestMemoryServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := asanatest.NewMemoryServer(asanatest.Generate(7, asanatest.WorkspaceSpec{Licensed: 3}), asanatest.Config{})
+		t.Cleanup(srv.Close)
+		srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Latency: time.Hour, Times: 2})
+		start := time.Now()
+		if r := get(t, srv, tok, "/workspaces"); r.Status != http.StatusOK || time.Since(start) != time.Hour {
+			t.Errorf("an hour's latency: %d after %v", r.Status, time.Since(start))
+		}
+		start = time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if _, err := srv.NewClient(nil).Workspaces(ctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Minute {
+			t.Errorf("a minute's deadline on an hour's latency: %v after %v", err, time.Since(start))
+		}
+		if _, err := srv.Client().Get("http://127.0.0.1:9/"); err == nil || !strings.Contains(err.Error(), "cannot reach 127.0.0.1:9") {
+			t.Errorf("the in-memory transport to another address: %v", err)
+		}
+	})
 }
 
 func TestFaults(t *testing.T) {

@@ -34,7 +34,7 @@ func (e *Exporter) newAudit(opts Options, clientOpts asana.Options, mainToken st
 		if token == mainToken {
 			e.logger.Warn("The audit token is the main token: it shares one request budget; give the exporter a separate service-account token, or drop --asana.audit-token-file")
 		}
-		bearer, err := asana.BearerToken(token, nil)
+		bearer, err := asana.BearerToken(token, opts.Transport)
 		if err != nil {
 			return fmt.Errorf("--asana.audit-token-file: %w", err)
 		}

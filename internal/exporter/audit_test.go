@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -85,50 +86,60 @@ func TestIdleAndPausedSeats(t *testing.T) {
 	for _, background := range []bool{true, false} {
 		t.Run(mode(background), func(t *testing.T) {
 			t.Parallel()
-			p := newInProcess(t, auditSetup(background), asanatest.Acme, umbrella)
-			before, _ := p.cycle(t)
-			if _, ok := before.Sample("asana_workspace_seats_idle"); ok {
-				t.Error("idle seats published before the audit log was read")
-			}
-			if err := p.poll(); err != nil {
-				t.Fatal(err)
-			}
-			families, _ := p.cycle(t)
-			checkUsage(t, families, p.gids[0], acmeUsage)
-			checkUsage(t, families, p.gids[1], umbrellaUsage)
-			checkSeats(t, families, p.gids[1], p.truth[1])
-			if up, _ := families.Sample("asana_audit_log_up"); up != 1 {
-				t.Errorf("asana_audit_log_up = %v", up)
-			}
-			p.srv.Mutate(func(o *asanatest.Org) {
-				w := o.Workspaces[1]
-				o.AddAuditEvent(w, asanatest.AuditEvent{CreatedAt: time.Now(), Type: asana.EventAdminRoleChanged,
-					User: &w.Memberships[0].User, OldValue: "domain_admin", NewValue: "super_admin"})
-			})
-			for range 2 {
-				if err := p.poll(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			families = p.scrape(t)
-			if got, _ := families.Sample("asana_workspace_admin_role_changes_total", "workspace_gid="+p.gids[1], "new_role=super_admin"); got != 1 {
-				t.Errorf("super admin grants = %v, want 1", got)
-			}
+			synctest.Test(t, func(t *testing.T) { idleAndPausedSeats(t, background) })
 		})
+	}
+}
+
+func idleAndPausedSeats(t *testing.T, background bool) {
+	p := newInProcess(t, auditSetup(background), asanatest.Acme, umbrella)
+	before, _ := p.cycle(t)
+	if _, ok := before.Sample("asana_workspace_seats_idle"); ok {
+		t.Error("idle seats published before the audit log was read")
+	}
+	if err := p.poll(); err != nil {
+		t.Fatal(err)
+	}
+	families, _ := p.cycle(t)
+	checkUsage(t, families, p.gids[0], acmeUsage)
+	checkUsage(t, families, p.gids[1], umbrellaUsage)
+	checkSeats(t, families, p.gids[1], p.truth[1])
+	if up, _ := families.Sample("asana_audit_log_up"); up != 1 {
+		t.Errorf("asana_audit_log_up = %v", up)
+	}
+	p.srv.Mutate(func(o *asanatest.Org) {
+		w := o.Workspaces[1]
+		o.AddAuditEvent(w, asanatest.AuditEvent{CreatedAt: time.Now(), Type: asana.EventAdminRoleChanged,
+			User: &w.Memberships[0].User, OldValue: "domain_admin", NewValue: "super_admin"})
+	})
+	for range 2 {
+		if err := p.poll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	families = p.scrape(t)
+	if got, _ := families.Sample("asana_workspace_admin_role_changes_total", "workspace_gid="+p.gids[1], "new_role=super_admin"); got != 1 {
+		t.Errorf("super admin grants = %v, want 1", got)
 	}
 }
 
 // TestAuditLogWaitsForTheSeatCount: sharing the token, the audit log's
 // backfill holds its requests while a membership listing runs, so the seat
-// counts never fall behind for it.
+// counts never fall behind for it. In a bubble, so that the listing surely
+// starts in the middle of the backfill (117 pages, 10 ms each).
 func TestAuditLogWaitsForTheSeatCount(t *testing.T) {
+	synctest.Test(t, auditLogWaitsForTheSeatCount)
+}
+
+func auditLogWaitsForTheSeatCount(t *testing.T) {
 	p := newInProcess(t, auditSetup(true), asanatest.Acme, umbrella)
 	p.cycle(t)
 	p.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Latency: 50 * time.Millisecond})
+	p.srv.Inject(asanatest.Fault{Route: auditLog, Latency: 10 * time.Millisecond})
 	p.srv.ResetRequests()
 	polled := make(chan error, 1)
 	go func() { polled <- p.poll() }()
-	time.Sleep(100 * time.Millisecond) // the backfill is under way
+	time.Sleep(105 * time.Millisecond) // the backfill's 11th request is under way
 	p.cycle(t)
 	if err := <-polled; err != nil {
 		t.Fatal(err)
@@ -142,13 +153,22 @@ func TestAuditLogWaitsForTheSeatCount(t *testing.T) {
 			last = r.Time
 		}
 	}
-	during := 0
+	before, during, after := 0, 0, 0
 	for _, r := range p.srv.Requests() {
-		if r.Route == asana.EndpointAuditLogEvents && r.Time.After(first) && r.Time.Before(last) {
+		switch {
+		case r.Route != auditLog:
+		case r.Time.Before(first):
+			before++
+		case r.Time.After(last):
+			after++
+		default:
 			during++
 		}
 	}
-	if first.IsZero() || during > 1 { // one may have been on its way when the listing began
+	if first.IsZero() || before == 0 || after == 0 {
+		t.Fatalf("the listing (%v to %v) did not run in the middle of the backfill: %d audit log requests before it, %d after", first, last, before, after)
+	}
+	if during > 0 {
 		t.Errorf("%d audit log requests went while the membership listing ran (%v)", during, last.Sub(first))
 	}
 }
@@ -156,7 +176,9 @@ func TestAuditLogWaitsForTheSeatCount(t *testing.T) {
 // TestAuditTokenOfItsOwn: --asana.audit-token-file reads the log with a
 // service account's token while the seats are counted with a personal
 // access token, which could not read it.
-func TestAuditTokenOfItsOwn(t *testing.T) {
+func TestAuditTokenOfItsOwn(t *testing.T) { synctest.Test(t, auditTokenOfItsOwn) }
+
+func auditTokenOfItsOwn(t *testing.T) {
 	s := auditSetup(true)
 	s.api.Tokens = map[string]asanatest.TokenKind{asanatest.DefaultToken: asanatest.FullAccess, "service-account": asanatest.ServiceAccount}
 	s.auditToken = "service-account"
@@ -175,6 +197,10 @@ func TestAuditTokenOfItsOwn(t *testing.T) {
 // TestTokenThatMayNotReadTheAuditLog: the seat counts go on, asana_audit_log_up
 // is 0, and no other audit metric or idle seat is published.
 func TestTokenThatMayNotReadTheAuditLog(t *testing.T) {
+	synctest.Test(t, tokenThatMayNotReadTheAuditLog)
+}
+
+func tokenThatMayNotReadTheAuditLog(t *testing.T) {
 	s := auditSetup(true)
 	s.api.Tokens = map[string]asanatest.TokenKind{asanatest.DefaultToken: asanatest.FullAccess}
 	p := newInProcess(t, s, asanatest.Acme, umbrella)
@@ -227,13 +253,14 @@ var auditScenarios = []auditScenario{
 	}},
 }
 
-// TestAuditFaultMatrix runs every audit log fault in both modes.
+// TestAuditFaultMatrix runs every audit log fault in both modes, each in a
+// bubble.
 func TestAuditFaultMatrix(t *testing.T) {
 	for _, background := range []bool{true, false} {
 		for _, sc := range auditScenarios {
 			t.Run(mode(background)+"/"+sc.name, func(t *testing.T) {
 				t.Parallel()
-				auditFault(t, sc, background)
+				synctest.Test(t, func(t *testing.T) { auditFault(t, sc, background) })
 			})
 		}
 	}
@@ -310,6 +337,10 @@ func auditFault(t *testing.T, sc auditScenario, background bool) {
 // reclaimed, as the usage says; a fresh process reading the state file
 // under --storage.path (what `seats --storage.path` is) says the same.
 func TestRosterShowsLastLoginsAndPausedLicences(t *testing.T) {
+	synctest.Test(t, rosterShowsLastLoginsAndPausedLicences)
+}
+
+func rosterShowsLastLoginsAndPausedLicences(t *testing.T) {
 	s := auditSetup(true)
 	s.storage = t.TempDir()
 	p := newInProcess(t, s, asanatest.Acme, umbrella)

@@ -69,6 +69,10 @@ type Options struct {
 	Progress io.Writer
 	// Client tunes the Asana client's options (retries, say), for tests.
 	Client func(*asana.Options)
+	// Transport carries every request to Asana, the OAuth token
+	// endpoint's too: net/http's default when nil. Tests give a simulator's
+	// in-memory one.
+	Transport http.RoundTripper
 }
 
 // Exporter is asana_exporter without its listener.
@@ -124,14 +128,14 @@ func New(opts Options) (_ *Exporter, err error) {
 	if useOAuth {
 		oauthMetrics = collector.NewOAuthMetrics()
 		baseURL := cmp.Or(opts.AsanaURL, asana.DefaultBaseURL)
-		oauth, err := newOAuth(opts.OAuth, baseURL, oauthMetrics, e.logger)
+		oauth, err := newOAuth(opts.OAuth, baseURL, opts.Transport, oauthMetrics, e.logger)
 		if err != nil {
 			return nil, err
 		}
 		e.config.OnReload(oauthReload(opts.OAuth, oauth, e.logger))
 		transport = oauth
 	} else {
-		bearer, err := asana.BearerToken(token, nil)
+		bearer, err := asana.BearerToken(token, opts.Transport)
 		if err != nil {
 			return nil, err
 		}

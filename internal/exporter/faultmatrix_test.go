@@ -3,6 +3,7 @@ package exporter_test
 import (
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -22,14 +23,18 @@ const cycleDeadline = 4 * time.Second
 // only (page 3 and later: Acme has 2 pages).
 //
 // It runs with a token and again as an OAuth app whose access tokens last a
-// second, so that renewals happen during the faults.
+// second, so that renewals happen during the faults. Each row runs in a
+// bubble: the deadlines, backoffs and Retry-After waits are the real
+// client's, on a fake clock, so a busy machine changes no outcome.
 func TestFaultMatrix(t *testing.T) {
 	for _, oauth := range []bool{false, true} {
 		for _, background := range []bool{true, false} {
 			for _, sc := range asanatest.Scenarios {
 				t.Run(map[bool]string{false: "token", true: "oauth"}[oauth]+"/"+mode(background)+"/"+sc.Name, func(t *testing.T) {
 					t.Parallel()
-					faultScenario(t, sc, setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond, oauth: oauth})
+					synctest.Test(t, func(t *testing.T) {
+						faultScenario(t, sc, setup{background: background, deadline: cycleDeadline, offset: 500 * time.Millisecond, oauth: oauth})
+					})
 				})
 			}
 		}
@@ -50,10 +55,9 @@ func faultScenario(t *testing.T, sc asanatest.Scenario, s setup) {
 	}
 
 	faulty, took := p.cycle(t)
-	if took > cycleDeadline+time.Second {
-		t.Errorf("the faulty cycle took %v; the deadline is %v", took.Round(time.Millisecond), cycleDeadline)
+	if took > cycleDeadline { // on the bubble's clock: no machine is too slow for it
+		t.Errorf("the faulty cycle took %v; the deadline is %v", took, cycleDeadline)
 	}
-	t.Logf("faulty cycle: %v", took.Round(time.Millisecond))
 	success, _ := faulty.Sample("asana_collection_success", "workspace_gid="+globex)
 	switch {
 	case sc.Absorbed:
@@ -134,18 +138,20 @@ func TestEmptyAndHugeWorkspaces(t *testing.T) {
 	for _, background := range []bool{true, false} {
 		t.Run(mode(background), func(t *testing.T) {
 			t.Parallel()
-			p := newInProcess(t, setup{background: background, deadline: time.Minute,
-				api:    asanatest.Config{RequestsPerWindow: 1 << 30},
-				client: func(o *asana.Options) { o.RequestsPerMinute = 1 << 30 }}, empty, huge)
-			families, _ := p.cycle(t)
-			checkSeats(t, families, p.gids[0], asana.SeatCounts{})
-			checkSeats(t, families, p.gids[1], p.truth[1])
-			if got := families.Sum("asana_api_requests_total"); got != requests {
-				t.Errorf("%v requests; want exactly %d", got, requests)
-			}
-			if got := len(p.srv.Requests()); got != requests {
-				t.Errorf("the simulator saw %d requests; want exactly %d", got, requests)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				p := newInProcess(t, setup{background: background, deadline: time.Minute,
+					api:    asanatest.Config{RequestsPerWindow: 1 << 30},
+					client: func(o *asana.Options) { o.RequestsPerMinute = 1 << 30 }}, empty, huge)
+				families, _ := p.cycle(t)
+				checkSeats(t, families, p.gids[0], asana.SeatCounts{})
+				checkSeats(t, families, p.gids[1], p.truth[1])
+				if got := families.Sum("asana_api_requests_total"); got != requests {
+					t.Errorf("%v requests; want exactly %d", got, requests)
+				}
+				if got := len(p.srv.Requests()); got != requests {
+					t.Errorf("the simulator saw %d requests; want exactly %d", got, requests)
+				}
+			})
 		})
 	}
 }

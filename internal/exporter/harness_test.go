@@ -37,15 +37,23 @@ type setup struct {
 	// auditToken, when set, is given with --asana.audit-token-file.
 	auditToken string
 	// front, when set, stands between the exporter and the simulator: it
-	// is given the simulator's handler and returns the API root to use.
+	// is given the simulator's handler and returns the API root to use,
+	// served on a socket of its own.
 	front func(api http.Handler) string
 	// log, when set, gets the exporter's log lines, debug ones included,
 	// and the commands' progress lines.
 	log io.Writer
+	// loopback serves the simulator on a loopback port instead of in
+	// memory, for a test that runs on the real clock and wants real
+	// sockets (TCP resets, file descriptors).
+	loopback bool
 }
 
 // inProcess is the exporter as main wires it (exporter.New), against a
-// simulated Asana, driven one collection at a time.
+// simulated Asana in memory, driven one collection at a time. A test whose
+// outcome depends on time (a deadline, a backoff, a token's lifetime) runs
+// it in a testing/synctest bubble, on a fake clock that moves only when
+// every goroutine waits, so that the machine's speed cannot change it.
 type inProcess struct {
 	deadline  time.Duration
 	srv       *asanatest.Server
@@ -58,21 +66,28 @@ type inProcess struct {
 
 func newInProcess(t testing.TB, s setup, specs ...asanatest.WorkspaceSpec) *inProcess {
 	t.Helper()
+	// A bubble's clock starts in 2000, before the simulated members joined
+	// (2019 on): move it on to 2024. Outside a bubble, 2024 is past.
+	time.Sleep(time.Until(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)))
 	org := asanatest.Generate(11, specs...)
 	for i, u := range s.usage {
 		if specs[i].IsOrganization {
 			org.GenerateUsage(org.Workspaces[i], time.Now(), u)
 		}
 	}
-	p := &inProcess{deadline: s.deadline, srv: asanatest.NewServer(org, s.api), dir: t.TempDir()}
+	newServer := asanatest.NewMemoryServer
+	if s.loopback {
+		newServer = asanatest.NewServer
+	}
+	p := &inProcess{deadline: s.deadline, srv: newServer(org, s.api), dir: t.TempDir()}
 	t.Cleanup(p.srv.Close)
 	for _, spec := range specs {
 		p.truth = append(p.truth, spec.Seats())
 	}
 	p.gids = p.srv.WorkspaceGIDs()
-	opts := exporter.Options{AsanaURL: p.srv.BaseURL, TimeoutOffset: s.offset, Client: s.client, StoragePath: s.storage}
-	if s.front != nil {
-		opts.AsanaURL = s.front(p.srv.API)
+	opts := exporter.Options{AsanaURL: p.srv.BaseURL, Transport: p.srv.Transport, TimeoutOffset: s.offset, Client: s.client, StoragePath: s.storage}
+	if s.front != nil { // the front is reached over its own socket, not the simulator's transport
+		opts.AsanaURL, opts.Transport = s.front(p.srv.API), nil
 	}
 	if s.log != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -7,9 +7,10 @@ import (
 )
 
 // TestMain lets more parallel tests run at once than go test's default of
-// GOMAXPROCS, unless -parallel says otherwise: the fault matrix's tests
-// spend their time waiting on the simulator's faults and deadlines, not on
-// the CPU, and two at a time would take minutes on a 2-core machine.
+// GOMAXPROCS, unless -parallel says otherwise: the tests' goroutines spend
+// much of their time handing requests to each other over in-memory
+// connections, and two tests at a time leave a 2-core machine's cores
+// idle for it.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	set := false

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -64,8 +65,9 @@ func (o OAuthOptions) read(logger *slog.Logger) (secret, refresh string, err err
 	return secret, refresh, err
 }
 
-// newOAuth reads the OAuth app's files and returns its transport.
-func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logger *slog.Logger) (*asana.OAuth, error) {
+// newOAuth reads the OAuth app's files and returns its transport, over
+// base.
+func newOAuth(o OAuthOptions, baseURL string, base http.RoundTripper, observer asana.OAuthObserver, logger *slog.Logger) (*asana.OAuth, error) {
 	secret, refresh, err := o.read(logger)
 	if err != nil {
 		return nil, err
@@ -77,7 +79,7 @@ func newOAuth(o OAuthOptions, baseURL string, observer asana.OAuthObserver, logg
 		}
 	}
 	return asana.NewOAuth(asana.OAuthOptions{
-		ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh, TokenURL: tokenURL, Observer: observer,
+		ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh, TokenURL: tokenURL, Base: base, Observer: observer,
 		// Asana's refresh tokens do not rotate; if one ever comes back,
 		// keep it where the next start and reload read it. Replace, not
 		// Write: this runs inside a request, which a FIFO put in the

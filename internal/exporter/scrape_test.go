@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
@@ -35,6 +36,10 @@ func TestMetricsAreSentUncompressed(t *testing.T) {
 
 // In the background a scrape only reads the snapshot: it makes no request.
 func TestABackgroundScrapeMakesNoRequest(t *testing.T) {
+	synctest.Test(t, aBackgroundScrapeMakesNoRequest)
+}
+
+func aBackgroundScrapeMakesNoRequest(t *testing.T) {
 	p := newInProcess(t, setup{background: true, deadline: 5 * time.Second}, asanatest.Acme)
 	p.cycle(t)
 	p.srv.ResetRequests()

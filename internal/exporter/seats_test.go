@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -63,6 +64,10 @@ func readRecords(t *testing.T, s string, n int) [][]string {
 // against the simulated organisation, and the rows by state equal to what
 // /metrics publishes for the same organisation.
 func TestRosterNamesEverySeatAsTheMetricsCountIt(t *testing.T) {
+	synctest.Test(t, rosterNamesEverySeatAsTheMetricsCountIt)
+}
+
+func rosterNamesEverySeatAsTheMetricsCountIt(t *testing.T) {
 	p := newInProcess(t, setup{background: true, deadline: time.Minute}, asanatest.Acme, asanatest.Globex, plain)
 	out, errOut, err := p.seats(t, exporter.SeatsOptions{})
 	if err != nil || errOut != "" {
