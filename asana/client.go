@@ -298,6 +298,7 @@ func retryAfterFits(ctx context.Context, e *Error) bool {
 	if e.RetryAfter <= left {
 		return true
 	}
+	//lint:ignore ST1005 it starts with a name, and follows a colon in the error it joins
 	refusal := fmt.Errorf("Asana asked to wait %v before retrying, more than the %v %s", roughly(e.RetryAfter), roughly(max(left, 0)), what)
 	if e.Err != nil {
 		refusal = fmt.Errorf("%w; %w", e.Err, refusal)
