@@ -310,21 +310,6 @@ func TestCancellationStopsPromptly(t *testing.T) {
 	}
 }
 
-// inMemory serves each request with handler in the calling goroutine, with
-// no network. Inside a synctest bubble, time then moves only while every
-// goroutine waits (for the limiter, a slot, a latency, a backoff), never
-// because the machine is slow, so a test reads the client's decisions and
-// not the scheduler's.
-type inMemory struct{ handler http.Handler }
-
-func (m inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	m.handler.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
 // sendLog records when each request leaves the client.
 type sendLog struct {
 	mu    sync.Mutex
@@ -357,12 +342,14 @@ func TestLimiterKeepsBurstInsideTheRate(t *testing.T) {
 		// 6000/min: burst 10 and (6000-10)/60 = 99.8 requests a second.
 		const calls, perMinute, burst, slots = 300, 6000, 10, 4
 		ratePerSec := float64(perMinute-burst) / 60
-		api := asanatest.NewAPI(asanatest.Generate(1, spread(5)),
+		srv := asanatest.NewMemoryServer(asanatest.Generate(1, spread(5)),
 			asanatest.Config{RequestsPerWindow: burst + int(ratePerSec), RateWindow: time.Second, MaxConcurrent: slots})
+		defer srv.Close()
+		api := srv.API
 		api.Inject(asanatest.Fault{Latency: 500 * time.Millisecond, Times: slots})
 		api.Inject(asanatest.Fault{Latency: 5 * time.Millisecond}) // keeps requests in flight together
-		sent := &sendLog{next: inMemory{api}}
-		c, err := asana.New(asana.Options{Transport: mustBearerOver(t, asanatest.DefaultToken, sent),
+		sent := &sendLog{next: srv.Transport}
+		c, err := asana.New(asana.Options{BaseURL: srv.BaseURL, Transport: mustBearerOver(t, asanatest.DefaultToken, sent),
 			RequestsPerMinute: perMinute, MaxConcurrent: slots, MaxAttempts: 1}) // a 429 must surface, not be retried away
 		if err != nil {
 			t.Fatal(err)
