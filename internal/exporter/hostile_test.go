@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/pagetest"
 )
 
 // hostileDeadline bounds one collection, command or poll of the hostile
@@ -101,7 +101,7 @@ type hostileRun struct {
 	front     *rogue.Front
 	frontURL  string // the front's scheme and host
 	elsewhere *rogue.Elsewhere
-	log       *logBuffer
+	log       *pagetest.Log
 	audit     bool // the driver reads the audit log
 	// listing is the path under attack: Globex's memberships, or
 	// Umbrella's audit log.
@@ -123,24 +123,6 @@ type outcome struct {
 	said     string
 	families exposition.Families // the scrape after the hostile step; nil after a command
 	rows     [][]string          // the seats command's
-}
-
-// logBuffer takes the exporter's log lines from any goroutine.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 const (
@@ -285,7 +267,7 @@ func fewRetries(o *asana.Options) {
 var smallOrganisation = asanatest.WorkspaceSpec{Name: "Umbrella", IsOrganization: true, Licensed: 8, Admins: 1, ViewOnly: 2, Guests: 3, Inactive: 2}
 
 func newHostileRun(t *testing.T, c hostileCase, d driver) *hostileRun {
-	h := &hostileRun{log: &logBuffer{}, elsewhere: rogue.NewElsewhere(), audit: d == auditReader || d == auditOnScrape}
+	h := &hostileRun{log: &pagetest.Log{}, elsewhere: rogue.NewElsewhere(), audit: d == auditReader || d == auditOnScrape}
 	t.Cleanup(h.elsewhere.Close)
 	specs := []asanatest.WorkspaceSpec{asanatest.Acme, asanatest.Globex}
 	s := setup{background: d != onScrape, client: fewRetries}

@@ -129,6 +129,13 @@ func (l *Log) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// String is everything logged so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // Lines are the lines logged so far.
 func (l *Log) Lines() []string {
 	l.mu.Lock()
