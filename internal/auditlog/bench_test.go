@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,7 +23,7 @@ func BenchmarkMillionUsers(b *testing.B) {
 		l := newLedger(time.Now().Add(-Retention))
 		now := time.Now().UnixMilli()
 		for i := range uint64(users) {
-			u := user{lastLogin: now - int64(i%90)*int64(Day/time.Millisecond)}
+			u := user{lastLogin: now - int64(i%90)*int64(idle.Day/time.Millisecond)}
 			if i%100 == 0 {
 				u.paused = now
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 )
 
 // Roles a user_workspace_admin_role_changed event can give; any other
@@ -150,18 +151,32 @@ func (l *Ledger) Status() Status {
 type Seat struct {
 	LastLogin time.Time // zero: no login in the history
 	Paused    bool
+	// Idle is the seat as the idle rule judges it: since the last login
+	// or, without one, since the history begins.
+	Idle idle.Seat
 }
 
-// Seat looks up a user by gid.
-func (l *Ledger) Seat(userGID string) (Seat, bool) {
+// seat is u's membership in state, created at created, as the idle rule
+// sees it. Call with l.mu held.
+func (l *Ledger) seat(u user, state asana.State, created time.Time) idle.Seat {
+	since := l.historyStart
+	if u.lastLogin > 0 {
+		since = time.UnixMilli(u.lastLogin)
+	}
+	return idle.Seat{State: state, CreatedAt: created, Since: since, Paused: u.billingPaused()}
+}
+
+// Seat looks up the membership of a user (by gid) in state, created at
+// created.
+func (l *Ledger) Seat(userGID string, state asana.State, created time.Time) (Seat, bool) {
 	gid, err := strconv.ParseUint(userGID, 10, 64)
 	if err != nil {
 		return Seat{}, false
 	}
 	l.mu.RLock()
 	u, ok := l.users[gid]
+	s := Seat{Paused: u.billingPaused(), Idle: l.seat(u, state, created)}
 	l.mu.RUnlock()
-	s := Seat{Paused: u.billingPaused()}
 	if u.lastLogin > 0 {
 		s.LastLogin = time.UnixMilli(u.lastLogin).UTC()
 	}

@@ -74,10 +74,10 @@ func TestEventAppliedTwiceLeavesSeatsAsTheyWere(t *testing.T) {
 		}
 	}
 	apply()
-	before, _ := l.Seat("1200000000000001")
+	before, _ := l.Seat("1200000000000001", asana.Licensed, time.Time{})
 	counted := l.Status().Events[asana.EventBillingPaused]
 	apply()
-	after, _ := l.Seat("1200000000000001")
+	after, _ := l.Seat("1200000000000001", asana.Licensed, time.Time{})
 	if after != before || !before.Paused {
 		t.Errorf("seat %+v after the events came twice, %+v before (paused)", after, before)
 	}

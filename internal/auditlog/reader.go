@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/progress"
 )
 
 // Retention is how long Asana keeps audit log events, and so how far back
 // a first start reads.
-const Retention = 90 * Day
+const Retention = 90 * idle.Day
 
 // ReaderOptions configure a Reader.
 type ReaderOptions struct {

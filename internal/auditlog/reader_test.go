@@ -15,6 +15,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 )
 
 var (
@@ -238,7 +239,7 @@ func TestStateSurvivesARestart(t *testing.T) {
 		if req.Query.Get("event_type") != asana.EventLoginSucceeded || req.Query.Has("offset") {
 			continue // an offset goes with its chain's start_at, the backfill's
 		}
-		if at, _ := time.Parse(time.RFC3339, req.Query.Get("start_at")); time.Since(at) > 2*auditlog.Day {
+		if at, _ := time.Parse(time.RFC3339, req.Query.Get("start_at")); time.Since(at) > 2*idle.Day {
 			t.Errorf("the login stream restarted at %s, not at its last event", req.Query.Get("start_at"))
 		}
 	}
@@ -333,10 +334,10 @@ func TestHistoryReachDecidesThresholds(t *testing.T) {
 		after time.Duration
 		want  []int
 	}{
-		{29 * auditlog.Day, nil},
-		{30 * auditlog.Day, []int{30}},
-		{89 * auditlog.Day, []int{30, 60}},
-		{90 * auditlog.Day, []int{30, 60, 90}},
+		{29 * idle.Day, nil},
+		{30 * idle.Day, []int{30}},
+		{89 * idle.Day, []int{30, 60}},
+		{90 * idle.Day, []int{30, 60, 90}},
 	} {
 		var got []int
 		for _, idle := range l.Tally(start.Add(c.after), days).Usage().Idle {

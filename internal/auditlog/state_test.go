@@ -95,7 +95,7 @@ func TestAGapInTheLogMovesTheHistoryStart(t *testing.T) {
 	if got, want := r.Ledger("1200000000000001").Status().HistoryStart, now.Add(-Retention); !got.Equal(want) {
 		t.Errorf("history starts %v after a gap, want %v", got, want)
 	}
-	if seat, ok := r.Ledger("1200000000000001").Seat("1200000000000011"); !ok || seat.LastLogin.IsZero() {
+	if seat, ok := r.Ledger("1200000000000001").Seat("1200000000000011", asana.Licensed, time.Time{}); !ok || seat.LastLogin.IsZero() {
 		t.Errorf("the last login from before the gap is lost: %+v", seat)
 	}
 }

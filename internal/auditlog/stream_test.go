@@ -21,6 +21,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 )
 
 // hostile puts a proxy before the fixture's simulator and returns a client
@@ -232,7 +233,7 @@ func TestFollowUpsCarryTheStreamQuery(t *testing.T) {
 		// backfill's, 90 days back.
 		for _, req := range auditRequests(f.srv)[:1] {
 			at, err := time.Parse(time.RFC3339, req.Query.Get("start_at"))
-			if !req.Query.Has("offset") || err != nil || time.Since(at) < 80*auditlog.Day {
+			if !req.Query.Has("offset") || err != nil || time.Since(at) < 80*idle.Day {
 				t.Errorf("the first request after the restart: %s, want the backfill's chain", req.Query.Encode())
 			}
 		}

@@ -5,10 +5,8 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 )
-
-// Day is the unit of the idle thresholds.
-const Day = 24 * time.Hour
 
 // Usage is how the seats of one complete membership listing were used, as
 // the audit log tells it.
@@ -52,7 +50,7 @@ func (l *Ledger) Tally(now time.Time, idleDays []int) *Tally {
 	}
 	t := &Tally{ledger: l, now: now}
 	for _, d := range idleDays {
-		if !l.historyStart.After(now.Add(-time.Duration(d) * Day)) {
+		if !l.historyStart.After(now.Add(-time.Duration(d) * idle.Day)) {
 			t.usage.Idle = append(t.usage.Idle, Idle{Days: d})
 		}
 	}
@@ -82,22 +80,19 @@ func (t *Tally) Add(page []asana.Membership) {
 		if gid, err := strconv.ParseUint(m.User.GID, 10, 64); err == nil {
 			u = t.ledger.users[gid]
 		}
-		if u.billingPaused() {
-			if state == asana.Licensed {
-				t.usage.Paused++
-			}
-			continue
+		if u.billingPaused() && state == asana.Licensed {
+			t.usage.Paused++
 		}
+		seat := t.ledger.seat(u, state, m.CreatedAt)
 		for j := range t.usage.Idle {
-			idle := &t.usage.Idle[j]
-			cut := t.now.Add(-time.Duration(idle.Days) * Day)
-			if m.CreatedAt.After(cut) || u.lastLogin >= cut.UnixMilli() {
+			count := &t.usage.Idle[j]
+			if !idle.Is(seat, t.now, count.Days) {
 				continue
 			}
 			if state == asana.Licensed {
-				idle.Licensed++
+				count.Licensed++
 			} else {
-				idle.ViewOnly++
+				count.ViewOnly++
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 )
 
 const auditOn = "audit_log:\n  enabled: true\n"
@@ -53,7 +54,7 @@ func dailyUsers(o *asanatest.Org) []*asanatest.User {
 	var users []*asanatest.User
 	seen := map[string]bool{}
 	for _, e := range w.AuditEvents(asana.EventLoginSucceeded) {
-		if time.Since(e.CreatedAt) < 2*auditlog.Day && !seen[e.User.GID] {
+		if time.Since(e.CreatedAt) < 2*idle.Day && !seen[e.User.GID] {
 			seen[e.User.GID] = true
 			users = append(users, e.User)
 		}
@@ -366,7 +367,7 @@ func rosterShowsLastLoginsAndPausedLicences(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: last_login_at %q: %v", name, last, err)
 				}
-				if time.Since(at) < 2*auditlog.Day {
+				if time.Since(at) < 2*idle.Day {
 					recent++
 				}
 			}

@@ -53,7 +53,7 @@ func rowOf(w asana.Workspace, m *asana.Membership, history *auditlog.Ledger) Cel
 	}
 	lastLogin, paused := "", ""
 	if history != nil {
-		seat, _ := history.Seat(m.User.GID)
+		seat, _ := history.Seat(m.User.GID, m.State(), m.CreatedAt)
 		lastLogin, paused = "none", strconv.FormatBool(seat.Paused)
 		if !seat.LastLogin.IsZero() {
 			lastLogin = seat.LastLogin.Format(createdAtLayout)
