@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
@@ -139,6 +141,15 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 		PlaceHolder("FILE").StringVar(&s.Output)
 	seats.Flag("timeout", "Give up after this long: a listing still running then fails, and its workspace's rows are not written.").
 		Default("2h").DurationVar(&s.Timeout)
+	seats.Flag("idle", "Only the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle: "+
+		"active licensed or view-only, no activity for that long, a membership older than that, a licence not paused. "+
+		"Needs the audit log (audit_log.enabled) or --console-export.").PlaceHolder("DURATION").SetValue(&idleDays{&s.IdleDays})
+	seats.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
+		"where the audit log cannot tell; with both, the later date counts.").PlaceHolder("FILE").StringVar(&s.ConsoleExport)
+	seats.Flag("bom", "Start the CSV with a UTF-8 byte-order mark, for spreadsheets that otherwise garble accented names "+
+		"(Excel on Windows opening the file by double-click).").BoolVar(&s.BOM)
+	seats.Flag("wide", fmt.Sprintf("--format=table: every column and whole timestamps, however wide; "+
+		"otherwise the table leaves columns out to fit %d columns and says which.", roster.TableWidth)).BoolVar(&s.Wide)
 	seats.Flag("reconcile", "Compare with FILE, the members list exported from the Admin Console as CSV, person by person. "+
 		"Exit status 0 when they agree, 1 when they differ, 2 on trouble.").PlaceHolder("FILE").StringVar(&s.Reconcile)
 	seats.Flag("reconcile.email-column", "The header of the export's email column, if the guess is wrong.").
@@ -146,7 +157,26 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 	seats.Flag("reconcile.type-column", "The header of the export's licence or type column, if the guess is wrong.").
 		PlaceHolder("HEADER").StringVar(&s.TypeColumn)
 	seats.Flag("demo.console-export", "With --demo: write the simulated organisation's Admin Console members export to FILE, to try --reconcile on.").
-		PlaceHolder("FILE").StringVar(&s.ConsoleExport)
+		PlaceHolder("FILE").StringVar(&s.DemoConsoleExport)
+}
+
+// idleDays is --idle: a duration of whole days, at least one.
+type idleDays struct{ days *int }
+
+func (d *idleDays) Set(s string) error {
+	v, err := model.ParseDuration(s)
+	if err != nil || v <= 0 || time.Duration(v)%idle.Day != 0 {
+		return fmt.Errorf("%q is not a whole number of days; write it as 30d, 60d or 12w", s)
+	}
+	*d.days = int(time.Duration(v) / idle.Day)
+	return nil
+}
+
+func (d *idleDays) String() string {
+	if *d.days == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dd", *d.days)
 }
 
 func main() {

@@ -14,7 +14,8 @@ import (
 //   - members whose email is outside the domain, and whom the API calls
 //     licensed, are guests in the console;
 //   - a re-added user appears once, inactive memberships not at all;
-//   - one person removed after the export is still in it;
+//   - one former contractor, a guest removed after the export, is still in
+//     it;
 //   - some emails differ in case.
 //
 // The real export's columns are not documented (GUESS: a name, an email, a
@@ -40,11 +41,7 @@ func (a *API) ConsoleExport(gid string, out io.Writer) error {
 		}
 		cw.Write([]string{m.User.Name, email, consoleType(m), m.CreatedAt.Format("2006-01-02")})
 	}
-	domain := "example.com"
-	if len(w.EmailDomains) > 0 {
-		domain = w.EmailDomains[0]
-	}
-	cw.Write([]string{"Former Contractor", "former.contractor@" + domain, "Member", "2024-03-01"})
+	cw.Write([]string{"Former Contractor", "former.contractor@" + OutsideDomain, "Guest", "2024-03-01"})
 	cw.Flush()
 	return cw.Error()
 }

@@ -28,6 +28,8 @@ type Workspace struct {
 	IsOrganization bool
 	EmailDomains   []string
 	Memberships    []*Membership
+	// Steady workspaces do not Drift: their members stay, and only log in.
+	Steady bool
 
 	audit map[string][]AuditEvent // by event type, oldest first
 }
@@ -61,6 +63,7 @@ type WorkspaceSpec struct {
 	Name           string
 	IsOrganization bool
 	EmailDomain    string // default example.com
+	Steady         bool   // the workspace does not Drift
 
 	Licensed int // active full members, including Admins and Pending
 	Admins   int // active admins, all counted in Licensed
@@ -137,7 +140,7 @@ func (o *Org) addWorkspace(i int, spec WorkspaceSpec) {
 	if domain == "" {
 		domain = "example.com"
 	}
-	w := &Workspace{GID: o.gid(), Name: name, IsOrganization: spec.IsOrganization}
+	w := &Workspace{GID: o.gid(), Name: name, IsOrganization: spec.IsOrganization, Steady: spec.Steady}
 	if spec.IsOrganization {
 		w.EmailDomains = []string{domain}
 	}

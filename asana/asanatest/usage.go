@@ -88,8 +88,8 @@ func (o *Org) GenerateUsage(w *Workspace, now time.Time, spec UsageSpec) {
 }
 
 // driftUsage logs a few daily users in, and once makes an admin of the
-// first organisation a super admin, so that the demo's alerts have
-// something to show.
+// first organisation that drifts a super admin, so that the demo's alerts
+// have something to show.
 func driftUsage(o *Org, now time.Time, tick int) {
 	rng := o.Rand()
 	for _, w := range o.Workspaces {
@@ -107,7 +107,7 @@ func driftUsage(o *Org, now time.Time, tick int) {
 	}
 	for _, w := range o.Workspaces {
 		for _, m := range w.Memberships {
-			if w.IsOrganization && m.IsActive && m.IsAdmin {
+			if w.IsOrganization && !w.Steady && m.IsActive && m.IsAdmin {
 				o.AddAuditEvent(w, AuditEvent{CreatedAt: now, Type: asana.EventAdminRoleChanged, User: &m.User,
 					OldValue: "domain_admin", NewValue: "super_admin"})
 				return

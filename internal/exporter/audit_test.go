@@ -333,6 +333,54 @@ func auditFault(t *testing.T, sc auditScenario, background bool) {
 	}
 }
 
+// TestIdleRowsAreTheMetricsIdleSeats: for every threshold, seats --idle
+// lists exactly the seats asana_workspace_seats_idle counts, state by state,
+// and each row's idle_days says so.
+func TestIdleRowsAreTheMetricsIdleSeats(t *testing.T) {
+	synctest.Test(t, idleRowsAreTheMetricsIdleSeats)
+}
+
+func idleRowsAreTheMetricsIdleSeats(t *testing.T) {
+	p := newInProcess(t, auditSetup(true), asanatest.Acme, umbrella)
+	p.cycle(t)
+	if err := p.poll(); err != nil {
+		t.Fatal(err)
+	}
+	families, _ := p.cycle(t)
+	for _, days := range []int{30, 60, 90} {
+		out, errOut, err := p.seats(t, exporter.SeatsOptions{IdleDays: days, Now: time.Now()})
+		if err != nil {
+			t.Fatalf("--idle=%dd: %v: %s", days, err, errOut)
+		}
+		got := map[string]int{}
+		for _, row := range readCSV(t, out) {
+			got[row[0]+" "+row[6]]++
+			if n, err := strconv.Atoi(row[12]); err != nil || n < days || row[13] != "audit_log" {
+				t.Errorf("--idle=%dd: row with idle_days %q from %q", days, row[12], row[13])
+			}
+		}
+		for _, gid := range p.gids {
+			for _, st := range []string{"licensed", "view_only"} {
+				want, _ := families.Sample("asana_workspace_seats_idle", "workspace_gid="+gid, "state="+st, "days="+strconv.Itoa(days))
+				if got[gid+" "+st] != int(want) {
+					t.Errorf("--idle=%dd: workspace %s: %d %s rows, the metric says %v", days, gid, got[gid+" "+st], st, want)
+				}
+			}
+		}
+		if want := acmeUsage.Idle(days) + acmeUsage.IdleViewOnly + umbrellaUsage.Idle(days) + umbrellaUsage.IdleViewOnly; len(got) == 0 || sum(got) != want {
+			t.Errorf("--idle=%dd: %d rows, want %d", days, sum(got), want)
+		}
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
 // TestRosterShowsLastLoginsAndPausedLicences: with the audit log read, the
 // roster's last_login_at and licence_paused columns say who can be
 // reclaimed, as the usage says; a fresh process reading the state file
@@ -357,11 +405,12 @@ func rosterShowsLastLoginsAndPausedLicences(t *testing.T) {
 		}
 		never, paused, recent := 0, 0, 0
 		for _, row := range readCSV(t, out) {
+			if row[13] != "audit_log" {
+				t.Fatalf("%s: activity_source %q, want audit_log: %v", name, row[13], row)
+			}
 			switch last := row[10]; {
-			case last == "none":
-				never++
 			case last == "":
-				t.Fatalf("%s: row without last_login_at: %v", name, row)
+				never++
 			default:
 				at, err := time.Parse(time.RFC3339, last)
 				if err != nil {

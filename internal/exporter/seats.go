@@ -11,6 +11,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/config"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
@@ -25,13 +26,26 @@ type SeatsOptions struct {
 	// fails, and a Retry-After beyond it is not waited for. 0: none.
 	Timeout time.Duration
 
+	// IdleDays, when above 0, keeps the seats idle that many days or more
+	// (--idle).
+	IdleDays int
+	// ConsoleExport is an Admin Console members export whose last-activity
+	// dates tell idle seats where the audit log cannot.
+	ConsoleExport string
+	// BOM starts a CSV with a byte-order mark; Wide keeps every column of
+	// the table.
+	BOM, Wide bool
+	// Now is when idle days are counted to; zero is the time the command
+	// runs.
+	Now time.Time
+
 	// Reconcile is an Admin Console members export to compare with.
 	Reconcile string
 	// EmailColumn and TypeColumn override the export's guessed columns.
 	EmailColumn, TypeColumn string
-	// ConsoleExport, with the demo, writes the simulated organisation's
-	// Admin Console export to this file.
-	ConsoleExport string
+	// DemoConsoleExport, with the demo, writes the simulated
+	// organisation's Admin Console export to this file.
+	DemoConsoleExport string
 }
 
 // ExitError carries the exit status a command wants, as diff has them: 1
@@ -63,8 +77,8 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 		defer cancel()
 	}
 	switch {
-	case opts.ConsoleExport != "":
-		return e.writeConsoleExport(ctx, opts.ConsoleExport, out)
+	case opts.DemoConsoleExport != "":
+		return e.writeConsoleExport(ctx, opts.DemoConsoleExport, out)
 	case opts.Reconcile != "":
 		return e.reconcile(ctx, opts, out, errOut)
 	case opts.EmailColumn != "" || opts.TypeColumn != "":
@@ -78,28 +92,111 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 	if err != nil {
 		return err
 	}
-	e.readAuditLog(ctx, targets, errOut)
-	listings := e.listRoster(ctx, targets, roster.ListOptions{States: states, History: e.audit.Ledger})
+	if opts.BOM && opts.Format != roster.CSV {
+		return fmt.Errorf("--bom applies to --format=csv only: a byte-order mark is for spreadsheets that open a CSV file")
+	}
+	cfg := e.config.Get()
+	listOpts := roster.ListOptions{States: states, IdleDays: opts.IdleDays, Now: opts.now(), Prices: prices(cfg)}
+	if cfg.AuditLog.Enabled {
+		listOpts.History = e.audit.Ledger
+		e.readAuditLog(ctx, targets, errOut)
+	}
+	if opts.IdleDays > 0 && !cfg.AuditLog.Enabled && opts.ConsoleExport == "" {
+		return errors.New("--idle needs to know when each person was last active: turn on audit_log.enabled in the config " +
+			"(Enterprise+, with a service account) or give --console-export=FILE, the members list exported from the Admin Console (every plan)")
+	}
+	listings := e.listRoster(ctx, targets, listOpts)
 	defer listings.Close()
 	failed := listings.Failed()
 	for _, l := range failed {
 		fmt.Fprintf(errOut, "%s: workspace %s: no rows written: %v\n", Program, l.Workspace.GID, l.Err)
 	}
+	wopts := roster.WriteOptions{Format: opts.Format, BOM: opts.BOM}
+	if !opts.Wide {
+		wopts.Width = roster.TableWidth
+		wopts.Dropped = func(cols []string) {
+			fmt.Fprintf(errOut, "%s: the table leaves out %s and shows dates without the time, to fit %d columns; "+
+				"--wide or --format=csv shows them all\n", Program, strings.Join(cols, ", "), roster.TableWidth)
+		}
+	}
 	switch {
 	case opts.Output == "":
-		err = listings.Write(out, opts.Format)
+		err = listings.Write(out, wopts)
 	case len(failed) > 0:
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), opts.Output)
 	default:
-		err = listings.WriteFile(opts.Output, opts.Format)
+		err = listings.WriteFile(opts.Output, wopts)
 	}
 	if err != nil {
 		return fmt.Errorf("writing the roster: %w", err)
 	}
+	describeRows(listings, listOpts, errOut)
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; their rows are missing", len(failed), len(listings))
 	}
 	return nil
+}
+
+func (o *SeatsOptions) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
+// describeRows says on errOut how many rows each workspace has, and once
+// for each reason why a column is empty, the workspaces it concerns.
+func describeRows(listings roster.Listings, opts roster.ListOptions, errOut io.Writer) {
+	const (
+		noActivity = "idle_days and activity_source are empty for %s: no audit log (audit_log.enabled in the config: Enterprise+ " +
+			"with a service account) and no --console-export=FILE (the Admin Console's members export, on every plan)"
+		plainWorkspace = "idle_days and activity_source are empty for %s: a workspace that is not an organisation has no audit log; " +
+			"--console-export=FILE can give its members' last activity"
+		noPrice = "monthly_price is empty for %s: set seat_price for the workspace in the config file"
+	)
+	var reasons []string
+	concern := map[string][]string{}
+	for _, l := range listings {
+		if l.Err != nil {
+			continue
+		}
+		w := l.Workspace
+		auditLog, consoleExport, price := l.Sources()
+		rows := fmt.Sprintf("%d rows", l.Rows())
+		var why []string
+		switch {
+		case auditLog || consoleExport:
+			rows += fmt.Sprintf(", %d with idle_days", l.Dated())
+		case opts.History != nil && !w.IsOrganization:
+			why = append(why, plainWorkspace)
+		case opts.History == nil:
+			why = append(why, noActivity)
+		} // else the audit log could not be read, and readAuditLog said why
+		fmt.Fprintf(errOut, "%s: workspace %s (%s): %s\n", Program, w.GID, w.Name, rows)
+		if !price {
+			why = append(why, noPrice)
+		}
+		for _, r := range why {
+			if concern[r] == nil {
+				reasons = append(reasons, r)
+			}
+			concern[r] = append(concern[r], w.GID)
+		}
+	}
+	for _, r := range reasons {
+		fmt.Fprintf(errOut, "%s: "+r+"\n", Program, "workspace "+strings.Join(concern[r], ", "))
+	}
+}
+
+// prices are the configured monthly seat prices by workspace gid.
+func prices(cfg *config.Config) map[string]float64 {
+	p := map[string]float64{}
+	for _, w := range cfg.Workspaces {
+		if w.SeatPrice != nil {
+			p[w.GID] = *w.SeatPrice
+		}
+	}
+	return p
 }
 
 // listRoster lists the targets' rosters, showing how each listing goes.
@@ -115,13 +212,10 @@ func (e *Exporter) listRoster(ctx context.Context, targets []asana.Workspace, op
 }
 
 // readAuditLog brings the organisations' audit log state up to date before
-// the roster, when audit_log is on: from the state file of --storage.path
+// the roster: from the state file of --storage.path
 // that is a few requests, without it a read of 90 days. If it fails, the
 // roster goes on without the audit log's columns.
 func (e *Exporter) readAuditLog(ctx context.Context, targets []asana.Workspace, errOut io.Writer) {
-	if !e.config.Get().AuditLog.Enabled {
-		return
-	}
 	var orgs []string
 	for _, w := range targets {
 		if w.IsOrganization {
@@ -133,7 +227,8 @@ func (e *Exporter) readAuditLog(ctx context.Context, targets []asana.Workspace, 
 	b.finishAll(err)
 	b.stop()
 	if err != nil {
-		fmt.Fprintf(errOut, "%s: the audit log could not be read, so last_login_at and licence_paused stay empty: %v\n", Program, err)
+		fmt.Fprintf(errOut, "%s: the audit log could not be read, so its columns (last_login_at, licence_paused, and idle_days "+
+			"unless --console-export gives them) stay empty: %v\n", Program, err)
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
@@ -24,6 +26,22 @@ type Listing struct {
 	Workspace asana.Workspace
 	Err       error // nil when the listing completed
 	spool     *spool
+	// dated is how many rows have idle days.
+	dated   int
+	sources *sources
+}
+
+// Dated is how many of the rows have idle days: the seats the idle rule
+// judges whose activity a source tells.
+func (l *Listing) Dated() int { return l.dated }
+
+// Sources say what the listing's idle_days and monthly_price came from:
+// whether it had the audit log, a console export, and a price.
+func (l *Listing) Sources() (auditLog, consoleExport, price bool) {
+	if l.sources == nil {
+		return false, false, false
+	}
+	return l.sources.history != nil, l.sources.console != nil, l.sources.price != ""
 }
 
 // Rows is how many rows the listing holds (those its state filter kept).
@@ -57,6 +75,16 @@ type ListOptions struct {
 	Concurrency int // workspaces listed at once, at least 1
 	// History, when set, fills the audit log's columns.
 	History History
+	// Console, when set, gives a workspace's other source of last
+	// activity (nil for none): the Admin Console's members export.
+	Console func(workspaceGID string) Activity
+	// Prices are the workspaces' monthly seat prices, by gid.
+	Prices map[string]float64
+	// Now is when idle days are counted to.
+	Now time.Time
+	// IdleDays, when above 0, keeps only the seats idle at least that many
+	// days by the idle rule (those asana_workspace_seats_idle counts).
+	IdleDays int
 	// Progress, when set, is given each workspace's pages as they come.
 	Progress func(asana.Workspace) asana.Tally
 }
@@ -73,24 +101,36 @@ func List(ctx context.Context, src Lister, workspaces []asana.Workspace, opts Li
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			var ledger *auditlog.Ledger
-			if opts.History != nil {
-				if ledger = opts.History(w.GID); ledger != nil && !ledger.Status().BackfillDone {
-					ledger = nil // a history not read to the end would make up "none"
-				}
-			}
 			var progress asana.Tally
 			if opts.Progress != nil {
 				progress = opts.Progress(w)
 			}
-			out[i].Err = out[i].list(ctx, src, opts.States, ledger, progress)
+			out[i].sources = opts.sources(w.GID)
+			out[i].Err = out[i].list(ctx, src, opts, progress)
 		})
 	}
 	wg.Wait()
 	return out
 }
 
-func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, history *auditlog.Ledger, progress asana.Tally) error {
+// sources are what workspace gid's rows are judged by.
+func (opts *ListOptions) sources(gid string) *sources {
+	s := &sources{now: opts.Now}
+	if opts.History != nil {
+		if s.history = opts.History(gid); s.history != nil && !s.history.Status().BackfillDone {
+			s.history = nil // a history not read to the end would make up idle seats
+		}
+	}
+	if opts.Console != nil {
+		s.console = opts.Console(gid)
+	}
+	if p, ok := opts.Prices[gid]; ok {
+		s.price = strconv.FormatFloat(p, 'f', -1, 64)
+	}
+	return s
+}
+
+func (l *Listing) list(ctx context.Context, src Lister, opts ListOptions, progress asana.Tally) error {
 	s, err := newSpool()
 	if err != nil {
 		return err
@@ -99,6 +139,7 @@ func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, hi
 		if progress != nil {
 			progress.Reset()
 		}
+		l.dated = 0
 		return s.reset()
 	}, func(p asana.MembershipPage) error {
 		if progress != nil {
@@ -106,10 +147,16 @@ func (l *Listing) list(ctx context.Context, src Lister, states []asana.State, hi
 		}
 		for i := range p.Items {
 			m := &p.Items[i]
-			if len(states) > 0 && !slices.Contains(states, m.State()) {
+			if len(opts.States) > 0 && !slices.Contains(opts.States, m.State()) {
 				continue
 			}
-			row := rowOf(l.Workspace, m, history)
+			row, idleDays := rowOf(l.Workspace, m, l.sources)
+			if opts.IdleDays > 0 && idleDays < opts.IdleDays {
+				continue
+			}
+			if idleDays >= 0 {
+				l.dated++
+			}
 			if err := s.add(&row); err != nil {
 				return err
 			}
@@ -140,7 +187,7 @@ func (ls Listings) Close() {
 
 // Write writes the header and the rows of every complete listing to out,
 // in order. A failed listing contributes no row.
-func (ls Listings) Write(out io.Writer, f Format) error {
+func (ls Listings) Write(out io.Writer, opts WriteOptions) error {
 	var widths [numColumns]int
 	for _, l := range ls {
 		if l.spool != nil {
@@ -149,7 +196,7 @@ func (ls Listings) Write(out io.Writer, f Format) error {
 			}
 		}
 	}
-	w := newRowWriter(f, out, widths)
+	w := newRowWriter(opts, out, widths)
 	if err := w.header(); err != nil {
 		return err
 	}
@@ -167,6 +214,6 @@ func (ls Listings) Write(out io.Writer, f Format) error {
 // WriteFile writes the roster to path whole or not at all: into a
 // temporary file beside it, synced, then renamed over it. The file has
 // mode 0600, since it holds names and emails.
-func (ls Listings) WriteFile(path string, f Format) error {
-	return privatefile.Write(path, func(w io.Writer) error { return ls.Write(w, f) })
+func (ls Listings) WriteFile(path string, opts WriteOptions) error {
+	return privatefile.Write(path, func(w io.Writer) error { return ls.Write(w, opts) })
 }

@@ -124,7 +124,7 @@ func TestListFailureLeavesNoRows(t *testing.T) {
 				t.Errorf("a failed listing has %d rows", ls[0].Rows())
 			}
 			var out bytes.Buffer
-			if err := ls.Write(&out, roster.CSV); err != nil {
+			if err := ls.Write(&out, roster.WriteOptions{Format: roster.CSV}); err != nil {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
