@@ -1,12 +1,12 @@
 package exporter_test
 
 import (
-	"fmt"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
