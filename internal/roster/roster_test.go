@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/pagetest"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
@@ -132,5 +135,121 @@ func TestListFailureLeavesNoRows(t *testing.T) {
 				t.Errorf("roster:\n%s\nwant the header and workspace 2's row alone", out.String())
 			}
 		})
+	}
+}
+
+// consoleActivity is a members export's last activity by email.
+type consoleActivity map[string]time.Time
+
+func (c consoleActivity) LastActivity(email string) (time.Time, bool) {
+	at, ok := c[email]
+	return at, ok
+}
+
+// formats lists workspace "1" (three licensed members created on
+// 2024-01-02: one active 10 days ago by the console export, one never, one
+// the export does not list) with a price, and writes it in each format.
+func formats(t *testing.T, idleDays int) (roster.Listings, time.Time) {
+	t.Helper()
+	srv := pagetest.New(t)
+	srv.On(membersPath("1"), "", pagetest.Page("", pagetest.Member(gid1), pagetest.Member(gid2), pagetest.Member(gid3)))
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	console := consoleActivity{"user" + gid1 + "@acme.example": now.Add(-10 * idle.Day), "user" + gid2 + "@acme.example": {}}
+	ls := roster.List(context.Background(), srv.Client(t, nil, nil), []asana.Workspace{{GID: "1", Name: "Zoë's Acme"}},
+		roster.ListOptions{Concurrency: 1, Now: now, IdleDays: idleDays, Prices: map[string]float64{"1": 24.99},
+			Console: func(string) roster.Activity { return console }})
+	t.Cleanup(ls.Close)
+	if err := ls[0].Err; err != nil {
+		t.Fatal(err)
+	}
+	return ls, now
+}
+
+// The idle columns: days by the idle rule from the console export (a
+// member it says never was active is idle since the membership began), an
+// empty cell where nothing tells, the workspace's price on every row.
+func TestIdleColumns(t *testing.T) {
+	ls, now := formats(t, 0)
+	var out bytes.Buffer
+	if err := ls.Write(&out, roster.WriteOptions{Format: roster.CSV}); err != nil {
+		t.Fatal(err)
+	}
+	sinceCreated := strconv.Itoa(int(now.Sub(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) / idle.Day))
+	want := []string{"10,console_export,24.99", sinceCreated + ",console_export,24.99", ",,24.99"}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")[1:]
+	for i, w := range want {
+		if !strings.HasSuffix(lines[i], ","+w) {
+			t.Errorf("row %d: %s, want it to end in %s", i, lines[i], w)
+		}
+	}
+	if ls[0].Dated() != 2 {
+		t.Errorf("Dated() = %d, want 2", ls[0].Dated())
+	}
+	if ls, _ := formats(t, 11); ls[0].Rows() != 1 || rows(t, ls[0])[0] != gid2 {
+		t.Errorf("--idle=11d kept %v, want the member never active alone", rows(t, ls[0]))
+	}
+}
+
+// Unknown is one placeholder per format: an empty CSV cell, a JSON null,
+// a dash in the table; --bom starts a CSV with a byte-order mark.
+func TestUnknownAndByteOrderMark(t *testing.T) {
+	ls, _ := formats(t, 0)
+	var csvOut, bom, jsonOut, table bytes.Buffer
+	for out, opts := range map[*bytes.Buffer]roster.WriteOptions{
+		&csvOut: {Format: roster.CSV}, &bom: {Format: roster.CSV, BOM: true},
+		&jsonOut: {Format: roster.JSON}, &table: {Format: roster.Table, Width: 1000},
+	} {
+		if err := ls.Write(out, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.HasPrefix(csvOut.String(), "\ufeff") || bom.String() != "\ufeff"+csvOut.String() {
+		t.Errorf("--bom: %q…, want the CSV after a byte-order mark", bom.String()[:10])
+	}
+	last := strings.Split(strings.TrimSpace(jsonOut.String()), "\n")[2]
+	for _, key := range []string{"last_login_at", "licence_paused", "idle_days", "activity_source"} {
+		if !strings.Contains(last, `"`+key+`":null`) {
+			t.Errorf("JSON %s, want %s null", last, key)
+		}
+	}
+	if !strings.Contains(last, `"monthly_price":24.99`) || !strings.Contains(last, `"created_at":"2024-01-02T03:04:05.000Z"`) {
+		t.Errorf("JSON %s, want the price as a number and created_at", last)
+	}
+	if strings.Contains(jsonOut.String(), `""`) {
+		t.Errorf("JSON has an empty string where unknown is null:\n%s", jsonOut.String())
+	}
+	row := strings.Fields(strings.Split(table.String(), "\n")[3])
+	if got := row[len(row)-5:]; !slices.Equal(got, []string{"-", "-", "-", "-", "24.99"}) {
+		t.Errorf("table row ends %q, want unknown cells as -", got)
+	}
+}
+
+// The table fits its width by leaving columns out in a fixed order and
+// says which; Width 0 (--wide) keeps every column and whole timestamps.
+func TestTableFitsItsWidth(t *testing.T) {
+	ls, _ := formats(t, 0)
+	var narrow, wide bytes.Buffer
+	var dropped []string
+	if err := ls.Write(&narrow, roster.WriteOptions{Format: roster.Table, Width: roster.TableWidth,
+		Dropped: func(cols []string) { dropped = cols }}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(narrow.String()), "\n") {
+		if w := len([]rune(line)); w > roster.TableWidth {
+			t.Errorf("a line of %d columns: %s", w, line)
+		}
+	}
+	header := strings.Fields(strings.Split(narrow.String(), "\n")[0])
+	if len(dropped) == 0 || len(header)+len(dropped) != len(roster.Columns) || slices.Contains(header, "USER_EMAIL") == false {
+		t.Errorf("header %v, dropped %v: want every column either shown or named, the email shown", header, dropped)
+	}
+	if strings.Contains(narrow.String(), "T03:04:05") {
+		t.Errorf("the narrow table shows the time of day:\n%s", narrow.String())
+	}
+	if err := ls.Write(&wide, roster.WriteOptions{Format: roster.Table}); err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Fields(strings.Split(wide.String(), "\n")[0]); len(h) != len(roster.Columns) || !strings.Contains(wide.String(), "2024-01-02T03:04:05.000Z") {
+		t.Errorf("the wide table's header %v, want every column and whole timestamps", h)
 	}
 }
