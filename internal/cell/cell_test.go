@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/mattn/go-runewidth"
 )
 
 func TestSpreadsheetNeutralisesFormulasAndRoundTrips(t *testing.T) {
@@ -70,6 +72,19 @@ func TestForCSVKeepsTheExactBytesOffATerminal(t *testing.T) {
 			if got := ForCSV(out)(in); got != Spreadsheet(in) {
 				t.Errorf("%s: ForCSV(%q) = %q, want %q", name, in, got, Spreadsheet(in))
 			}
+		}
+	}
+}
+
+// Width's ASCII shortcut measures as the general path does.
+func TestWidthOfASCII(t *testing.T) {
+	var all strings.Builder
+	for b := range 128 {
+		all.WriteByte(byte(b))
+	}
+	for _, s := range []string{"", "user000042@acme.example", "a\tb", "\x1b[2J", all.String(), strings.Repeat("x", 100), "Zoë"} {
+		if got, want := Width(s), min(runewidth.StringWidth(Terminal(s)), MaxWidth); got != want {
+			t.Errorf("Width(%q) = %d, want %d", s, got, want)
 		}
 	}
 }
