@@ -16,7 +16,7 @@ type Collector struct {
 
 	members, admins, purchased, info   *prometheus.Desc
 	outsideDomains                     *prometheus.Desc
-	idle, paused, seatPrice            *prometheus.Desc
+	idle, paused, seatPrice, renewal   *prometheus.Desc
 	up, success, duration, lastSuccess *prometheus.Desc
 	minDuration, deadline, behind      *prometheus.Desc
 }
@@ -52,6 +52,9 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 			ws, nil),
 		seatPrice: prometheus.NewDesc("asana_workspace_seat_price",
 			"What one seat costs a month, from seat_price in the exporter's config file, in the contract's currency.",
+			ws, nil),
+		renewal: prometheus.NewDesc("asana_workspace_contract_renewal_timestamp_seconds",
+			"Unix time the workspace's contract renews (00:00 UTC of the day), from renewal_date in the exporter's config file.",
 			ws, nil),
 		admins: prometheus.NewDesc("asana_workspace_admins",
 			"Active workspace admins (is_active and is_admin) from GET /workspaces/{gid}/workspace_memberships; "+
@@ -91,7 +94,7 @@ func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
 }
 
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.outsideDomains, c.idle, c.paused, c.seatPrice, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
+	for _, d := range []*prometheus.Desc{c.members, c.outsideDomains, c.idle, c.paused, c.seatPrice, c.renewal, c.admins, c.purchased, c.info, c.up, c.success, c.duration, c.lastSuccess,
 		c.minDuration, c.deadline, c.behind} {
 		ch <- d
 	}
@@ -120,6 +123,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if w.SeatPrice != nil {
 			gauge(c.seatPrice, *w.SeatPrice, w.GID)
+		}
+		if !w.RenewalDate.IsZero() {
+			gauge(c.renewal, float64(w.RenewalDate.Unix()), w.GID)
 		}
 		if u := w.Usage; u != nil {
 			gauge(c.paused, float64(u.Paused), w.GID)

@@ -353,11 +353,14 @@ func listed(visible []asana.Workspace, gid string) bool {
 }
 
 // base is what is known of a workspace before its listing: its name and
-// type, and its purchased seats from the config.
+// type, and its contract's seats, price and renewal from the config.
 func base(cfg *config.Config, w asana.Workspace, old WorkspaceState) WorkspaceState {
 	state := WorkspaceState{GID: w.GID, Name: w.Name, IsOrganization: w.IsOrganization}
 	if ws := cfg.Workspace(w.GID); ws != nil {
 		state.SeatsPurchased, state.SeatPrice = ws.SeatsPurchased, ws.SeatPrice
+		if ws.RenewalDate != nil {
+			state.RenewalDate = ws.RenewalDate.Time
+		}
 	}
 	if state.Name == "" { // listed in the config but not visible: keep what we knew
 		state.Name, state.IsOrganization = old.Name, old.IsOrganization

@@ -45,6 +45,9 @@ type WorkspaceState struct {
 	IsOrganization bool
 	SeatsPurchased *int     // from the config file
 	SeatPrice      *float64 // monthly, from the config file
+	// RenewalDate is when the contract renews, from the config file; zero
+	// when it does not say.
+	RenewalDate time.Time
 	// Listed is whether GET /workspaces listed it; false for a workspace
 	// the config names but the token cannot see.
 	Listed bool

@@ -58,6 +58,9 @@ type Workspace struct {
 	// SeatPrice is what one seat costs a month, in the contract's
 	// currency, so the dashboard can price idle seats.
 	SeatPrice *float64 `yaml:"seat_price"`
+	// RenewalDate is the day the contract renews, so that alerts and the
+	// dashboard can count down to it while seats can still be reclaimed.
+	RenewalDate *Date `yaml:"renewal_date"`
 }
 
 // Defaults.
@@ -125,7 +128,7 @@ func Parse(raw []byte) (*Config, error) {
 	// The keys and durations are checked on the document before decoding,
 	// so that the errors are ours, with a line number, rather than
 	// yaml.v3's wording (which names Go types) reworded.
-	if err := errors.Join(checkNode(&doc, reflect.TypeFor[Config]())...); err != nil {
+	if err := errors.Join(checkNode(&doc, reflect.TypeFor[Config](), "")...); err != nil {
 		return nil, err
 	}
 	// KnownFields still guards what checkNode does not follow (aliases).
@@ -201,6 +204,9 @@ func (c *Config) mergeListedTwice(lines []int) error {
 		if !equal(w.SeatPrice, c.Workspaces[j].SeatPrice) {
 			differ = append(differ, "seat_price")
 		}
+		if !equal(w.RenewalDate, c.Workspaces[j].RenewalDate) {
+			differ = append(differ, "renewal_date")
+		}
 		if len(differ) > 0 {
 			errs = append(errs, fmt.Errorf("workspaces: gid %s is listed at %s and again at %s with another %s: keep one entry",
 				quoted(w.GID), where(j), where(i), strings.Join(differ, " and ")))
@@ -216,20 +222,28 @@ func equal[T comparable](a, b *T) bool {
 }
 
 // checkNode reports the keys of n that t has no field for, and the
-// durations that do not parse, at any depth.
-func checkNode(n *yaml.Node, t reflect.Type) []error {
+// durations and dates that do not parse, at any depth. path is where n is,
+// such as workspaces[1].renewal_date, for the errors.
+func checkNode(n *yaml.Node, t reflect.Type, path string) []error {
 	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
+	}
+	if t.Kind() == reflect.Pointer { // an optional setting
+		t = t.Elem()
 	}
 	switch {
 	case t == reflect.TypeFor[model.Duration]():
 		if _, err := model.ParseDuration(n.Value); n.Kind == yaml.ScalarNode && err != nil {
-			return []error{fmt.Errorf("line %d: %q is not a duration such as 30m, 2h or 1d", n.Line, quoted(n.Value))}
+			return []error{fmt.Errorf("line %d: %s: %q is not a duration such as 30m, 2h or 1d", n.Line, path, quoted(n.Value))}
+		}
+	case t == reflect.TypeFor[Date]():
+		if _, err := ParseDate(n.Value); n.Kind == yaml.ScalarNode && n.Tag != "!!null" && err != nil {
+			return []error{fmt.Errorf("line %d: %s: %w", n.Line, path, err)}
 		}
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		var errs []error
-		for _, item := range n.Content {
-			errs = append(errs, checkNode(item, t.Elem())...)
+		for i, item := range n.Content {
+			errs = append(errs, checkNode(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
 		}
 		return errs
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
@@ -241,7 +255,7 @@ func checkNode(n *yaml.Node, t reflect.Type) []error {
 				errs = append(errs, fmt.Errorf("line %d: unknown key %q (see config.example.yml for the keys)", key.Line, quoted(key.Value)))
 				continue
 			}
-			errs = append(errs, checkNode(n.Content[i+1], field.Type)...)
+			errs = append(errs, checkNode(n.Content[i+1], field.Type, strings.TrimPrefix(path+"."+key.Value, "."))...)
 		}
 		return errs
 	}

@@ -35,6 +35,9 @@ func TestParseExampleAndDefaults(t *testing.T) {
 	if c.Workspaces[0].SeatPrice == nil {
 		t.Errorf("the example sets no seat_price")
 	}
+	if c.Workspaces[0].RenewalDate == nil || c.Workspaces[1].RenewalDate != nil {
+		t.Errorf("the example sets renewal_date %v and %v, want it on the first workspace only", c.Workspaces[0].RenewalDate, c.Workspaces[1].RenewalDate)
+	}
 	one, err := Parse([]byte("audit_log:\n  enabled: true\n  idle_days: [45]\n"))
 	if err != nil || !one.AuditLog.Enabled || !slices.Equal(one.AuditLog.IdleDays, []int{45}) {
 		t.Errorf("idle_days: [45] gave %+v, %v: the list replaces the default", one.AuditLog, err)
@@ -83,7 +86,7 @@ func TestParseErrorsSayWhatToFix(t *testing.T) {
 		"workspaces:\n  - gid: \"1\"\n    seats_purchased: many\n":   "cannot unmarshal",
 		"exclude_workspaces: [\"1\"]\nworkspaces:\n  - gid: \"1\"\n": "also listed under workspaces",
 		"only_listed_workspaces: true\n":                             "no workspaces are listed",
-		"max_staleness: forever\n":                                   `line 1: "forever" is not a duration`,
+		"max_staleness: forever\n":                                   `line 1: max_staleness: "forever" is not a duration`,
 		"workspaces:\n  - gid: \"1\"\n    sets: 3\n":                 `line 3: unknown key "sets"`,
 		"workspace_concurrency: 0\n":                                 "outside 1..20",
 		"requests_per_minute: 5000\n":                                "outside 1..1500",
@@ -94,12 +97,49 @@ func TestParseErrorsSayWhatToFix(t *testing.T) {
 		"audit_log:\n  enable: true\n":                               `unknown key "enable"`,
 		"workspaces:\n  - gid: \"1\"\n    seat_price: -3\n":          "seat_price must be a price",
 		"workspaces:\n  - gid: \"1\"\n    seat_price: .nan\n":        "seat_price must be a price",
+		// renewal_date: the key, the entry and the form expected.
+		"workspaces:\n  - gid: \"1\"\n  - gid: \"2\"\n    renewal_date: 31/03/2027\n":                           `line 4: workspaces[1].renewal_date: "31/03/2027" is not a date: write it YYYY-MM-DD, such as 2027-03-31`,
+		"workspaces:\n  - gid: \"1\"\n    renewal_date: 2027-02-30\n":                                           `line 3: workspaces[0].renewal_date: "2027-02-30" is not a date`,
+		"workspaces:\n  - gid: \"1\"\n    renewal_date: 2027-3-31\n":                                            `workspaces[0].renewal_date: "2027-3-31" is not a date`,
+		"workspaces:\n  - gid: \"1\"\n    renewal_date: 2027-03-31T00:00:00Z\n":                                 `workspaces[0].renewal_date: "2027-03-31T00:00:00Z" is not a date`,
+		"workspaces:\n  - gid: \"1\"\n    renewal_date: 0227-03-31\n":                                           "line 3: workspaces[0].renewal_date: 0227-03-31 is outside the years 2008..2099",
+		"workspaces:\n  - gid: \"1\"\n    renewal_date: [2027, 3, 31]\n":                                        "line 3: a date is one value written YYYY-MM-DD",
+		"exclude_workspaces: [&d \"2027-13-01\"]\nworkspaces:\n  - {gid: \"1\", renewal_date: *d}\n":            `line 1: "2027-13-01" is not a date: write it YYYY-MM-DD`,
+		"workspaces:\n  - {gid: \"1\", renewal_date: 2027-03-31}\n  - {gid: \"1\", renewal_date: 2028-03-31}\n": "with another renewal_date",
 	}
 	for in, want := range cases {
 		_, err := Parse([]byte(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want it to say %q", in, err, want)
 		}
+	}
+}
+
+// TestParseRenewalDate: a day, quoted or not, is 00:00 UTC of that day;
+// an empty value is no date, like any optional setting left empty.
+func TestParseRenewalDate(t *testing.T) {
+	c, err := Parse([]byte("workspaces:\n  - {gid: \"1\", renewal_date: 2027-03-31}\n  - {gid: \"2\", renewal_date: \"2028-02-29\"}\n" +
+		"  - {gid: \"3\", renewal_date: }\n  - {gid: \"4\", renewal_date: 2027-03-31}\n  - {gid: \"1\", renewal_date: 2027-03-31}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{
+		"1": time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC),
+		"2": time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC),
+	}
+	for gid, day := range want {
+		if d := c.Workspace(gid).RenewalDate; d == nil || !d.Equal(day) || d.Unix() != day.Unix() || d.String() != day.Format("2006-01-02") {
+			t.Errorf("workspace %s: renewal_date %v, want %v", gid, d, day)
+		}
+	}
+	if d := c.Workspace("3").RenewalDate; d != nil {
+		t.Errorf("an empty renewal_date gave %v, want none", d)
+	}
+	if len(c.Workspaces) != 4 {
+		t.Errorf("workspace 1, listed twice with the same date, is %d entries in %+v", len(c.Workspaces), c.Workspaces)
+	}
+	if got := DateOf(time.Date(2027, 3, 31, 23, 30, 0, 0, time.FixedZone("UTC-2", -2*3600))); got.String() != "2027-04-01" || got.Location() != time.UTC {
+		t.Errorf("DateOf(23:30 at UTC-2 on 31 March) = %v, want 2027-04-01 UTC", got)
 	}
 }
 

@@ -65,6 +65,10 @@ func FuzzParse(f *testing.F) {
 		"workspaces: [&w {gid: \"1\", seats_purchased: 2}, *w]\n",
 		"user_gid,user_name,user_email\n1200000000000042,Alice Example,alice@example.com\n",
 		"- gid: \"1\"\n",
+		"workspaces:\n  - {gid: \"1\", renewal_date: 2027-03-31}\n  - {gid: \"2\", renewal_date: \"2099-12-31\"}\n  - {gid: \"3\", renewal_date: }\n",
+		"workspaces:\n  - {gid: \"1\", renewal_date: 2027-02-29}\n  - {gid: \"2\", renewal_date: 2007-12-31}\n",
+		"workspaces:\n  - {gid: \"1\", renewal_date: 2027-03-31 10:00:00}\n  - {gid: \"2\", renewal_date: {y: 2027}}\n",
+		"exclude_workspaces: [&d \"2027-13-01\"]\nworkspaces:\n  - {gid: \"1\", renewal_date: *d}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -110,6 +114,9 @@ func checkValid(t *testing.T, c *Config) {
 		seen[w.GID] = true
 		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
 			t.Fatalf("workspaces[%d]: seats_purchased %d", i, *w.SeatsPurchased)
+		}
+		if d := w.RenewalDate; d != nil && (d.Location() != time.UTC || d.Truncate(24*time.Hour) != d.Time || d.Year() < 2008 || d.Year() > 2099) {
+			t.Fatalf("workspaces[%d]: renewal_date %v is not 00:00 UTC of a day in 2008..2099", i, d.Time)
 		}
 		got := c.Workspace(w.GID)
 		if got != &c.Workspaces[i] {
@@ -177,6 +184,9 @@ func render(c *Config) string {
 		if w.SeatsPurchased != nil {
 			fmt.Fprintf(&b, "    seats_purchased: %d\n", *w.SeatsPurchased)
 		}
+		if w.RenewalDate != nil {
+			fmt.Fprintf(&b, "    renewal_date: %s\n", w.RenewalDate)
+		}
 	}
 	fmt.Fprintf(&b, "only_listed_workspaces: %t\n", c.OnlyListedWorkspaces)
 	b.WriteString("exclude_workspaces:\n")
@@ -208,7 +218,8 @@ func withoutYAMLMessages(msg string, raw []byte) string {
 			}
 		}
 		return msg
-	case strings.Contains(err.Error(), "is not a duration such as"): // Duration.UnmarshalYAML
+	case strings.Contains(err.Error(), "is not a duration such as"), // Duration.UnmarshalYAML
+		strings.Contains(err.Error(), "date"): // Date.UnmarshalYAML
 		return msg
 	}
 	return strings.ReplaceAll(msg, err.Error(), "")

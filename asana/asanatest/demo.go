@@ -9,13 +9,15 @@ import (
 
 // DemoWorkspace is one workspace of the demo organisation, with the seats
 // its made-up contract says were bought (0: none configured) at what price
-// a month, and how its seats were used (organisations only: a plain
-// workspace has no audit log).
+// a month, how its seats were used (organisations only: a plain workspace
+// has no audit log), and how long after the demo starts its contract
+// renews (0: no renewal date configured).
 type DemoWorkspace struct {
 	Spec           WorkspaceSpec
 	SeatsPurchased int
 	SeatPrice      float64
 	Usage          UsageSpec
+	RenewalIn      time.Duration
 }
 
 // DemoWorkspaces is a realistic organisation for the demo: Acme is the
@@ -24,16 +26,17 @@ type DemoWorkspace struct {
 // invites and shows the 4 members outside acme.example as guests), and it
 // does not drift, so that its numbers stay those of the story; Globex uses
 // more seats than it bought, and Initech is a plain workspace shared with
-// partners.
+// partners. Globex renews within 90 days with idle seats, so that
+// AsanaRenewalWithIdleSeats fires; Acme later.
 var DemoWorkspaces = []DemoWorkspace{
 	{WorkspaceSpec{Name: "Acme Corp", IsOrganization: true, EmailDomain: "acme.example", Steady: true,
 		Licensed: 34, Admins: 2, Pending: 3, LicensedOutside: 4, ViewOnly: 6, Guests: 124, Inactive: 18, Readded: 2}, 30, 24.99,
-		UsageSpec{Idle30: 2, Idle60: 1, Idle90: 2, IdleViewOnly: 1, Paused: 2, Deprovisioned: 10}},
+		UsageSpec{Idle30: 2, Idle60: 1, Idle90: 2, IdleViewOnly: 1, Paused: 2, Deprovisioned: 10}, 200 * 24 * time.Hour},
 	{WorkspaceSpec{Name: "Globex Engineering", IsOrganization: true, EmailDomain: "globex.example",
 		Licensed: 412, Admins: 5, Pending: 9, LicensedOutside: 2, ViewOnly: 40, Guests: 85, Inactive: 63, Readded: 7}, 400, 13.49,
-		UsageSpec{Idle30: 20, Idle60: 12, Idle90: 8, IdleViewOnly: 4, Paused: 6, Deprovisioned: 40}},
+		UsageSpec{Idle30: 20, Idle60: 12, Idle90: 8, IdleViewOnly: 4, Paused: 6, Deprovisioned: 40}, 75 * 24 * time.Hour},
 	{WorkspaceSpec{Name: "Initech Partners", EmailDomain: "initech.example",
-		Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}, 0, 0, UsageSpec{}},
+		Licensed: 14, Admins: 1, Guests: 22, Inactive: 3}, 0, 0, UsageSpec{}, 0},
 }
 
 // DemoOrg generates the demo organisation, its audit logs ending now.

@@ -108,7 +108,7 @@ func New(opts Options) (_ *Exporter, err error) {
 	token := asanatest.DefaultToken
 	switch {
 	case opts.Demo:
-		e.demo, fallback = startDemo()
+		e.demo, fallback = startDemo(time.Now())
 		opts.AsanaURL = e.demo.BaseURL
 	case useOAuth:
 		if err := opts.OAuth.check(opts.TokenFile); err != nil {

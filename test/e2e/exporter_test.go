@@ -25,6 +25,8 @@ type simulated struct {
 	gids      []string
 	tokenFile string
 	config    string
+	// renewals are the renewal dates withAuditLog configured, YYYY-MM-DD.
+	renewals [2]string
 }
 
 func newSimulated(t *testing.T, cfg asanatest.Config) *simulated {
@@ -64,7 +66,8 @@ func (s *simulated) oauthArgs(t *testing.T, extra ...string) []string {
 }
 
 // withAuditLog writes 90 days of audit log for the organisations usage
-// names, turns audit_log on with a seat price, and returns the args that
+// names, turns audit_log on with a seat price and a renewal date (Acme's in
+// renewalIn[0] days, Globex's in renewalIn[1]), and returns the args that
 // read the log with token, a service account's of its own (an OAuth app may
 // not read it).
 func (s *simulated) withAuditLog(t *testing.T, token string, usage ...asanatest.UsageSpec) []string {
@@ -73,12 +76,21 @@ func (s *simulated) withAuditLog(t *testing.T, token string, usage ...asanatest.
 			o.GenerateUsage(o.Workspaces[i], time.Now(), u)
 		}
 	})
-	writeFile(t, s.config, fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 30\n    seat_price: 24.99\n"+
-		"  - gid: %q\n    seats_purchased: 400\n    seat_price: 13.49\naudit_log:\n  enabled: true\n", s.gids[0], s.gids[1]))
+	today := time.Now().UTC()
+	for i, days := range renewalIn {
+		s.renewals[i] = today.AddDate(0, 0, days).Format("2006-01-02")
+	}
+	writeFile(t, s.config, fmt.Sprintf("workspaces:\n  - gid: %q\n    seats_purchased: 30\n    seat_price: 24.99\n    renewal_date: %s\n"+
+		"  - gid: %q\n    seats_purchased: 400\n    seat_price: 13.49\n    renewal_date: %s\naudit_log:\n  enabled: true\n",
+		s.gids[0], s.renewals[0], s.gids[1], s.renewals[1]))
 	file := filepath.Join(filepath.Dir(s.config), "audit-token")
 	writeFile(t, file, token+"\n")
 	return []string{"--asana.audit-token-file=" + file}
 }
+
+// renewalIn are the days to Acme's and Globex's renewals in withAuditLog's
+// config: Globex's within AsanaRenewalWithIdleSeats' 90 days, Acme's not.
+var renewalIn = [2]int{200, 75}
 
 func (s *simulated) addLicensed(n int) {
 	s.srv.Mutate(func(o *asanatest.Org) {

@@ -252,6 +252,25 @@ scrape_configs:
 		return ok
 	})
 
+	// Globex renews within 90 days with idle seats; Acme in 200 days.
+	renewing := map[string]string{"alertname": "AsanaRenewalWithIdleSeats", "workspace_gid": s.gids[1]}
+	waitUntil(ctx, t, "AsanaRenewalWithIdleSeats at the seat owners' webhook", func() bool {
+		_, ok := hook.find("asana-admins", renewing)
+		return ok
+	})
+	renewal, _ := hook.find("asana-admins", renewing)
+	// The date is 00:00 UTC, so fewer than renewalIn[1] whole days are
+	// left: one fewer, or two once midnight passed since the config.
+	want := regexp.MustCompile(fmt.Sprintf(`^Globex \(%s\) renews its Asana contract on %s, in (%d|%d) days, and %d of its licensed \(paid\) `+
+		`members have not logged in for 60 days\. Keeping them until the renewal costs \d+ at seat_price\. List them`,
+		s.gids[1], s.renewals[1], renewalIn[1]-1, renewalIn[1]-2, globexUsage.Idle(60)))
+	if got := renewal.Annotations["description"]; !want.MatchString(got) {
+		t.Errorf("renewal description %q, want it to match %s", got, want)
+	}
+	if a, ok := hook.find("asana-admins", map[string]string{"alertname": "AsanaRenewalWithIdleSeats", "workspace_gid": s.gids[0]}); ok {
+		t.Errorf("Acme (renewing in %d days) alerted: %+v", renewalIn[0], a)
+	}
+
 	all, err := allDashboards()
 	if err != nil {
 		t.Fatal(err)
