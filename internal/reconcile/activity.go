@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The last-activity column of the Admin Console's members export. Neither
@@ -31,9 +32,9 @@ var activityHeaders = []string{"lastactivity", "lastactivitydate", "lastactive",
 var neverCells = map[string]bool{"": true, "never": true, "-": true, "–": true, "—": true, "n/a": true, "na": true,
 	"none": true, "never logged in": true, "not yet logged in": true}
 
-// activityFormats says what the reader understands, for an error that
+// formatsUnderstood says what the reader understands, for an error that
 // asks for another column.
-const activityFormats = "2025-03-04; 2025-03-04T15:04:05Z (RFC 3339, with or without the time or the zone); 2025/03/04; " +
+const formatsUnderstood = "2025-03-04; 2025-03-04T15:04:05Z (RFC 3339, with or without the time or the zone); 2025/03/04; " +
 	"Mar 4, 2025; March 4, 2025; 4 Mar 2025; 03/04/2025 (month or day first, the same in the whole column); 04.03.2025; " +
 	"empty, Never, None, N/A or - for never active"
 
@@ -73,22 +74,43 @@ type activityCell struct {
 	ok    bool      // understood
 }
 
-// The layouts tried with time.Parse, in order. Those with a time keep it
-// (a zone-less time is taken as UTC: GUESS); those without stand for the
-// whole UTC day. time.Parse matches month names in any case, and accepts a
-// fraction of a second after the seconds whatever the layout says.
-var (
-	timeLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05",
-		"2006-01-02T15:04Z07:00", "2006-01-02T15:04", "2006-01-02 15:04"}
-	dayLayouts = []string{"2006-1-2", "2006/1/2", "Jan 2, 2006", "January 2, 2006", "Jan 2 2006", "January 2 2006",
-		"2 Jan 2006", "2 January 2006", "2-Jan-2006", "2-Jan-06"}
-	// clockLayouts may follow a numeric date with the year last, as a
-	// spreadsheet writes a date and time.
-	clockLayouts = []string{"15:04", "15:04:05", "3:04 PM", "3:04:05 PM"}
-)
+// activityFormats are the formats a cell is tried in, in order: layouts
+// of time.Parse, and numeric dates with the year last. Those with a time
+// keep it (a zone-less time is taken as UTC: GUESS); those without stand for
+// the whole UTC day. time.Parse matches month names in any case, and
+// accepts a fraction of a second after the seconds whatever the layout says.
+var activityFormats = func() []activityFormat {
+	var formats []activityFormat
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05",
+		"2006-01-02T15:04Z07:00", "2006-01-02T15:04", "2006-01-02 15:04",
+		"2006-1-2", "2006/1/2", "Jan 2, 2006", "January 2, 2006", "Jan 2 2006", "January 2 2006",
+		"2 Jan 2006", "2 January 2006", "2-Jan-2006", "2-Jan-06"} {
+		formats = append(formats, activityFormat{layout: layout, clock: strings.Contains(layout, ":"), words: strings.Contains(layout, "Jan")})
+	}
+	return append(formats, activityFormat{}) // numeric
+}()
 
-// parseActivity reads a last-activity cell.
-func parseActivity(cell string) activityCell {
+// activityFormat is one format of activityFormats.
+type activityFormat struct {
+	layout string // "" for a numeric date with the year last (parseNumericDate)
+	// clock and words: the layout has a time, a month name; a cell without
+	// a colon, a letter, is not tried with it (a failed time.Parse costs
+	// more than the rest of a row).
+	clock, words bool
+}
+
+// clockLayouts may follow a numeric date with the year last, as a
+// spreadsheet writes a date and time.
+var clockLayouts = []string{"15:04", "15:04:05", "3:04 PM", "3:04:05 PM"}
+
+// activityParser reads a column's cells. A column keeps one format, so the
+// one that read the last cell is tried first.
+type activityParser struct {
+	last int // in activityFormats
+}
+
+// parse reads a last-activity cell.
+func (p *activityParser) parse(cell string) activityCell {
 	if len(cell) > maxActivityBytes {
 		return activityCell{}
 	}
@@ -96,17 +118,38 @@ func parseActivity(cell string) activityCell {
 	if neverCells[strings.ToLower(s)] {
 		return activityCell{at: activityNever, ok: true}
 	}
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return stored(t)
+	colon, letter := strings.IndexByte(s, ':') >= 0, strings.IndexFunc(s, unicode.IsLetter) >= 0
+	if c := parseFormat(s, activityFormats[p.last], colon, letter); c.ok {
+		return c
+	}
+	for i, f := range activityFormats {
+		if i == p.last {
+			continue
+		}
+		if c := parseFormat(s, f, colon, letter); c.ok {
+			p.last = i
+			return c
 		}
 	}
-	for _, layout := range dayLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return stored(endOfDay(t))
-		}
+	return activityCell{}
+}
+
+// parseFormat reads s, which has a colon or a letter as told, in format f.
+func parseFormat(s string, f activityFormat, colon, letter bool) activityCell {
+	switch {
+	case f.layout == "":
+		return parseNumericDate(s)
+	case f.clock && !colon || f.words && !letter:
+		return activityCell{}
 	}
-	return parseNumericDate(s)
+	t, err := time.Parse(f.layout, s)
+	switch {
+	case err != nil:
+		return activityCell{}
+	case !f.clock:
+		t = endOfDay(t)
+	}
+	return stored(t)
 }
 
 // endOfDay is the last second of t's day: a date says the member was active
@@ -251,7 +294,7 @@ func (c *Console) readActivity(line int, rec []string, col int, m *member) {
 		c.warn("line %d: the row ends before the last-activity column; activity taken as unknown", line)
 		return
 	}
-	cell := parseActivity(rec[col])
+	cell := c.activity.parser.parse(rec[col])
 	if !cell.ok {
 		c.activity.bad++
 		c.warn("line %d: the last-activity cell is not a date in a format the reader knows; activity taken as unknown", line)
@@ -295,7 +338,7 @@ func (c *Console) judgeActivity() error {
 	switch {
 	case a.bad > a.dates:
 		return &Error{Msg: fmt.Sprintf("%d of the %d last-activity cells of column %q that are not empty or \"never\" are not dates the reader knows "+
-			"(it reads %s); name the right column with --reconcile.activity-column", a.bad, a.bad+a.dates, c.ActivityColumn, activityFormats)}
+			"(it reads %s); name the right column with --reconcile.activity-column", a.bad, a.bad+a.dates, c.ActivityColumn, formatsUnderstood)}
 	case a.bad > 0:
 		notes = append(notes, fmt.Sprintf("%d of the %d last-activity cells of column %q that are not empty or \"never\" are not dates the reader knows: "+
 			"those members' activity is unknown, and an unknown activity never makes a seat idle", a.bad, a.bad+a.dates, c.ActivityColumn))

@@ -68,6 +68,7 @@ type Console struct {
 	activity struct {
 		dates, bad int // cells understood as a date, and not understood
 		orders     orders
+		parser     activityParser
 	}
 }
 
