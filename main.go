@@ -156,6 +156,9 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 		PlaceHolder("HEADER").StringVar(&s.EmailColumn)
 	seats.Flag("reconcile.type-column", "The header of the export's licence or type column, if the guess is wrong.").
 		PlaceHolder("HEADER").StringVar(&s.TypeColumn)
+	seats.Flag("reconcile.activity-column", "The header of the export's last-activity column, if the guess is wrong; "+
+		"with it, --reconcile also counts the idle seats at each audit_log.idle_days.").
+		PlaceHolder("HEADER").StringVar(&s.ActivityColumn)
 	seats.Flag("demo.console-export", "With --demo: write the simulated organisation's Admin Console members export to FILE, to try --reconcile on.").
 		PlaceHolder("FILE").StringVar(&s.DemoConsoleExport)
 }

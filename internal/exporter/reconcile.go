@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/privatefile"
@@ -34,7 +35,8 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(reconcileGCPercent))
 	}
-	console, err := reconcile.ReadFile(opts.Reconcile, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, TypeColumn: opts.TypeColumn})
+	console, err := reconcile.ReadFile(opts.Reconcile, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, TypeColumn: opts.TypeColumn,
+		ActivityColumn: opts.ActivityColumn})
 	if err != nil {
 		return trouble(fmt.Errorf("--reconcile: %w", err))
 	}
@@ -66,8 +68,13 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 			r.Close()
 		}
 	}()
+	cfg, now := e.config.Get(), time.Now()
 	for _, l := range listings {
-		r, err := reconcile.Compare(l.Workspace, console, l.Each)
+		compare := reconcile.CompareOptions{Now: now, IdleDays: cfg.AuditLog.IdleDays}
+		if w := cfg.Workspace(l.Workspace.GID); w != nil {
+			compare.SeatPrice = w.SeatPrice
+		}
+		r, err := reconcile.Compare(l.Workspace, console, l.Each, compare)
 		if err != nil {
 			return trouble(fmt.Errorf("workspace %s: reading its roster back: %w", l.Workspace.GID, err))
 		}

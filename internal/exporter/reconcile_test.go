@@ -2,11 +2,13 @@ package exporter_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
@@ -49,7 +51,7 @@ func TestReconcileExplainsTheSimulatedConsole(t *testing.T) {
 			if !strings.Contains(errOut, "comparing with workspace "+p.gids[0]) {
 				t.Errorf("stderr does not say which workspace it chose: %q", errOut)
 			}
-			recs := readRecords(t, out, 9)
+			recs := readRecords(t, out, len(reconcile.Columns))
 			if strings.Join(recs[0], ",") != strings.Join(reconcile.Columns, ",") {
 				t.Fatalf("header %q", recs[0])
 			}
@@ -183,4 +185,93 @@ func TestReconcileWarnsByLineOnly(t *testing.T) {
 	if name, _, _ := strings.Cut(firstRow, ","); strings.Contains(errOut, "Jane") || strings.Contains(errOut, name) || strings.Contains(errOut, "@") {
 		t.Errorf("a warning quotes a row's cells:\n%s", errOut)
 	}
+}
+
+// TestReconcileCountsIdleSeatsAsTheMetricDoes: on the demo organisation's
+// simulated usage, the idle seats that --reconcile counts from the
+// simulator's Admin Console export are those asana_workspace_seats_idle
+// publishes from the audit log, at every threshold, and its rows' idle_days
+// say whose they are; the workspace with a seat_price has them priced.
+func TestReconcileCountsIdleSeatsAsTheMetricDoes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const pricedGID, price = "1200000000000001", 24.99 // the first workspace's gid
+		var specs []asanatest.WorkspaceSpec
+		s := auditSetup(false)
+		s.usage = nil
+		s.config = auditOn + fmt.Sprintf("workspaces:\n  - gid: %q\n    seat_price: %v\n", pricedGID, price)
+		for _, d := range asanatest.DemoWorkspaces {
+			specs, s.usage = append(specs, d.Spec), append(s.usage, d.Usage)
+		}
+		p := newInProcess(t, s, specs...)
+		if p.gids[0] != pricedGID {
+			t.Fatalf("the first workspace is %s, not %s", p.gids[0], pricedGID)
+		}
+		p.cycle(t) // finds the organisations whose audit logs to read
+		if err := p.poll(); err != nil {
+			t.Fatal(err)
+		}
+		families, _ := p.cycle(t)
+		organisations := 0
+		for i, d := range asanatest.DemoWorkspaces {
+			if !d.Spec.IsOrganization {
+				continue
+			}
+			organisations++
+			gid := p.gids[i]
+			checkUsage(t, families, gid, d.Usage) // the metric, from the audit log
+			var export bytes.Buffer
+			if err := p.srv.ConsoleExport(gid, &export); err != nil {
+				t.Fatal(err)
+			}
+			path := p.write(t, gid+".csv", export.String())
+
+			out, errOut, err := p.seats(t, exporter.SeatsOptions{Reconcile: path, Workspaces: []string{gid}, Format: roster.JSON, FormatSet: true})
+			if exitCode(err) != 1 || errOut != "" {
+				t.Fatalf("%s: exit %d (%v), want 1; stderr %q", gid, exitCode(err), err, errOut)
+			}
+			idleRows := map[string][]int{} // by API state: idle_days
+			for line := range strings.Lines(out) {
+				var f struct {
+					APIState string `json:"api_state"`
+					IdleDays *int   `json:"idle_days"`
+				}
+				if err := json.Unmarshal([]byte(line), &f); err != nil {
+					t.Fatal(err)
+				}
+				if f.IdleDays != nil {
+					idleRows[f.APIState] = append(idleRows[f.APIState], *f.IdleDays)
+				}
+			}
+			table, _, _ := p.seats(t, exporter.SeatsOptions{Reconcile: path, Workspaces: []string{gid}})
+			for _, days := range []int{30, 60, 90} {
+				licensed, viewOnly := atLeast(idleRows["licensed"], days), atLeast(idleRows["view_only"], days)
+				if licensed != d.Usage.Idle(days) || viewOnly != d.Usage.IdleViewOnly {
+					t.Errorf("%s: %d licensed and %d view-only rows idle %d days, want %d and %d", gid, licensed, viewOnly, days, d.Usage.Idle(days), d.Usage.IdleViewOnly)
+				}
+				want := fmt.Sprintf("  %-14s %8d %9d", fmt.Sprintf("%d days", days), d.Usage.Idle(days), d.Usage.IdleViewOnly)
+				if gid == pricedGID {
+					want += fmt.Sprintf("  %12.2f\n", float64(d.Usage.Idle(days))*price)
+				} else {
+					want += "\n"
+				}
+				if !strings.Contains(table, want) {
+					t.Errorf("%s: the table lacks %q:\n%s", gid, want, table)
+				}
+			}
+		}
+		if organisations < 2 {
+			t.Errorf("the demo has %d organisations", organisations)
+		}
+	})
+}
+
+// atLeast counts the values of days that are at least n.
+func atLeast(days []int, n int) int {
+	count := 0
+	for _, d := range days {
+		if d >= n {
+			count++
+		}
+	}
+	return count
 }

@@ -41,8 +41,9 @@ type SeatsOptions struct {
 
 	// Reconcile is an Admin Console members export to compare with.
 	Reconcile string
-	// EmailColumn and TypeColumn override the export's guessed columns.
-	EmailColumn, TypeColumn string
+	// EmailColumn, TypeColumn and ActivityColumn override the export's
+	// guessed columns.
+	EmailColumn, TypeColumn, ActivityColumn string
 	// DemoConsoleExport, with the demo, writes the simulated
 	// organisation's Admin Console export to this file.
 	DemoConsoleExport string
@@ -81,8 +82,8 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 		return e.writeConsoleExport(ctx, opts.DemoConsoleExport, out)
 	case opts.Reconcile != "":
 		return e.reconcile(ctx, opts, out, errOut)
-	case opts.EmailColumn != "" || opts.TypeColumn != "":
-		return errors.New("--reconcile.email-column and --reconcile.type-column apply only with --reconcile=FILE")
+	case opts.EmailColumn != "" || opts.TypeColumn != "" || opts.ActivityColumn != "":
+		return errors.New("--reconcile.email-column, --reconcile.type-column and --reconcile.activity-column apply only with --reconcile=FILE")
 	}
 	states, err := parseStates(opts.States)
 	if err != nil {

@@ -2,8 +2,10 @@ package reconcile
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
@@ -18,6 +20,14 @@ type Finding struct {
 	ConsoleLine   int    // 0 when not in the console
 	MembershipGID string // the active membership (or the inactive one when none is active)
 	Note          string // what explains the difference, when something does
+	// LastActivity and ActivityKnown are the console's, as Member has them.
+	LastActivity  time.Time
+	ActivityKnown bool
+	// IdleDays is how many whole days the membership has been idle by the
+	// console's last activity (internal/idle's rule), when IdleJudged: an
+	// active licensed or view-only membership whose activity is known.
+	IdleDays   int
+	IdleJudged bool
 }
 
 // Kind of finding.
@@ -50,6 +60,17 @@ type Report struct {
 	InactiveAbsent     int // inactive memberships of people the console does not list: as expected
 	Readded            int // matched people with an inactive membership beside an active one
 
+	// Idle has, for each threshold of CompareOptions.IdleDays, the active
+	// licensed and view-only memberships of people in the console idle by
+	// its last-activity column; nil when the export has none. Judged counts
+	// those memberships whose activity is known, ActivityUnknown those whose
+	// cell was not understood, which are never idle. The console knows
+	// nothing of paused licences, so a paused seat may count as idle.
+	Idle                    []IdleSeats
+	Judged, ActivityUnknown int
+	SeatPrice               *float64 // CompareOptions.SeatPrice
+	Now                     time.Time
+
 	console *Console
 	api     []apiSide // by console member
 	// spool holds the memberships only in the API, in the roster's order,
@@ -64,21 +85,53 @@ type apiSide struct {
 	disagree         bool
 }
 
+// CompareOptions are how Compare judges idle seats.
+type CompareOptions struct {
+	Now      time.Time
+	IdleDays []int // thresholds, as the config's audit_log.idle_days
+	// SeatPrice is what a licensed seat costs a month (the workspace's
+	// seat_price); nil when not configured.
+	SeatPrice *float64
+}
+
+// IdleSeats are the memberships idle for at least Days.
+type IdleSeats struct {
+	Days               int
+	Licensed, ViewOnly int
+}
+
+// MonthlyCost is what the idle licensed seats cost a month, when the
+// workspace has a seat_price. View-only seats are not priced: seat_price is
+// a licensed seat's, as the dashboard's idle cost has it.
+func (r *Report) MonthlyCost(s IdleSeats) (cost float64, priced bool) {
+	if r.SeatPrice == nil {
+		return 0, false
+	}
+	return float64(s.Licensed) * *r.SeatPrice, true
+}
+
 // Differences is what makes the two sides differ; 0 means they agree.
 func (r *Report) Differences() int { return r.Disagree + r.OnlyAPI + r.OnlyConsole }
 
-// Compare compares a workspace's roster with the console's export. each
+// Compare compares a workspace's roster with the console's export, and
+// judges its idle seats when the export has a last-activity column. each
 // reads the roster's rows, the same in the same order at every call (as a
 // roster.Listing's Each does): Compare reads them twice, first to count
 // each console member's memberships, then to keep the one its finding
 // shows, so that it holds no membership in memory.
-func Compare(w asana.Workspace, console *Console, each func(func(roster.Entry) error) error) (*Report, error) {
+func Compare(w asana.Workspace, console *Console, each func(func(roster.Entry) error) error, opts CompareOptions) (*Report, error) {
 	s, err := newSpool()
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Workspace: w, ConsoleMembers: console.Len(), ConsoleByKind: map[string]int{},
+	r := &Report{Workspace: w, ConsoleMembers: console.Len(), ConsoleByKind: map[string]int{}, SeatPrice: opts.SeatPrice, Now: opts.Now,
 		console: console, api: make([]apiSide, console.Len()), spool: s}
+	if console.ActivityColumn != "" {
+		r.Idle = make([]IdleSeats, len(opts.IdleDays))
+		for i, d := range opts.IdleDays {
+			r.Idle[i].Days = d
+		}
+	}
 	if err := r.compare(each); err != nil {
 		r.Close()
 		return nil, err
@@ -98,6 +151,7 @@ func (r *Report) compare(each func(func(roster.Entry) error) error) error {
 			} else {
 				a.active = min(a.active+1, 2)
 			}
+			r.countIdle(i, e)
 			return nil
 		}
 		if e.State == asana.Inactive {
@@ -153,6 +207,37 @@ func (r *Report) compare(each func(func(roster.Entry) error) error) error {
 	return err
 }
 
+// countIdle counts e, a membership of the console's member i, in the idle
+// seats it is one of.
+func (r *Report) countIdle(i int, e roster.Entry) {
+	if r.Idle == nil || (e.State != asana.Licensed && e.State != asana.ViewOnly) {
+		return
+	}
+	seat, known := r.seat(i, e)
+	if !known {
+		r.ActivityUnknown++
+		return
+	}
+	r.Judged++
+	for k := range r.Idle {
+		switch s := &r.Idle[k]; {
+		case !idle.Is(seat, r.Now, s.Days):
+		case e.State == asana.Licensed:
+			s.Licensed++
+		default:
+			s.ViewOnly++
+		}
+	}
+}
+
+// seat is e, a membership of the console's member i, as the idle rule sees
+// it by the console's last activity; known is false when that is unknown.
+// The console says nothing of paused licences.
+func (r *Report) seat(i int, e roster.Entry) (s idle.Seat, known bool) {
+	at, known := r.console.LastActivity(i)
+	return idle.Seat{State: e.State, CreatedAt: e.CreatedAt, Since: at}, known
+}
+
 // order is the findings': differences first.
 var order = [...]Kind{Disagree, OnlyAPI, OnlyConsole, Match}
 
@@ -181,9 +266,18 @@ func (r *Report) Each(kind Kind, fn func(Finding) error) error {
 		case kind == OnlyConsole && !listed:
 			m := r.console.Member(i)
 			err = fn(Finding{Kind: OnlyConsole, Email: m.Email, ConsoleType: m.Type, ConsoleLine: m.Line,
+				LastActivity: m.LastActivity, ActivityKnown: m.ActivityKnown,
 				Note: "the API lists no membership for this email in this workspace: removed since the export, a different email, or another workspace"})
 		case kind != OnlyConsole && listed && a.disagree == (kind == Disagree):
-			err = r.spool.read(a.at-1, 1, func(e roster.Entry) error { return fn(matched(r.console.Member(i), &a, e)) })
+			err = r.spool.read(a.at-1, 1, func(e roster.Entry) error {
+				f := matched(r.console.Member(i), &a, e)
+				if seat, known := r.seat(i, e); known && r.Idle != nil {
+					var d time.Duration
+					d, f.IdleJudged = idle.For(seat, r.Now)
+					f.IdleDays = idle.Days(d)
+				}
+				return fn(f)
+			})
 		}
 		if err != nil {
 			return err
@@ -209,7 +303,8 @@ func onlyAPINote(e roster.Entry) string {
 // for, e being the one it shows.
 func matched(m Member, a *apiSide, e roster.Entry) Finding {
 	f := Finding{Kind: Match, Email: e.UserEmail, Name: e.UserName, APIState: e.State.String(),
-		ConsoleType: m.Type, ConsoleLine: m.Line, MembershipGID: e.MembershipGID}
+		ConsoleType: m.Type, ConsoleLine: m.Line, MembershipGID: e.MembershipGID,
+		LastActivity: m.LastActivity, ActivityKnown: m.ActivityKnown}
 	switch {
 	case a.active == 0:
 		f.Kind = Disagree

@@ -1,8 +1,10 @@
 package reconcile
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
@@ -48,7 +50,7 @@ hal@acme.example,Astronaut
 			}
 		}
 		return nil
-	})
+	}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +131,146 @@ func TestCompareNoticesARosterReadBackDifferently(t *testing.T) {
 			}
 		}
 		return nil
-	})
+	}, CompareOptions{})
 	if err == nil || !strings.Contains(err.Error(), "read back differently the second time (1 of 2 people found again)") {
 		t.Errorf("Compare = %v", err)
+	}
+}
+
+// TestCompareCountsIdleSeatsByTheConsolesActivity: idle by internal/idle's
+// rule, on the console's last activity and the API's states and creation
+// dates; unknown activity, guests, inactive memberships and people only in
+// the API are never idle.
+func TestCompareCountsIdleSeatsByTheConsolesActivity(t *testing.T) {
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	console, err := ReadConsole(strings.NewReader(`Email,License,Last activity
+ann@acme.example,Member,2026-03-03
+bob@acme.example,Member,2026-01-20
+cy@acme.example,Member,Never
+dee@acme.example,View only,2025-11-01
+eve@acme.example,Member,Never
+fay@acme.example,Guest,Never
+gus@acme.example,Member,soon
+hal@acme.example,Member,2025-06-01
+ida@acme.example,Member,2025-12-01T10:00:00Z
+jo@acme.example,Member,2025-06-01
+`), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := now.AddDate(-5, 0, 0)
+	entry := func(gid, email string, st asana.State, created time.Time) roster.Entry {
+		return roster.Entry{MembershipGID: gid, UserEmail: email, State: st, CreatedAt: created}
+	}
+	api := []roster.Entry{
+		entry("1", "ann@acme.example", asana.Licensed, old),                    // active yesterday
+		entry("2", "bob@acme.example", asana.Licensed, old),                    // 42 days
+		entry("3", "cy@acme.example", asana.Licensed, old),                     // never
+		entry("4", "dee@acme.example", asana.ViewOnly, old),                    // 123 days
+		entry("5", "eve@acme.example", asana.Licensed, now.AddDate(0, 0, -12)), // never, but joined 12 days ago
+		entry("6", "fay@acme.example", asana.Guest, old),                       // a guest is not judged
+		entry("7", "gus@acme.example", asana.Licensed, old),                    // activity not understood
+		entry("8", "hal@acme.example", asana.Inactive, old),                    // removed
+		entry("9", "ida@acme.example", asana.Licensed, old),                    // 93 days
+		entry("10", "new@acme.example", asana.Licensed, now),                   // only in the API
+	}
+	price := 10.0
+	r, err := Compare(asana.Workspace{GID: "1"}, console, func(fn func(roster.Entry) error) error {
+		for _, e := range api {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, CompareOptions{Now: now, IdleDays: []int{30, 60, 90}, SeatPrice: &price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := []IdleSeats{{30, 3, 1}, {60, 2, 1}, {90, 2, 1}}
+	if fmt.Sprint(r.Idle) != fmt.Sprint(want) || r.Judged != 6 || r.ActivityUnknown != 1 {
+		t.Errorf("idle %v, judged %d, unknown %d; want %v, 6, 1", r.Idle, r.Judged, r.ActivityUnknown, want)
+	}
+	if cost, priced := r.MonthlyCost(r.Idle[0]); !priced || cost != 30 {
+		t.Errorf("the 30 days' idle seats cost %v (priced %v), want 30", cost, priced)
+	}
+
+	idleDays := map[string]string{}
+	err = r.Findings(func(f Finding) error {
+		idleDays[f.Email] = fmt.Sprintf("%s %d %v", activityText(f), f.IdleDays, f.IdleJudged)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, want := range map[string]string{
+		"ann@acme.example": "2026-03-03T23:59:59Z 0 true",
+		"bob@acme.example": "2026-01-20T23:59:59Z 42 true",
+		"cy@acme.example":  "never 1826 true",
+		"eve@acme.example": "never 12 true",
+		"fay@acme.example": "never 0 false",
+		"gus@acme.example": " 0 false",
+		"hal@acme.example": "2025-06-01T23:59:59Z 0 false",
+		"ida@acme.example": "2025-12-01T10:00:00Z 93 true",
+		"jo@acme.example":  "2025-06-01T23:59:59Z 0 false", // only in the console
+		"new@acme.example": " 0 false",
+	} {
+		if idleDays[email] != want {
+			t.Errorf("%s: %q, want %q", email, idleDays[email], want)
+		}
+	}
+
+	var table, records, jsonRecords strings.Builder
+	if err := WriteTable(&table, []*Report{r}, console, "members.csv"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`Idle seats of people in both, by the console's "Last activity" column at 2026-03-04 12:00 UTC`,
+		"  idle for       licensed view_only  cost a month\n  30 days               3         1         30.00\n  60 days               2         1         20.00\n",
+		"judged: 6 active licensed and view-only memberships of people in the export; 1 more whose last activity was not understood are never counted idle.",
+		"seat_price, 10.00 a month",
+		"paused",
+	} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	if err := WriteRecords(&records, []*Report{r}, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "1,match,bob@acme.example,,licensed,Member,3,2,,2026-01-20T23:59:59Z,42\n"; !strings.Contains(records.String(), want) {
+		t.Errorf("the records lack %q:\n%s", want, records.String())
+	}
+	if err := WriteRecords(&jsonRecords, []*Report{r}, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"console_last_activity":"2026-01-20T23:59:59Z","console_line":3,"console_type":"Member","email":"bob@acme.example","finding":"match","idle_days":42`,
+		`"console_last_activity":"","console_line":8,"console_type":"Member","email":"gus@acme.example","finding":"match","idle_days":null`} {
+		if !strings.Contains(jsonRecords.String(), want) {
+			t.Errorf("the JSON records lack %q:\n%s", want, jsonRecords.String())
+		}
+	}
+}
+
+// TestCompareWithoutAnActivityColumnSaysHowToGetOne: no idle seats, and
+// the table says which flag names the column.
+func TestCompareWithoutAnActivityColumnSaysHowToGetOne(t *testing.T) {
+	console, err := ReadConsole(strings.NewReader("Email\nann@acme.example\n"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Compare(asana.Workspace{GID: "1"}, console, func(fn func(roster.Entry) error) error {
+		return fn(roster.Entry{UserEmail: "ann@acme.example", State: asana.Licensed})
+	}, CompareOptions{Now: time.Now(), IdleDays: []int{30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var table strings.Builder
+	if err := WriteTable(&table, []*Report{r}, console, "members.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if r.Idle != nil || !strings.Contains(table.String(), "No last-activity column in the export, so no idle seats; if it has one, name it with --reconcile.activity-column.") {
+		t.Errorf("idle %v; table:\n%s", r.Idle, table.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -32,14 +33,22 @@ type Member struct {
 	// Pending is true when the type says the person is invited, not yet a
 	// member.
 	Pending bool
+	// LastActivity is the end of the last second (of the UTC day, for a
+	// date without a time) in which the export says the person was active;
+	// zero when it says never. ActivityKnown is false without a
+	// last-activity column or when the cell was not understood.
+	LastActivity  time.Time
+	ActivityKnown bool
 }
 
 // Console is the export, read: its members in file order, each email once.
 // It keeps of each only what a report shows, packed: about 30 bytes and
 // the email, since an export may list 10^6 people.
 type Console struct {
-	EmailColumn, TypeColumn string // the headers used; TypeColumn "" if none
-	Delimiter               rune
+	// The headers used; TypeColumn and ActivityColumn "" if none.
+	EmailColumn, TypeColumn, ActivityColumn string
+	Headers                                 []string // the header row, as written
+	Delimiter                               rune
 	// Warnings are what was skipped and why, by line (never the cell's
 	// content: a warning may end up in a terminal log).
 	Warnings []string
@@ -55,6 +64,12 @@ type Console struct {
 	// types are the type cells met, each once; types[0] is "" (none).
 	types   []consoleType
 	typeIDs map[string]uint16
+	// activity counts the last-activity cells, to judge the column.
+	activity struct {
+		dates, bad int // cells understood as a date, and not understood
+		orders     orders
+		parser     activityParser
+	}
 }
 
 func newConsole(delimiter rune) *Console {
@@ -62,13 +77,17 @@ func newConsole(delimiter rune) *Console {
 		types: []consoleType{{}}, typeIDs: map[string]uint16{"": 0}}
 }
 
-// member is one Member, packed: offsets fit in 32 bits since the file is
-// at most maxFileBytes.
+// member is one Member, packed in 20 bytes: offsets fit in 32 bits since
+// the file is at most maxFileBytes.
 type member struct {
 	at              uint32 // of the normalised email in emails
 	line            uint32
+	activity        uint32 // see activityUnknown
 	normLen, rawLen uint16 // rawLen 0: written as normalised
 	typ             uint16 // in types
+	// either: activity is the month-first reading of a numeric date that
+	// could be day-first too, until the column's order is known.
+	either bool
 }
 
 type consoleType struct {
@@ -79,8 +98,9 @@ type consoleType struct {
 
 // ReadOptions override the guessed columns.
 type ReadOptions struct {
-	EmailColumn string // header of the email column
-	TypeColumn  string // header of the licence or type column
+	EmailColumn    string // header of the email column
+	TypeColumn     string // header of the licence or type column
+	ActivityColumn string // header of the last-activity column
 }
 
 // Limits on outside input: an email is at most 254 bytes (RFC 5321); a
@@ -186,8 +206,8 @@ func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 	if err != nil {
 		return nil, readError(err)
 	}
-	header = slices.Clone(header)
-	emailCol, typeCol, err := c.columns(header, opts)
+	c.Headers = slices.Clone(header)
+	cols, err := c.columns(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -200,12 +220,15 @@ func ReadConsole(r io.Reader, opts ReadOptions) (*Console, error) {
 			return nil, readError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		if err := c.add(line, rec, emailCol, typeCol); err != nil {
+		if err := c.add(line, rec, cols); err != nil {
 			return nil, err
 		}
 	}
 	if len(c.members) == 0 {
 		return nil, &Error{Msg: fmt.Sprintf("the file has no member with an email in column %q", c.EmailColumn)}
+	}
+	if err := c.judgeActivity(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -326,11 +349,15 @@ func normaliseHeader(h string) string {
 	}, h)
 }
 
-func (c *Console) columns(header []string, opts ReadOptions) (emailCol, typeCol int, err error) {
+// columnIndexes are where the columns used are in a row; -1 for none.
+type columnIndexes struct{ email, typ, activity int }
+
+func (c *Console) columns(opts ReadOptions) (cols columnIndexes, err error) {
+	header := c.Headers
 	// A file without its header row starts with a member, whose cells must
 	// not reach an error message.
 	if slices.ContainsFunc(header, func(h string) bool { return strings.Contains(h, "@") }) {
-		return 0, 0, &Error{Line: 1, Msg: "the first row holds an email address, not column names: " +
+		return cols, &Error{Line: 1, Msg: "the first row holds an email address, not column names: " +
 			"the header row (Name, Email, ...) is missing; re-export the file from the Admin Console"}
 	}
 	find := func(flag, name string, known []string) (int, error) {
@@ -351,21 +378,37 @@ func (c *Console) columns(header []string, opts ReadOptions) (emailCol, typeCol 
 		}
 		return -1, nil
 	}
-	if emailCol, err = find("reconcile.email-column", opts.EmailColumn, emailHeaders); err != nil {
-		return 0, 0, err
+	if cols.email, err = find("reconcile.email-column", opts.EmailColumn, emailHeaders); err != nil {
+		return cols, err
 	}
-	if emailCol < 0 {
-		return 0, 0, fmt.Errorf("no email column among the headers %s (separated by %q); name it with --reconcile.email-column",
+	if cols.email < 0 {
+		return cols, fmt.Errorf("no email column among the headers %s (separated by %q); name it with --reconcile.email-column",
 			quoteAll(header), c.Delimiter)
 	}
-	if typeCol, err = find("reconcile.type-column", opts.TypeColumn, typeHeaders); err != nil {
-		return 0, 0, err
+	if cols.typ, err = find("reconcile.type-column", opts.TypeColumn, typeHeaders); err != nil {
+		return cols, err
 	}
-	c.EmailColumn = strings.TrimSpace(header[emailCol])
-	if typeCol >= 0 {
-		c.TypeColumn = strings.TrimSpace(header[typeCol])
+	if cols.activity, err = find("reconcile.activity-column", opts.ActivityColumn, activityHeaders); err != nil {
+		return cols, err
 	}
-	return emailCol, typeCol, nil
+	c.EmailColumn = strings.TrimSpace(header[cols.email])
+	if cols.typ >= 0 {
+		c.TypeColumn = strings.TrimSpace(header[cols.typ])
+	}
+	if cols.activity >= 0 {
+		c.ActivityColumn = strings.TrimSpace(header[cols.activity])
+	}
+	return cols, nil
+}
+
+// RequireActivity says what to do when the export has no last-activity
+// column.
+func (c *Console) RequireActivity() error {
+	if c.ActivityColumn != "" {
+		return nil
+	}
+	return fmt.Errorf("the export has no last-activity column among the headers %s; name it with --reconcile.activity-column",
+		quoteAll(c.Headers))
 }
 
 func quoteAll(header []string) string {
@@ -388,14 +431,14 @@ func (c *Console) warn(format string, args ...any) {
 	}
 }
 
-func (c *Console) add(line int, rec []string, emailCol, typeCol int) error {
-	if emailCol >= len(rec) || strings.TrimSpace(rec[emailCol]) == "" {
+func (c *Console) add(line int, rec []string, cols columnIndexes) error {
+	if cols.email >= len(rec) || strings.TrimSpace(rec[cols.email]) == "" {
 		if !blank(rec) {
 			c.warn("line %d: no email; row skipped", line)
 		}
 		return nil
 	}
-	raw := strings.TrimSpace(rec[emailCol])
+	raw := strings.TrimSpace(rec[cols.email])
 	email := normaliseEmail(raw)
 	if len(raw) > maxEmailBytes || !strings.Contains(email, "@") || !utf8.ValidString(raw) {
 		c.warn("line %d: the email cell is not an email address; row skipped", line)
@@ -416,8 +459,8 @@ func (c *Console) add(line int, rec []string, emailCol, typeCol int) error {
 		m.rawLen = uint16(len(raw))
 		c.emails = append(c.emails, raw...)
 	}
-	if typeCol >= 0 && typeCol < len(rec) {
-		typ := strings.TrimSpace(rec[typeCol])
+	if cols.typ >= 0 && cols.typ < len(rec) {
+		typ := strings.TrimSpace(rec[cols.typ])
 		if len(typ) > maxTypeBytes || !utf8.ValidString(typ) {
 			c.warn("line %d: the type cell is %d bytes long; type taken as unknown", line, len(typ))
 			typ = ""
@@ -426,6 +469,9 @@ func (c *Console) add(line int, rec []string, emailCol, typeCol int) error {
 		if m.typ, err = c.typeID(line, typ); err != nil {
 			return err
 		}
+	}
+	if cols.activity >= 0 {
+		c.readActivity(line, rec, cols.activity, &m)
 	}
 	c.members = append(c.members, m)
 	c.index[slot] = uint32(len(c.members))
@@ -498,7 +544,25 @@ func (c *Console) Member(i int) Member {
 		end := m.at + uint32(m.normLen)
 		email = c.emails[end : end+uint32(m.rawLen)]
 	}
-	return Member{Line: int(m.line), Email: string(email), Type: t.text, Kind: t.kind, Known: t.known, Pending: t.pending}
+	at, known := c.LastActivity(i)
+	return Member{Line: int(m.line), Email: string(email), Type: t.text, Kind: t.kind, Known: t.known, Pending: t.pending,
+		LastActivity: at, ActivityKnown: known}
+}
+
+// LastActivity is when the member at position i was last active, by the
+// export: the end of the last second (of the UTC day, for a date without a
+// time) in which they were. known is false without a last-activity column
+// or when the cell was not understood; known with a zero time means never
+// active.
+func (c *Console) LastActivity(i int) (at time.Time, known bool) {
+	switch a := c.members[i].activity; a {
+	case activityUnknown:
+		return time.Time{}, false
+	case activityNever:
+		return time.Time{}, true
+	default:
+		return time.Unix(int64(a), int64(time.Second-1)).UTC(), true
+	}
 }
 
 func blank(rec []string) bool {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 )
@@ -222,7 +223,7 @@ func TestReadConsoleBoundsWhatItKeeps(t *testing.T) {
 
 	c := newConsole(',')
 	c.members = make([]member, maxMembers) // as if read: the index is not consulted for them
-	err = c.add(maxMembers+2, []string{"jane@acme.example"}, 0, -1)
+	err = c.add(maxMembers+2, []string{"jane@acme.example"}, columnIndexes{email: 0, typ: -1, activity: -1})
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d: more than %d members", maxMembers+2, maxMembers)) {
 		t.Errorf("member %d: %v", maxMembers+1, err)
 	}
@@ -240,6 +241,11 @@ func FuzzReadConsole(f *testing.F) {
 		"Email,Name\n\"jane@acme.example,Jane\nbob@acme.example,Bob\n",             // a stray quote opening a field
 		"Email,Name\njane@acme.example,Jane \"JJ\" Doe\nbob@acme.example,Bob\n",    // a quote inside an unquoted field
 		"Email,Name\njane@acme.example," + strings.Repeat("x", maxRowBytes) + "\n", // a row longer than maxRowBytes
+		// last-activity columns: each format, both orders, never, garbage
+		"Email,Last activity\na@x.example,2025-03-04\nb@x.example,2025-03-04T15:04:05.5+02:00\nc@x.example,\"Mar 4, 2025\"\nd@x.example,Never\n",
+		"Email;Last login\na@x.example;03/04/2025\nb@x.example;13/04/2025 14:05\nc@x.example;4/3/25\nd@x.example;\n",
+		"Email\tLast seen\na@x.example\t04/13/2025\nb@x.example\t13/04/2025\nc@x.example\t03/04/2025\n",
+		"Email,Last Activity\na@x.example,04.03.2025\nb@x.example,yesterday\nc@x.example\nd@x.example,2106-01-01\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -258,6 +264,13 @@ func FuzzReadConsole(f *testing.F) {
 			m := c.Member(i)
 			if c.Find(m.Email) != i || !strings.Contains(m.Email, "@") || len(m.Type) > maxTypeBytes || i > 0 && m.Line <= c.Member(i-1).Line {
 				t.Fatalf("member %d: %+v", i, m)
+			}
+			at, known := c.LastActivity(i)
+			if known && c.ActivityColumn == "" || !at.Equal(m.LastActivity) || known != m.ActivityKnown || c.members[i].either {
+				t.Fatalf("member %d: activity %v (known %v), column %q: %+v", i, at, known, c.ActivityColumn, m)
+			}
+			if !at.IsZero() && (at.Year() < minActivityYear || at.Year() > maxActivityYear || at.Nanosecond() != int(time.Second-1) || !known) {
+				t.Fatalf("member %d: last active %v", i, at)
 			}
 		}
 		if len(c.Warnings) > maxWarnings+1 {

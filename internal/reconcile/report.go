@@ -7,13 +7,29 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/cell"
 )
 
-// Columns of the csv and json output: one row per finding.
-var Columns = []string{"workspace_gid", "finding", "email", "name", "api_state", "console_type", "console_line", "membership_gid", "note"}
+// Columns of the csv and json output: one row per finding. The last
+// activity is the console's, in RFC 3339, "never", or empty when unknown;
+// idle_days is empty (null in JSON) where the idle rule does not judge.
+var Columns = []string{"workspace_gid", "finding", "email", "name", "api_state", "console_type", "console_line", "membership_gid", "note",
+	"console_last_activity", "idle_days"}
+
+// activityText is a finding's last activity as the records and the
+// table write it.
+func activityText(f Finding) string {
+	switch {
+	case !f.ActivityKnown:
+		return ""
+	case f.LastActivity.IsZero():
+		return "never"
+	}
+	return f.LastActivity.Format(time.RFC3339)
+}
 
 // WriteRecords writes every finding of the reports, matches included, as
 // CSV (safe to open in a spreadsheet, and on a terminal) or, when asJSON,
@@ -28,17 +44,24 @@ func WriteRecords(out io.Writer, reports []*Report, asJSON bool) error {
 	}
 	for _, r := range reports {
 		err := r.Findings(func(f Finding) error {
-			line := ""
+			line, idleDays := "", ""
 			if f.ConsoleLine > 0 {
 				line = strconv.Itoa(f.ConsoleLine)
 			}
-			rec := []string{r.Workspace.GID, string(f.Kind), f.Email, f.Name, f.APIState, f.ConsoleType, line, f.MembershipGID, f.Note}
+			if f.IdleJudged {
+				idleDays = strconv.Itoa(f.IdleDays)
+			}
+			rec := []string{r.Workspace.GID, string(f.Kind), f.Email, f.Name, f.APIState, f.ConsoleType, line, f.MembershipGID, f.Note,
+				activityText(f), idleDays}
 			if asJSON {
 				obj := make(map[string]any, len(Columns))
 				for i, k := range Columns {
 					obj[k] = rec[i]
 				}
-				obj["console_line"] = f.ConsoleLine
+				obj["console_line"], obj["idle_days"] = f.ConsoleLine, nil
+				if f.IdleJudged {
+					obj["idle_days"] = f.IdleDays
+				}
 				return enc.Encode(obj)
 			}
 			for i := range rec {
@@ -108,6 +131,41 @@ func writeSummary(w io.Writer, r *Report, console *Console, file string) {
 	fmt.Fprintf(w, "  console members: %d = %d in the API + %d only in the console\n", r.ConsoleMembers, r.Matched, r.OnlyConsole)
 	fmt.Fprintf(w, "  in both: %d agree, %d disagree; %d re-added (an old inactive membership beside the active one, not a difference)\n",
 		r.Agree, r.Disagree, r.Readded)
+	writeIdle(w, r, console)
+}
+
+// writeIdle writes the idle seats by the console's last activity, or why
+// there are none.
+func writeIdle(w io.Writer, r *Report, console *Console) {
+	if r.Idle == nil {
+		fmt.Fprintln(w, "\n  No last-activity column in the export, so no idle seats; if it has one, name it with --reconcile.activity-column.")
+		return
+	}
+	fmt.Fprintf(w, "\n  Idle seats of people in both, by the console's %q column at %s (the rule of asana_workspace_seats_idle):\n",
+		cell.Terminal(console.ActivityColumn), r.Now.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "  %-14s %8s %9s", "idle for", "licensed", "view_only")
+	if r.SeatPrice != nil {
+		fmt.Fprintf(w, "  %s", "cost a month")
+	}
+	fmt.Fprintln(w)
+	for _, s := range r.Idle {
+		fmt.Fprintf(w, "  %-14s %8d %9d", fmt.Sprintf("%d days", s.Days), s.Licensed, s.ViewOnly)
+		if cost, priced := r.MonthlyCost(s); priced {
+			fmt.Fprintf(w, "  %12.2f", cost)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  judged: %d active licensed and view-only memberships of people in the export", r.Judged)
+	if r.ActivityUnknown > 0 {
+		fmt.Fprintf(w, "; %d more whose last activity was not understood are never counted idle", r.ActivityUnknown)
+	}
+	fmt.Fprintln(w, ".")
+	if r.SeatPrice != nil {
+		fmt.Fprintf(w, "  The cost is the idle licensed seats at the workspace's seat_price, %.2f a month; view-only seats are not priced.\n", *r.SeatPrice)
+	} else {
+		fmt.Fprintln(w, "  Set the workspace's seat_price in the config file to price them.")
+	}
+	fmt.Fprintln(w, "  The export says nothing of paused licences: a paused seat (not billed) whose member has not been active counts here as idle.")
 }
 
 // section lists the findings of one kind, reading them twice: once for

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
@@ -33,12 +34,23 @@ func newSpool() (*spool, error) {
 	return &spool{f: f, w: bufio.NewWriterSize(f, 64<<10), r: bufio.NewReaderSize(nil, 512)}, nil
 }
 
+// hasCreated marks, in an entry's first byte beside its state, that its
+// creation time follows its fields.
+const hasCreated = 0x80
+
 // add writes the fields a finding shows of e and returns where it is.
 func (s *spool) add(e roster.Entry) (at int64, err error) {
-	s.buf = append(s.buf[:0], byte(e.State))
+	first := byte(e.State)
+	if !e.CreatedAt.IsZero() {
+		first |= hasCreated
+	}
+	s.buf = append(s.buf[:0], first)
 	for _, f := range []string{e.MembershipGID, e.UserEmail, e.UserName, e.Domain} {
 		s.buf = binary.AppendUvarint(s.buf, uint64(len(f)))
 		s.buf = append(s.buf, f...)
+	}
+	if first&hasCreated != 0 {
+		s.buf = binary.AppendVarint(s.buf, e.CreatedAt.Unix())
 	}
 	at = s.size
 	n, err := s.w.Write(s.buf)
@@ -53,7 +65,7 @@ func (s *spool) read(at int64, n int, fn func(roster.Entry) error) error {
 	}
 	s.r.Reset(io.NewSectionReader(s.f, at, s.size-at))
 	for range n {
-		st, err := s.r.ReadByte()
+		first, err := s.r.ReadByte()
 		if err != nil {
 			return fmt.Errorf("reading back the reconcile spool: %w", err)
 		}
@@ -63,7 +75,15 @@ func (s *spool) read(at int64, n int, fn func(roster.Entry) error) error {
 				return err
 			}
 		}
-		if err := fn(roster.Entry{State: asana.State(st), MembershipGID: f[0], UserEmail: f[1], UserName: f[2], Domain: f[3]}); err != nil {
+		e := roster.Entry{State: asana.State(first &^ hasCreated), MembershipGID: f[0], UserEmail: f[1], UserName: f[2], Domain: f[3]}
+		if first&hasCreated != 0 {
+			created, err := binary.ReadVarint(s.r)
+			if err != nil {
+				return fmt.Errorf("reading back the reconcile spool: %w", err)
+			}
+			e.CreatedAt = time.Unix(created, 0).UTC()
+		}
+		if err := fn(e); err != nil {
 			return err
 		}
 	}

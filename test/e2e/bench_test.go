@@ -226,7 +226,7 @@ func runReconcile(b *testing.B, c benchCase, res results) {
 	w := bufio.NewWriter(f)
 	generated := c.members - acmeRows
 	for i := range generated {
-		fmt.Fprintf(w, "Generated Person %07d,generated.person.%07d@acme.example,%s,2025-01-01\n", i, i, []string{"Member", "Guest", "View only", "Admin"}[i%4])
+		fmt.Fprintf(w, "Generated Person %07d,generated.person.%07d@acme.example,%s,2025-01-01,2025-06-30\n", i, i, []string{"Member", "Guest", "View only", "Admin"}[i%4])
 	}
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		b.Fatal(err)
