@@ -13,6 +13,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
+	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
 
 // SeatsOptions are the seats command's flags.
@@ -35,6 +36,9 @@ type SeatsOptions struct {
 	// BOM starts a CSV with a byte-order mark; Wide keeps every column of
 	// the table.
 	BOM, Wide bool
+	// Summary writes the renewal summary instead of the roster: the
+	// numbers of each workspace and the idle seats' people.
+	Summary bool
 	// Now is when idle days are counted to; zero is the time the command
 	// runs.
 	Now time.Time
@@ -76,41 +80,43 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	if opts.Summary && !opts.FormatSet {
+		opts.Format = roster.Table
+	}
 	switch {
+	case opts.Format == summary.HTML && !opts.Summary:
+		return errors.New("--format=html applies to --summary only: the roster and --reconcile write csv, json or table")
+	case opts.Summary && (opts.Reconcile != "" || opts.DemoConsoleExport != ""):
+		return errors.New("--summary does not apply with --reconcile or --demo.console-export: run them apart")
 	case opts.DemoConsoleExport != "":
 		return e.writeConsoleExport(ctx, opts.DemoConsoleExport, out)
 	case opts.Reconcile != "":
 		return e.reconcile(ctx, opts, out, errOut)
 	case opts.EmailColumn != "" || opts.TypeColumn != "":
 		return errors.New("--reconcile.email-column and --reconcile.type-column apply only with --reconcile=FILE")
+	case opts.Summary && len(opts.States) > 0:
+		return errors.New("--state does not apply to --summary: the summary counts every state; use --state without --summary for the rows")
 	}
 	states, err := parseStates(opts.States)
-	if err != nil {
-		return err
-	}
-	targets, err := e.seatTargets(ctx, opts.Workspaces)
 	if err != nil {
 		return err
 	}
 	if opts.BOM && opts.Format != roster.CSV {
 		return fmt.Errorf("--bom applies to --format=csv only: a byte-order mark is for spreadsheets that open a CSV file")
 	}
-	cfg := e.config.Get()
-	listOpts := roster.ListOptions{States: states, IdleDays: opts.IdleDays, Now: opts.now(), Prices: prices(cfg)}
-	if cfg.AuditLog.Enabled {
-		listOpts.History = e.audit.Ledger
-		e.readAuditLog(ctx, targets, errOut)
+	filter := roster.ListOptions{States: states, IdleDays: opts.IdleDays}
+	if opts.Summary { // it counts every state and judges idle seats by each threshold itself
+		filter = roster.ListOptions{}
 	}
-	if opts.IdleDays > 0 && !cfg.AuditLog.Enabled && opts.ConsoleExport == "" {
-		return errors.New("--idle needs to know when each person was last active: turn on audit_log.enabled in the config " +
-			"(Enterprise+, with a service account) or give --console-export=FILE, the members list exported from the Admin Console (every plan)")
+	listings, listOpts, err := e.listSeats(ctx, opts, filter, errOut)
+	if err != nil {
+		return err
 	}
-	listings := e.listRoster(ctx, targets, listOpts)
 	defer listings.Close()
-	failed := listings.Failed()
-	for _, l := range failed {
-		fmt.Fprintf(errOut, "%s: workspace %s: no rows written: %v\n", Program, l.Workspace.GID, l.Err)
+	if opts.Summary {
+		return e.summary(listings, listOpts, opts, out, errOut)
 	}
+	failed := listings.Failed()
 	wopts := roster.WriteOptions{Format: opts.Format, BOM: opts.BOM}
 	if !opts.Wide {
 		wopts.Width = roster.TableWidth
@@ -135,6 +141,38 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; their rows are missing", len(failed), len(listings))
 	}
 	return nil
+}
+
+// listSeats lists the rosters of the workspaces opts names, filtered as
+// filter says, with the audit log's columns when the config reads it. A
+// listing that failed is in the result with its Err, which listSeats has
+// told errOut.
+func (e *Exporter) listSeats(ctx context.Context, opts SeatsOptions, filter roster.ListOptions, errOut io.Writer) (roster.Listings, roster.ListOptions, error) {
+	targets, err := e.seatTargets(ctx, opts.Workspaces)
+	if err != nil {
+		return nil, filter, err
+	}
+	cfg := e.config.Get()
+	listOpts := filter
+	listOpts.Prices = prices(cfg)
+	if opts.IdleDays > 0 && !cfg.AuditLog.Enabled && opts.ConsoleExport == "" {
+		return nil, listOpts, errors.New("--idle needs to know when each person was last active: turn on audit_log.enabled in the config " +
+			"(Enterprise+, with a service account) or give --console-export=FILE, the members list exported from the Admin Console (every plan)")
+	}
+	if cfg.AuditLog.Enabled {
+		listOpts.History = e.audit.Ledger
+		e.readAuditLog(ctx, targets, errOut)
+	}
+	// Now is taken once the audit log is read, as the metric's is: taken
+	// before, the history would look younger than its 90 days, and seats
+	// idle since its start would miss the 90-day threshold by the reading's
+	// few seconds.
+	listOpts.Now = opts.now()
+	listings := e.listRoster(ctx, targets, listOpts)
+	for _, l := range listings.Failed() {
+		fmt.Fprintf(errOut, "%s: workspace %s: no rows written: %v\n", Program, l.Workspace.GID, l.Err)
+	}
+	return listings, listOpts, nil
 }
 
 func (o *SeatsOptions) now() time.Time {
