@@ -12,6 +12,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
@@ -116,7 +117,6 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 	if opts.Summary {
 		return e.summary(listings, listOpts, opts, out, errOut)
 	}
-	failed := listings.Failed()
 	wopts := roster.WriteOptions{Format: opts.Format, BOM: opts.BOM}
 	if !opts.Wide {
 		wopts.Width = roster.TableWidth
@@ -125,20 +125,32 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 				"--wide or --format=csv shows them all\n", Program, strings.Join(cols, ", "), roster.TableWidth)
 		}
 	}
-	switch {
-	case opts.Output == "":
-		err = listings.Write(out, wopts)
-	case len(failed) > 0:
-		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), opts.Output)
-	default:
-		err = listings.WriteFile(opts.Output, wopts)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the roster: %w", err)
+	if err := writeOutput(listings, opts.Output, "roster", out, func(w io.Writer) error { return listings.Write(w, wopts) }); err != nil {
+		return err
 	}
 	describeRows(listings, listOpts, errOut)
-	if len(failed) > 0 {
+	if failed := listings.Failed(); len(failed) > 0 {
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; their rows are missing", len(failed), len(listings))
+	}
+	return nil
+}
+
+// writeOutput writes what (the roster, the summary) to out, or whole or
+// not at all, with mode 0600, to the file output. While a listing failed
+// it leaves output as it was: a file half of whose workspaces are missing
+// would pass for the whole.
+func writeOutput(listings roster.Listings, output, what string, out io.Writer, write func(io.Writer) error) error {
+	var err error
+	switch failed := listings.Failed(); {
+	case output == "":
+		err = write(out)
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), output)
+	default:
+		err = privatefile.Write(output, write)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the %s: %w", what, err)
 	}
 	return nil
 }

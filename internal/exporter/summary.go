@@ -39,23 +39,13 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 	}
 	s := b.Summary()
 	wopts := summary.WriteOptions{Format: opts.Format, BOM: opts.BOM}
-	failed := listings.Failed()
-	var err error
-	switch {
-	case opts.Output == "":
-		err = s.Write(out, wopts)
-	case len(failed) > 0:
-		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), opts.Output)
-	default:
-		err = s.WriteFile(opts.Output, wopts)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the summary: %w", err)
+	if err := writeOutput(listings, opts.Output, "summary", out, func(w io.Writer) error { return s.Write(w, wopts) }); err != nil {
+		return err
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(errOut, "%s: %s\n", Program, n)
 	}
-	if len(failed) > 0 {
+	if failed := listings.Failed(); len(failed) > 0 {
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; the summary leaves them out", len(failed), len(listings))
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,12 +29,23 @@ const (
 // page is what the template shows.
 type page struct {
 	*Summary
-	Head    []string   // the numbers table's header: the workspaces' names
-	Rows    [][]string // a label, then a value per workspace
+	Head    []string // the numbers table's header: the workspaces' names
+	Rows    []numbersRow
 	Charts  []chart
 	People  []personRow
 	Unknown string
 }
+
+// numbersRow is a label and a value per workspace; Strong rows are what
+// the renewal turns on.
+type numbersRow struct {
+	Label  string
+	Values []string
+	Strong bool
+}
+
+// strongKeys are the fields the page sets in bold.
+var strongKeys = []string{"billed", "idle_monthly_cost", "days_to_renewal", "idle_cost_to_renewal"}
 
 type personRow struct {
 	Name, Email, Workspace, State, IdleDays, Source, Price string
@@ -76,13 +88,13 @@ func (s *Summary) writeHTML(out io.Writer) error {
 		p.Head = append(p.Head, n.Name)
 	}
 	for _, f := range fs[2:] { // the gid and name head the columns
-		row := []string{f.label}
+		row := numbersRow{Label: f.label, Strong: slices.Contains(strongKeys, f.key)}
 		for i := range s.Workspaces {
 			v, known := f.value(&s.Workspaces[i])
 			if !known {
 				v = unknownHTML
 			}
-			row = append(row, v)
+			row.Values = append(row.Values, v)
 		}
 		p.Rows = append(p.Rows, row)
 	}
@@ -274,6 +286,7 @@ td.n, th.n { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
 .numbers td:first-child { color: #3a4356; }
+.numbers tr.strong td { font-weight: 600; color: #1d2330; }
 .people td { overflow-wrap: anywhere; }
 figure { margin: 16px 0; break-inside: avoid; }
 figcaption { color: #566074; font-size: 13px; margin-bottom: 4px; }
@@ -303,7 +316,7 @@ svg .sub { fill: #566074; }
 <table class="numbers">
 <thead><tr><th></th>{{range .Head}}<th class="n"><bdi>{{.}}</bdi></th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr>{{range $i, $v := .}}{{if eq $i 0}}<td>{{$v}}</td>{{else}}<td class="n">{{$v}}</td>{{end}}{{end}}</tr>
+{{range .Rows}}<tr{{if .Strong}} class="strong"{{end}}><td>{{.Label}}</td>{{range .Values}}<td class="n">{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/internal/cell"
-	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
@@ -50,12 +49,6 @@ func (s *Summary) Write(out io.Writer, opts WriteOptions) error {
 		return err
 	}
 	return buf.Flush()
-}
-
-// WriteFile writes the summary to path whole or not at all, with mode 0600:
-// the JSON and the page name the idle seats' people.
-func (s *Summary) WriteFile(path string, opts WriteOptions) error {
-	return privatefile.Write(path, func(w io.Writer) error { return s.Write(w, opts) })
 }
 
 // stamp is when the summary was made, as every format shows it.

@@ -5,8 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -253,25 +251,12 @@ func TestHTML(t *testing.T) {
 	}
 }
 
-// TestWriteFile: --output gets the page with mode 0600, whole.
-func TestWriteFile(t *testing.T) {
-	s := sample(t)
-	path := filepath.Join(t.TempDir(), "summary.html")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WriteFile(path, WriteOptions{Format: HTML}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(path)
-	if string(got) != write(t, s, WriteOptions{Format: HTML}) {
-		t.Error("the file differs from what Write writes")
-	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", st.Mode().Perm())
-	}
-	if err := s.Write(failing{}, WriteOptions{Format: HTML}); err == nil {
-		t.Error("a failed write did not fail")
+// TestWriteFails: an error of the writer is the summary's.
+func TestWriteFails(t *testing.T) {
+	for _, f := range Formats {
+		if err := sample(t).Write(failing{}, WriteOptions{Format: roster.Format(f)}); err == nil {
+			t.Errorf("%s: a failed write did not fail", f)
+		}
 	}
 }
 
