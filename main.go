@@ -144,7 +144,8 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 		Default("2h").DurationVar(&s.Timeout)
 	seats.Flag("idle", "Only the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle: "+
 		"active licensed or view-only, no activity for that long, a membership older than that, a licence not paused. "+
-		"Needs the audit log (audit_log.enabled) or --console-export.").PlaceHolder("DURATION").SetValue(&idleDays{&s.IdleDays})
+		"Needs the audit log (audit_log.enabled) or --console-export. With --summary: the threshold whose idle seats are priced "+
+		"(default 60d).").PlaceHolder("DURATION").SetValue(&idleDays{&s.IdleDays})
 	seats.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
 		"where the audit log cannot tell; with both, the later date counts.").PlaceHolder("FILE").StringVar(&s.ConsoleExport)
 	seats.Flag("bom", "Start the CSV with a UTF-8 byte-order mark, for spreadsheets that otherwise garble accented names "+

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/asana-exporter/asana_exporter/internal/cell"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
@@ -43,7 +44,7 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 		return err
 	}
 	for _, n := range s.Notes {
-		fmt.Fprintf(errOut, "%s: %s\n", Program, n)
+		fmt.Fprintf(errOut, "%s: %s\n", Program, cell.Terminal(n)) // a workspace's name is anyone's to choose
 	}
 	if failed := listings.Failed(); len(failed) > 0 {
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; the summary leaves them out", len(failed), len(listings))

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/asana-exporter/asana_exporter/internal/cell"
 )
 
 // The charts' geometry, in SVG user units: a page's width at 96 dpi less
@@ -17,7 +19,7 @@ const (
 	chartWidth  = 720
 	chartSubX   = 180 // the row's second label: the threshold or the period
 	chartBarX   = 290 // where the bars start
-	chartBarMax = 330 // the longest bar; its value is written after it
+	chartBarMax = 260 // the longest bar; its value is written after it, in the 170 units left
 	chartPitch  = 24  // a bar and the gap below it
 	chartBar    = 16
 	chartTop    = 8
@@ -31,6 +33,7 @@ type page struct {
 	*Summary
 	Head    []string // the numbers table's header: the workspaces' names
 	Rows    []numbersRow
+	Notes   []string
 	Charts  []chart
 	People  []personRow
 	Unknown string
@@ -85,7 +88,10 @@ func (s *Summary) writeHTML(out io.Writer) error {
 	p := page{Summary: s, Unknown: unknownHTML, Charts: []chart{s.seatsChart(), s.idleChart(), s.costChart()}}
 	fs := s.fields()
 	for _, n := range s.Workspaces {
-		p.Head = append(p.Head, n.Name)
+		p.Head = append(p.Head, cell.Page(n.Name))
+	}
+	for _, n := range s.Notes {
+		p.Notes = append(p.Notes, cell.Page(n))
 	}
 	for _, f := range fs[2:] { // the gid and name head the columns
 		row := numbersRow{Label: f.label, Strong: slices.Contains(strongKeys, f.key)}
@@ -103,7 +109,7 @@ func (s *Summary) writeHTML(out io.Writer) error {
 		if person.MonthlyPrice != nil {
 			price = Cents(*person.MonthlyPrice)
 		}
-		p.People = append(p.People, personRow{Name: person.Name, Email: person.Email, Workspace: person.WorkspaceName,
+		p.People = append(p.People, personRow{Name: cell.Page(person.Name), Email: cell.Page(person.Email), Workspace: cell.Page(person.WorkspaceName),
 			State: person.State.String(), IdleDays: strconv.Itoa(person.IdleDays), Source: person.Source, Price: price})
 	}
 	return pageTemplate.Execute(out, p)
@@ -127,6 +133,7 @@ func newBars(title, caption string, largest float64, legend ...legendItem) *bars
 // not "", that text instead of a bar.
 func (b *bars) row(label, sub, value string, segs []segValue) *chartRow {
 	y := chartTop + len(b.Rows)*chartPitch
+	label = cell.Page(label)
 	r := chartRow{Y: y, TextY: y + chartBar - 4, Label: label, Full: label, Sub: sub, Value: value}
 	if utf8.RuneCountInString(label) > chartLabelRunes {
 		r.Label = string([]rune(label)[:chartLabelRunes-1]) + "…"
@@ -235,18 +242,21 @@ func (s *Summary) costChart() chart {
 		legendItem{"cost", "a month"}, legendItem{"costrenewal", "until the renewal"})
 	for _, n := range s.Workspaces {
 		for j, v := range []*float64{n.MonthlyCost, n.CostToRenewal} {
-			label, sub, class := n.Name, "a month", "cost"
+			label, sub, class, value := n.Name, "a month", "cost", ""
+			if v != nil {
+				value = Cents(*v)
+			}
 			if j == 1 {
 				label, sub, class = "", "until the renewal", "costrenewal"
-				if n.DaysToRenewal != nil {
-					sub = fmt.Sprintf("%d days to the renewal", *n.DaysToRenewal)
+				if v != nil {
+					value = fmt.Sprintf("%s in %d days", value, *n.DaysToRenewal)
 				}
 			}
 			if v == nil {
 				b.row(label, sub, "unknown", nil)
 				continue
 			}
-			b.row(label, sub, Cents(*v), []segValue{{*v, class, sub + ": " + Cents(*v)}})
+			b.row(label, sub, value, []segValue{{*v, class, sub + ": " + value}})
 		}
 	}
 	return b.chart

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"golang.org/x/net/html"
 
@@ -234,15 +235,22 @@ func TestHTML(t *testing.T) {
 	if want := (4 + 1) + (5 + 2) + 4 + 8; rects != want {
 		t.Errorf("%d rects, want %d", rects, want)
 	}
+	if strings.ContainsFunc(out, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
+		t.Error("a control character reached the page")
+	}
 	page := strings.Join(strings.Fields(text.String()), " ")
-	for _, want := range append(slices.Clone(hostileNames), s.Workspaces[1].Name, "49.98", "146.24", "174.93", "511.85",
-		"Licensed idle 30 days 4 — 7") {
+	var shown []string // as the page shows them: controls escaped
+	for _, n := range hostileNames {
+		shown = append(shown, strings.ReplaceAll(strings.ReplaceAll(n, "\x1b", `\u001b`), "\x07", `\u0007`))
+	}
+	for _, want := range append(shown, s.Workspaces[1].Name, `Evil \u001b]0;owned\u0007`, "49.98", "146.24", "174.93",
+		"511.85 in 89 days", "Licensed idle 30 days 4 — 7") {
 		if !strings.Contains(page, strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("the page's text lacks %q", want)
 		}
 	}
 	for _, n := range s.Notes {
-		if !strings.Contains(page, n) {
+		if n = strings.ReplaceAll(strings.ReplaceAll(n, "\x1b", `\u001b`), "\x07", `\u0007`); !strings.Contains(page, n) {
 			t.Errorf("the page lacks the note %q", n)
 		}
 	}

@@ -108,7 +108,7 @@ func TestSummaryPageInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if copyTo := os.Getenv(summaryScreenshotEnv); copyTo != "" {
-		if err := os.WriteFile(copyTo, shot, 0o644); err != nil {
+		if err := os.WriteFile(copyTo, shot, 0o600); err != nil { // names and emails, if made up
 			t.Error(err)
 		}
 	}
