@@ -22,8 +22,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # Every test: the exporter's module (Go only), then test/e2e (the built
-# exporter with Prometheus, promtool, Alertmanager, amtool and Asana's Node
-# client, which test-deps installs when missing). Each micro-benchmark runs
+# exporter with Prometheus, promtool, Alertmanager, amtool, Asana's Node
+# client and Chromium, which test-deps installs when missing). Each micro-benchmark runs
 # once too, so that one whose checks have gone stale fails here and not only
 # in make bench.
 test: test-unit test-e2e

@@ -29,6 +29,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
+	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
 
 const defaultPort = ":9861"
@@ -130,9 +131,9 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 	seats := app.Command(seatsCommand, "Write who holds each seat: one row per workspace membership, with the user's name and email, "+
 		"its state as the metrics count it, is_admin, whether the email is inside the organisation's domains, and created_at. "+
 		"Uses the token, --asana.url, --config.file and --demo as the exporter does.")
-	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line) or table. "+
-		"Default: csv for the roster, table for --reconcile.").
-		Default(string(roster.CSV)).IsSetByUser(&s.FormatSet).EnumVar((*string)(&s.Format), roster.Formats...)
+	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line; one document for --summary) "+
+		"or table; html for --summary only. Default: csv for the roster, table for --reconcile and --summary.").
+		Default(string(roster.CSV)).IsSetByUser(&s.FormatSet).EnumVar((*string)(&s.Format), summary.Formats...)
 	seats.Flag("state", "Only rows in this state (licensed, view_only, guest, inactive); repeatable.").
 		PlaceHolder("STATE").StringsVar(&s.States)
 	seats.Flag("workspace", "Only this workspace gid; repeatable. Default: the workspaces the exporter collects.").
@@ -143,13 +144,18 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 		Default("2h").DurationVar(&s.Timeout)
 	seats.Flag("idle", "Only the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle: "+
 		"active licensed or view-only, no activity for that long, a membership older than that, a licence not paused. "+
-		"Needs the audit log (audit_log.enabled) or --console-export.").PlaceHolder("DURATION").SetValue(&idleDays{&s.IdleDays})
+		"Needs the audit log (audit_log.enabled) or --console-export. With --summary: the threshold whose idle seats are priced "+
+		"(default 60d).").PlaceHolder("DURATION").SetValue(&idleDays{&s.IdleDays})
 	seats.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
 		"where the audit log cannot tell; with both, the later date counts.").PlaceHolder("FILE").StringVar(&s.ConsoleExport)
 	seats.Flag("bom", "Start the CSV with a UTF-8 byte-order mark, for spreadsheets that otherwise garble accented names "+
 		"(Excel on Windows opening the file by double-click).").BoolVar(&s.BOM)
 	seats.Flag("wide", fmt.Sprintf("--format=table: every column and whole timestamps, however wide; "+
 		"otherwise the table leaves columns out to fit %d columns and says which.", roster.TableWidth)).BoolVar(&s.Wide)
+	seats.Flag("summary", "Write the renewal summary instead of the roster: per workspace the seats purchased, licensed, paused, billed, "+
+		"view-only, guests, licensed members outside the email domains, idle seats at each audit_log.idle_days threshold, what the seats "+
+		"idle 60 days (or --idle) cost a month and until the renewal; with --format=html, one page with charts and the idle seats' "+
+		"people, to print or mail (write it with --output: mode 0600).").BoolVar(&s.Summary)
 	seats.Flag("reconcile", "Compare with FILE, the members list exported from the Admin Console as CSV, person by person. "+
 		"Exit status 0 when they agree, 1 when they differ, 2 on trouble.").PlaceHolder("FILE").StringVar(&s.Reconcile)
 	seats.Flag("reconcile.email-column", "The header of the export's email column, if the guess is wrong.").

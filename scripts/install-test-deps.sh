@@ -5,7 +5,9 @@
 #     (about 5 minutes cold; rebuilt only when a go.mod changes);
 #   - Node.js and npm (Debian), and the official Asana Node client (npm ci,
 #     pinned by package-lock.json);
-#   - systemd-analyze (Debian's systemd), to verify the example unit.
+#   - systemd-analyze (Debian's systemd), to verify the example unit;
+#   - Chromium (Debian), in which the summary page of seats --summary is
+#     opened headless.
 # If the pinned build fails (for example the module proxy refuses a module),
 # it falls back to Debian's prometheus and prometheus-alertmanager packages
 # (2.42 and 0.25), which the tests also accept. Idempotent.
@@ -56,6 +58,7 @@ done
 command -v node >/dev/null || missing+=(nodejs)
 command -v systemd-analyze >/dev/null || missing+=(systemd) # verifies examples/asana_exporter.service
 command -v npm >/dev/null || missing+=(npm)
+command -v chromium >/dev/null || missing+=(chromium) # opens seats --summary's page (test/e2e/summary_test.go)
 
 if ((${#missing[@]})); then
   sudo=""

@@ -38,13 +38,22 @@ func ForCSV(out io.Writer) func(string) string {
 // Terminal escapes what a terminal would act on rather than show: control
 // characters (an escape sequence in a name could rewrite the screen), line
 // breaks and invisible formatting such as bidirectional overrides.
-func Terminal(s string) string {
-	if !strings.ContainsFunc(s, notGraphic) {
+func Terminal(s string) string { return escape(s, notGraphic) }
+
+// Page escapes the control characters a web page cannot show (an escape
+// sequence, a bell, a line break in a name), as Terminal does. It leaves
+// invisible formatting alone: a page isolates a name's direction with
+// <bdi>, and joiners make emoji.
+func Page(s string) string { return escape(s, unicode.IsControl) }
+
+// escape writes each rune of s for which is holds as \uXXXX.
+func escape(s string, is func(rune) bool) string {
+	if !strings.ContainsFunc(s, is) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if notGraphic(r) {
+		if is(r) {
 			fmt.Fprintf(&b, "\\u%04x", r)
 		} else {
 			b.WriteRune(r)

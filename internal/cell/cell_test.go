@@ -88,3 +88,19 @@ func TestWidthOfASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestPage: a page gets control characters escaped, and keeps what makes
+// a name (joiners in emoji, a direction mark) as it is.
+func TestPage(t *testing.T) {
+	for in, want := range map[string]string{
+		"Zoë 👩‍💻":            "Zoë 👩‍💻",
+		"\x1b[2Jred\x07":     `\u001b[2Jred\u0007`,
+		"two\nlines\r":       `two\u000alines\u000d`,
+		"\u202eevil\u202c":   "\u202eevil\u202c",
+		"\u0085next line C1": `\u0085next line C1`,
+	} {
+		if got := Page(in); got != want {
+			t.Errorf("Page(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -12,7 +12,10 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/privatefile"
+	"github.com/asana-exporter/asana_exporter/internal/reconcile"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
+	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
 
 // SeatsOptions are the seats command's flags.
@@ -35,6 +38,9 @@ type SeatsOptions struct {
 	// BOM starts a CSV with a byte-order mark; Wide keeps every column of
 	// the table.
 	BOM, Wide bool
+	// Summary writes the renewal summary instead of the roster: the
+	// numbers of each workspace and the idle seats' people.
+	Summary bool
 	// Now is when idle days are counted to; zero is the time the command
 	// runs.
 	Now time.Time
@@ -77,40 +83,41 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	if opts.Summary && !opts.FormatSet {
+		opts.Format = roster.Table
+	}
 	switch {
+	case opts.Format == summary.HTML && !opts.Summary:
+		return errors.New("--format=html applies to --summary only: the roster and --reconcile write csv, json or table")
+	case opts.Summary && (opts.Reconcile != "" || opts.DemoConsoleExport != ""):
+		return errors.New("--summary does not apply with --reconcile or --demo.console-export: run them apart")
 	case opts.DemoConsoleExport != "":
 		return e.writeConsoleExport(ctx, opts.DemoConsoleExport, out)
 	case opts.Reconcile != "":
 		return e.reconcile(ctx, opts, out, errOut)
-	case opts.EmailColumn != "" || opts.TypeColumn != "" || opts.ActivityColumn != "":
-		return errors.New("--reconcile.email-column, --reconcile.type-column and --reconcile.activity-column apply only with --reconcile=FILE")
+	case opts.ConsoleExport == "" && (opts.EmailColumn != "" || opts.TypeColumn != "" || opts.ActivityColumn != ""):
+		return errors.New("--reconcile.email-column, --reconcile.type-column and --reconcile.activity-column apply only with --reconcile=FILE or --console-export=FILE")
+	case opts.Summary && len(opts.States) > 0:
+		return errors.New("--state does not apply to --summary: the summary counts every state; use --state without --summary for the rows")
 	}
 	states, err := parseStates(opts.States)
-	if err != nil {
-		return err
-	}
-	targets, err := e.seatTargets(ctx, opts.Workspaces)
 	if err != nil {
 		return err
 	}
 	if opts.BOM && opts.Format != roster.CSV {
 		return fmt.Errorf("--bom applies to --format=csv only: a byte-order mark is for spreadsheets that open a CSV file")
 	}
-	cfg := e.config.Get()
-	listOpts := roster.ListOptions{States: states, IdleDays: opts.IdleDays, Now: opts.now(), Prices: prices(cfg)}
-	if cfg.AuditLog.Enabled {
-		listOpts.History = e.audit.Ledger
-		e.readAuditLog(ctx, targets, errOut)
+	filter := roster.ListOptions{States: states, IdleDays: opts.IdleDays}
+	if opts.Summary { // it counts every state and judges idle seats by each threshold itself
+		filter = roster.ListOptions{}
 	}
-	if opts.IdleDays > 0 && !cfg.AuditLog.Enabled && opts.ConsoleExport == "" {
-		return errors.New("--idle needs to know when each person was last active: turn on audit_log.enabled in the config " +
-			"(Enterprise+, with a service account) or give --console-export=FILE, the members list exported from the Admin Console (every plan)")
+	listings, listOpts, err := e.listSeats(ctx, opts, filter, errOut)
+	if err != nil {
+		return err
 	}
-	listings := e.listRoster(ctx, targets, listOpts)
 	defer listings.Close()
-	failed := listings.Failed()
-	for _, l := range failed {
-		fmt.Fprintf(errOut, "%s: workspace %s: no rows written: %v\n", Program, l.Workspace.GID, l.Err)
+	if opts.Summary {
+		return e.summary(listings, listOpts, opts, out, errOut)
 	}
 	wopts := roster.WriteOptions{Format: opts.Format, BOM: opts.BOM}
 	if !opts.Wide {
@@ -120,22 +127,92 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 				"--wide or --format=csv shows them all\n", Program, strings.Join(cols, ", "), roster.TableWidth)
 		}
 	}
-	switch {
-	case opts.Output == "":
-		err = listings.Write(out, wopts)
-	case len(failed) > 0:
-		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), opts.Output)
-	default:
-		err = listings.WriteFile(opts.Output, wopts)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the roster: %w", err)
+	if err := writeOutput(listings, opts.Output, "roster", out, func(w io.Writer) error { return listings.Write(w, wopts) }); err != nil {
+		return err
 	}
 	describeRows(listings, listOpts, errOut)
-	if len(failed) > 0 {
+	if failed := listings.Failed(); len(failed) > 0 {
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; their rows are missing", len(failed), len(listings))
 	}
 	return nil
+}
+
+// writeOutput writes what (the roster, the summary) to out, or whole or
+// not at all, with mode 0600, to the file output. While a listing failed
+// it leaves output as it was: a file half of whose workspaces are missing
+// would pass for the whole.
+func writeOutput(listings roster.Listings, output, what string, out io.Writer, write func(io.Writer) error) error {
+	var err error
+	switch failed := listings.Failed(); {
+	case output == "":
+		err = write(out)
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), output)
+	default:
+		err = privatefile.Write(output, write)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the %s: %w", what, err)
+	}
+	return nil
+}
+
+// listSeats lists the rosters of the workspaces opts names, filtered as
+// filter says, with the audit log's columns when the config reads it. A
+// listing that failed is in the result with its Err, which listSeats has
+// told errOut.
+func (e *Exporter) listSeats(ctx context.Context, opts SeatsOptions, filter roster.ListOptions, errOut io.Writer) (roster.Listings, roster.ListOptions, error) {
+	targets, err := e.seatTargets(ctx, opts.Workspaces)
+	if err != nil {
+		return nil, filter, err
+	}
+	cfg := e.config.Get()
+	listOpts := filter
+	listOpts.Prices = prices(cfg)
+	if opts.IdleDays > 0 && !cfg.AuditLog.Enabled && opts.ConsoleExport == "" {
+		return nil, listOpts, errors.New("--idle needs to know when each person was last active: turn on audit_log.enabled in the config " +
+			"(Enterprise+, with a service account) or give --console-export=FILE, the members list exported from the Admin Console (every plan)")
+	}
+	if opts.ConsoleExport != "" {
+		console, err := reconcile.ReadFile(opts.ConsoleExport, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, ActivityColumn: opts.ActivityColumn})
+		if err == nil {
+			err = console.RequireActivity()
+		}
+		if err != nil {
+			return nil, listOpts, fmt.Errorf("--console-export: %w", err)
+		}
+		for _, w := range console.Warnings {
+			fmt.Fprintf(errOut, "%s: %s: %s\n", Program, opts.ConsoleExport, w)
+		}
+		listOpts.Console = func(string) roster.Activity { return consoleActivity{console} }
+	}
+	if cfg.AuditLog.Enabled {
+		listOpts.History = e.audit.Ledger
+		e.readAuditLog(ctx, targets, errOut)
+	}
+	// Now is taken once the audit log is read, as the metric's is: taken
+	// before, the history would look younger than its 90 days, and seats
+	// idle since its start would miss the 90-day threshold by the reading's
+	// few seconds.
+	listOpts.Now = opts.now()
+	listings := e.listRoster(ctx, targets, listOpts)
+	for _, l := range listings.Failed() {
+		fmt.Fprintf(errOut, "%s: workspace %s: no rows written: %v\n", Program, l.Workspace.GID, l.Err)
+	}
+	return listings, listOpts, nil
+}
+
+// consoleActivity is the last activity the Admin Console's export gives a
+// person, by email. An export is one organisation's: a member of another
+// workspace is not in it, and so unknown.
+type consoleActivity struct{ console *reconcile.Console }
+
+func (c consoleActivity) LastActivity(email string) (time.Time, bool) {
+	i := c.console.Find(email)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	return c.console.LastActivity(i)
 }
 
 func (o *SeatsOptions) now() time.Time {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
-	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 )
 
 // Lister is the part of the Asana client the roster uses. Its pages are
@@ -209,11 +208,4 @@ func (ls Listings) Write(out io.Writer, opts WriteOptions) error {
 		}
 	}
 	return w.flush()
-}
-
-// WriteFile writes the roster to path whole or not at all: into a
-// temporary file beside it, synced, then renamed over it. The file has
-// mode 0600, since it holds names and emails.
-func (ls Listings) WriteFile(path string, opts WriteOptions) error {
-	return privatefile.Write(path, func(w io.Writer) error { return ls.Write(w, opts) })
 }

@@ -1,6 +1,6 @@
 // Package e2e holds the tests that need the built exporter or a real tool
 // beside it: Prometheus, promtool, Alertmanager, amtool, Asana's Node
-// client, Grafana's schema and Asana's OpenAPI spec. It is a module of its
+// client, Chromium, Grafana's schema and Asana's OpenAPI spec. It is a module of its
 // own, so that those tools' Go modules stay out of the exporter's. Run it
 // with `make test-e2e` (`make test` runs it too), which installs the tools
 // first.
