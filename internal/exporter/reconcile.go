@@ -35,13 +35,10 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(reconcileGCPercent))
 	}
-	console, err := reconcile.ReadFile(opts.Reconcile, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, TypeColumn: opts.TypeColumn,
-		ActivityColumn: opts.ActivityColumn})
+	console, err := readConsole("reconcile", opts.Reconcile, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, TypeColumn: opts.TypeColumn,
+		ActivityColumn: opts.ActivityColumn}, errOut)
 	if err != nil {
-		return trouble(fmt.Errorf("--reconcile: %w", err))
-	}
-	for _, w := range console.Warnings {
-		fmt.Fprintf(errOut, "%s: %s: %s\n", Program, opts.Reconcile, w)
+		return trouble(err)
 	}
 	targets, err := e.seatTargets(ctx, opts.Workspaces)
 	if err != nil {
@@ -95,6 +92,19 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 		}
 	}
 	return nil
+}
+
+// readConsole reads the Admin Console export at path, given with --flag,
+// and tells errOut the rows it skipped and why.
+func readConsole(flag, path string, opts reconcile.ReadOptions, errOut io.Writer) (*reconcile.Console, error) {
+	console, err := reconcile.ReadFile(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
+	}
+	for _, w := range console.Warnings {
+		fmt.Fprintf(errOut, "%s: %s: %s\n", Program, path, w)
+	}
+	return console, nil
 }
 
 // bestMatch is the workspace most of the export's emails belong to: an

@@ -174,15 +174,13 @@ func (e *Exporter) listSeats(ctx context.Context, opts SeatsOptions, filter rost
 			"(Enterprise+, with a service account) or give --console-export=FILE, the members list exported from the Admin Console (every plan)")
 	}
 	if opts.ConsoleExport != "" {
-		console, err := reconcile.ReadFile(opts.ConsoleExport, reconcile.ReadOptions{EmailColumn: opts.EmailColumn, ActivityColumn: opts.ActivityColumn})
-		if err == nil {
-			err = console.RequireActivity()
-		}
+		console, err := readConsole("console-export", opts.ConsoleExport,
+			reconcile.ReadOptions{EmailColumn: opts.EmailColumn, ActivityColumn: opts.ActivityColumn}, errOut)
 		if err != nil {
-			return nil, listOpts, fmt.Errorf("--console-export: %w", err)
+			return nil, listOpts, err
 		}
-		for _, w := range console.Warnings {
-			fmt.Fprintf(errOut, "%s: %s: %s\n", Program, opts.ConsoleExport, w)
+		if err := console.RequireActivity(); err != nil {
+			return nil, listOpts, fmt.Errorf("--console-export: %w", err)
 		}
 		listOpts.Console = func(string) roster.Activity { return consoleActivity{console} }
 	}
