@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -148,4 +149,47 @@ func TestDemoRosterIsTheMetrics(t *testing.T) {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// TestDemoConsoleExportGivesIdleSeats: without the audit log, seats
+// --console-export with the demo's export keeps Acme's idle seats as the
+// metric's rule counts them, from the export; an export without a
+// last-activity column is refused, naming the flag.
+func TestDemoConsoleExportGivesIdleSeats(t *testing.T) {
+	dir := t.TempDir()
+	noAuditLog := filepath.Join(dir, "asana.yml")
+	if err := os.WriteFile(noAuditLog, []byte("audit_log:\n  enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := exporter.New(exporter.Options{Demo: true, ConfigFile: noAuditLog, RefreshInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	export := filepath.Join(dir, "members.csv")
+	if _, errOut, err := demoSeats(t, e, exporter.SeatsOptions{DemoConsoleExport: export}); err != nil {
+		t.Fatalf("--demo.console-export: %v: %s", err, errOut)
+	}
+	out, errOut, err := demoSeats(t, e, exporter.SeatsOptions{ConsoleExport: export, IdleDays: 60, Workspaces: []string{demoAcme}, Format: roster.CSV})
+	if err != nil {
+		t.Fatalf("--console-export: %v: %s", err, errOut)
+	}
+	usage := asanatest.DemoWorkspaces[0].Usage
+	rows := readCSV(t, out)
+	if len(rows) != usage.Idle(60)+usage.IdleViewOnly {
+		t.Errorf("%d rows idle 60 days, want %d", len(rows), usage.Idle(60)+usage.IdleViewOnly)
+	}
+	for _, row := range rows {
+		if row[13] != roster.SourceConsoleExport {
+			t.Errorf("activity_source %q, want %s: %v", row[13], roster.SourceConsoleExport, row)
+		}
+	}
+	bare := filepath.Join(dir, "bare.csv")
+	if err := os.WriteFile(bare, []byte("Name,Email\nA,a@acme.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := demoSeats(t, e, exporter.SeatsOptions{ConsoleExport: bare, Format: roster.CSV}); err == nil ||
+		!strings.Contains(err.Error(), "--console-export") || !strings.Contains(err.Error(), "--reconcile.activity-column") {
+		t.Errorf("an export without a last-activity column: %v, want an error naming --console-export and --reconcile.activity-column", err)
+	}
 }
