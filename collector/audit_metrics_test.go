@@ -27,7 +27,7 @@ func TestAuditStreamStalled(t *testing.T) {
 		o.RetryBaseDelay, o.RetryMaxDelay, o.RequestsPerMinute = time.Millisecond, 10*time.Millisecond, 1<<20
 	})
 	orgs := func() []string { return srv.WorkspaceGIDs()[:1] }
-	reader := auditlog.NewReader(auditlog.ReaderOptions{Source: client, Organisations: orgs})
+	reader := auditlog.NewReader(auditlog.ReaderOptions{Source: client})
 	m := collector.NewAuditMetrics(reader, orgs)
 	expect := func(stalled int) string {
 		var b strings.Builder
@@ -42,7 +42,7 @@ func TestAuditStreamStalled(t *testing.T) {
 		return b.String()
 	}
 
-	if err := reader.Poll(context.Background()); err != nil {
+	if err := reader.Poll(context.Background(), orgs(), nil); err != nil {
 		t.Fatal(err)
 	}
 	srv.Inject(asanatest.Fault{Route: asana.EndpointAuditLogEvents, Status: 400, Message: "event_type: Not a recognized value."})
@@ -50,7 +50,7 @@ func TestAuditStreamStalled(t *testing.T) {
 		if err := testutil.CollectAndCompare(m, strings.NewReader(expect(0)), "asana_audit_log_stream_stalled"); err != nil {
 			t.Fatalf("after %d failed polls: %v", i, err)
 		}
-		if err := reader.Poll(context.Background()); err == nil {
+		if err := reader.Poll(context.Background(), orgs(), nil); err == nil {
 			t.Fatal("a refused poll succeeded")
 		}
 	}
@@ -58,7 +58,7 @@ func TestAuditStreamStalled(t *testing.T) {
 		t.Fatalf("after %d failed polls: %v", auditlog.StallPolls, err)
 	}
 	srv.ClearFaults()
-	if err := reader.Poll(context.Background()); err != nil {
+	if err := reader.Poll(context.Background(), orgs(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := testutil.CollectAndCompare(m, strings.NewReader(expect(0)), "asana_audit_log_stream_stalled"); err != nil {

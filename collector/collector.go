@@ -6,13 +6,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 // Collector exports the latest Snapshot as const metrics. It holds no
 // mutable metric state, so a workspace that disappears from the snapshot
 // disappears from /metrics.
 type Collector struct {
-	snapshot func() *Snapshot
+	snapshot func() *collect.Snapshot
 
 	members, admins, purchased, info   *prometheus.Desc
 	outsideDomains                     *prometheus.Desc
@@ -24,7 +25,7 @@ type Collector struct {
 // NewCollector reads snapshots from snapshot. freshness is appended to the
 // HELP of values copied from Asana and says how old they can be, e.g.
 // "Cached: refreshed every 5m0s in the background."
-func NewCollector(snapshot func() *Snapshot, freshness string) *Collector {
+func NewCollector(snapshot func() *collect.Snapshot, freshness string) *Collector {
 	ws := []string{"workspace_gid"}
 	return &Collector{
 		snapshot: snapshot,

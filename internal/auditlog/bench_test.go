@@ -1,12 +1,13 @@
 package auditlog
 
 import (
-	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/asana-exporter/asana_exporter/internal/idle"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 )

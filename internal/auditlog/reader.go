@@ -22,9 +22,6 @@ const Retention = 90 * idle.Day
 // ReaderOptions configure a Reader.
 type ReaderOptions struct {
 	Source Source
-	// Organisations returns the gids of the organisations to read: the
-	// collected ones (a plain workspace has no audit log).
-	Organisations func() []string
 	// Wait, when the audit log shares the token of the membership
 	// listings, holds each request while a listing runs: the seat counts
 	// come first.
@@ -113,39 +110,6 @@ func (r *Reader) Health() Health {
 	return Health{Polled: r.polled, Err: r.err, Denied: r.denied, LastSuccess: r.success}
 }
 
-// SteadyRequests is the least one poll costs once caught up: one request
-// per stream of every organisation.
-func (r *Reader) SteadyRequests() int {
-	return len(r.opts.Organisations()) * len(asana.SeatEventTypes)
-}
-
-// Run polls every interval until ctx ends; each poll gets one interval.
-// Until there is an organisation to read (audit_log is off, or the first
-// count has not listed any yet) it looks again every few seconds.
-func (r *Reader) Run(ctx context.Context, every time.Duration) {
-	for {
-		next := min(every, 5*time.Second)
-		if orgs := r.opts.Organisations(); len(orgs) > 0 {
-			start := time.Now()
-			pollCtx, cancel := context.WithTimeout(ctx, every)
-			r.PollOrganisations(pollCtx, orgs, nil)
-			cancel()
-			next = every - time.Since(start) // a backfill cut short goes on at once
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(next):
-		}
-	}
-}
-
-// Poll reads every organisation's streams until they are caught up or ctx
-// ends, then saves the state. What ctx cuts short resumes at the next poll.
-func (r *Reader) Poll(ctx context.Context) error {
-	return r.PollOrganisations(ctx, r.opts.Organisations(), nil)
-}
-
 // Progress follows the read of one organisation's audit log: its pages
 // of events, and how much of the history they cover. progress.Task is one.
 type Progress interface {
@@ -153,10 +117,11 @@ type Progress interface {
 	Covered(fraction float64)
 }
 
-// PollOrganisations is Poll for the organisations given. show, when set,
-// gives each one's Progress; without it a backfill is logged every 30
-// seconds.
-func (r *Reader) PollOrganisations(ctx context.Context, orgs []string, show func(gid string) Progress) error {
+// Poll reads the streams of the organisations given until they are caught
+// up or ctx ends, then saves the state. What ctx cuts short resumes at the
+// next poll. show, when set, gives each one's Progress; without it a
+// backfill is logged every 30 seconds.
+func (r *Reader) Poll(ctx context.Context, orgs []string, show func(gid string) Progress) error {
 	var errs []error
 	denied, start := false, r.opts.Now()
 	if len(orgs) == 0 {

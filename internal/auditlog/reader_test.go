@@ -58,7 +58,7 @@ func newFixture(t *testing.T, cfg asanatest.Config) *fixture {
 // reader starts a Reader of the fixture's organisation; storage keeps its
 // state in the fixture's directory.
 func (f *fixture) reader(storage bool, src auditlog.Source) *auditlog.Reader {
-	opts := auditlog.ReaderOptions{Source: src, Organisations: func() []string { return []string{f.gid} },
+	opts := auditlog.ReaderOptions{Source: src,
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}
 	if storage {
 		opts.StoragePath = f.dir
@@ -68,7 +68,7 @@ func (f *fixture) reader(storage bool, src auditlog.Source) *auditlog.Reader {
 
 func (f *fixture) poll(t *testing.T, r *auditlog.Reader) {
 	t.Helper()
-	if err := r.Poll(context.Background()); err != nil {
+	if err := r.Poll(context.Background(), []string{f.gid}, nil); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
 }
@@ -301,7 +301,7 @@ func TestTokenThatMayNotReadTheLog(t *testing.T) {
 			}
 			r := f.reader(false, f.client)
 			for range 3 {
-				if err := r.Poll(context.Background()); err == nil {
+				if err := r.Poll(context.Background(), []string{f.gid}, nil); err == nil {
 					t.Fatal("a poll the log refused returned no error")
 				}
 			}

@@ -91,7 +91,7 @@ func TestAGapInTheLogMovesTheHistoryStart(t *testing.T) {
 	if err := save(dir, ledgers); err != nil {
 		t.Fatal(err)
 	}
-	r := NewReader(ReaderOptions{StoragePath: dir, Organisations: func() []string { return nil }, Now: func() time.Time { return now }})
+	r := NewReader(ReaderOptions{StoragePath: dir, Now: func() time.Time { return now }})
 	if got, want := r.Ledger("1200000000000001").Status().HistoryStart, now.Add(-Retention); !got.Equal(want) {
 		t.Errorf("history starts %v after a gap, want %v", got, want)
 	}
@@ -208,7 +208,7 @@ func TestLoadRefusesWhatIsNotAStateFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	r := NewReader(ReaderOptions{StoragePath: dir, Organisations: func() []string { return nil }, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	r := NewReader(ReaderOptions{StoragePath: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if r.Ledger("1200000000000001") != nil || !strings.Contains(logs.String(), "Cannot use the audit log state file") ||
 		strings.Contains(logs.String(), "alice") || strings.Contains(logs.String(), "Alice") {
 		t.Errorf("a symlink to a roster as the state file logged:\n%s", logs.String())

@@ -171,7 +171,7 @@ func TestRefusedWithoutOffsetIsAnError(t *testing.T) {
 	f.poll(t, r)
 	f.addInvite() // user_invited is polled after domain_user_billing_paused
 	f.locked(func() { seen, refuse = nil, true })
-	err := r.Poll(context.Background())
+	err := r.Poll(context.Background(), []string{f.gid}, nil)
 	if !errors.Is(err, asana.ErrBadRequest) {
 		t.Fatalf("poll: %v, want the 400", err)
 	}
@@ -286,7 +286,7 @@ func TestStalledStreamIsVisible(t *testing.T) {
 	f.locked(func() { refuse = true })
 	stalled := func() map[string]bool { return r.Ledger(f.gid).Status().Stalled }
 	for i := range auditlog.StallPolls + 2 {
-		if err := r.Poll(context.Background()); err == nil {
+		if err := r.Poll(context.Background(), []string{f.gid}, nil); err == nil {
 			t.Fatal("a poll with a refused stream succeeded")
 		}
 		want := i+1 >= auditlog.StallPolls
@@ -349,7 +349,7 @@ func TestReplayingServerIsStopped(t *testing.T) {
 		f.addInvite()
 		ctx, stop := context.WithCancel(context.Background())
 		f.locked(func() { replay, logins, cancel = true, 0, stop })
-		err := r.Poll(ctx)
+		err := r.Poll(ctx, []string{f.gid}, nil)
 		stop()
 		if err == nil || !strings.Contains(err.Error(), "leads nowhere") {
 			t.Fatalf("poll %d: %v, want the replay named", i+1, err)
@@ -408,13 +408,13 @@ func TestStandingOffsetIsStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := auditlog.NewReader(auditlog.ReaderOptions{Source: client, Organisations: func() []string { return []string{"1200000000000001"} }})
+	r := auditlog.NewReader(auditlog.ReaderOptions{Source: client})
 	// The first poll applies the two events; the next ones apply nothing.
 	for i := range auditlog.StallPolls + 1 {
 		mu.Lock()
 		clear(requests)
 		mu.Unlock()
-		if err := r.Poll(context.Background()); err == nil || !strings.Contains(err.Error(), "leads nowhere") {
+		if err := r.Poll(context.Background(), []string{"1200000000000001"}, nil); err == nil || !strings.Contains(err.Error(), "leads nowhere") {
 			t.Fatalf("poll %d: %v, want the standing offset named", i+1, err)
 		}
 		mu.Lock()

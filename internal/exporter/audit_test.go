@@ -40,11 +40,11 @@ func auditSetup(background bool) setup {
 		}}
 }
 
-// poll runs one audit log poll, bounded as Reader.Run bounds it.
+// poll runs one audit log poll, bounded as the collection bounds it.
 func (p *inProcess) poll() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*cycleDeadline)
 	defer cancel()
-	return p.exp.Audit().Poll(ctx)
+	return p.exp.ReadAuditLogs(ctx)
 }
 
 // dailyUsers are users of Umbrella who logged in within the last two days:

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
-	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 // checkOnScrapeDeadline bounds --config.check's refresh in on-scrape mode,
@@ -26,7 +26,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	if file := e.config.File(); file != "" {
 		fmt.Fprintf(out, "config: %s is valid\n", file)
 	}
-	interval, deadline := e.refresher.Interval(), e.refresher.Interval()
+	interval, deadline := e.collection.Interval(), e.collection.Interval()
 	if deadline == 0 {
 		deadline = checkOnScrapeDeadline
 	}
@@ -35,7 +35,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	b := e.newBoard()
-	snap := e.refresher.RefreshShowing(ctx, b.listings())
+	snap := e.collection.Refresh(ctx, b.listings())
 	for _, w := range snap.Workspaces {
 		b.finish(asana.Workspace{GID: w.GID, Name: w.Name}, w.Err)
 	}
@@ -95,7 +95,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 
 // checkAuditLog says, with audit_log on, whether the audit log of each
 // collected organisation is readable: one request each, no backfill.
-func (e *Exporter) checkAuditLog(ctx context.Context, snap *collector.Snapshot, out io.Writer) {
+func (e *Exporter) checkAuditLog(ctx context.Context, snap *collect.Snapshot, out io.Writer) {
 	if !e.config.Get().AuditLog.Enabled {
 		fmt.Fprintln(out, "audit log: off (audit_log.enabled in the config file)")
 		return
@@ -104,7 +104,7 @@ func (e *Exporter) checkAuditLog(ctx context.Context, snap *collector.Snapshot, 
 		if !w.Listed || !w.IsOrganization {
 			continue
 		}
-		_, err := e.auditSrc.AuditLogPage(ctx, w.GID, asana.AuditQuery{EventType: asana.EventLoginSucceeded, StartAt: time.Now().Add(-time.Hour)})
+		err := e.collection.AuditLogReadable(ctx, w.GID)
 		switch {
 		case err == nil:
 			fmt.Fprintf(out, "audit log: readable for %s (%s)\n", w.GID, w.Name)

@@ -100,11 +100,11 @@ func TestDemoRosterIsTheMetrics(t *testing.T) {
 	e := newDemo(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	e.Refresher().Refresh(ctx)
-	if err := e.Audit().Poll(ctx); err != nil {
+	e.Collection().Refresh(ctx, nil)
+	if err := e.ReadAuditLogs(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.Refresher().Refresh(ctx)
+	e.Collection().Refresh(ctx, nil)
 	rec := httptest.NewRecorder()
 	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	families, err := exposition.Parse(rec.Body)

@@ -1,13 +1,11 @@
 // Package exporter wires asana_exporter together: the config and its
-// reload, the Asana client, the refresher, the metrics registry and the
-// HTTP handler that main serves. Tests of the wired exporter use it in
+// reload, the credentials, the Asana clients, the collection, the metrics
+// registry and the HTTP handler that main serves. Tests of the wired exporter use it in
 // process, exactly as the binary does.
 package exporter
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,7 +25,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
-	"github.com/asana-exporter/asana_exporter/internal/auditlog"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 // Program is the exporter's name, in its metrics, its User-Agent and its
@@ -77,19 +75,19 @@ type Options struct {
 
 // Exporter is asana_exporter without its listener.
 type Exporter struct {
-	opts      Options
-	logger    *slog.Logger
-	config    *config.SafeConfig
-	client    *asana.Client
-	refresher *collector.Refresher
-	audit     *auditlog.Reader
-	auditSrc  *asana.Client // the audit log's client: its own, or client
-	handler   http.Handler
-	demo      *asanatest.Server // nil unless Options.Demo
+	opts       Options
+	logger     *slog.Logger
+	config     *config.SafeConfig
+	client     *asana.Client // the counts' client
+	collection *collect.Collection
+	handler    http.Handler
+	demo       *asanatest.Server // nil unless Options.Demo
 }
 
-// New reads the config and the token, and wires the exporter. Its errors
-// say what to fix. Close it when done.
+// New reads the config and the credentials, and wires the exporter: the
+// config, the Asana clients, the collection that spends their budgets, the
+// metrics and the HTTP handler, in that order. Its errors say what to fix.
+// Close it when done.
 func New(opts Options) (_ *Exporter, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -104,52 +102,31 @@ func New(opts Options) (_ *Exporter, err error) {
 		}
 	}()
 	var fallback *config.Config
-	useOAuth := opts.OAuth.set() && !opts.Demo
-	token := asanatest.DefaultToken
-	switch {
-	case opts.Demo:
+	if opts.Demo {
 		e.demo, fallback = startDemo(time.Now())
 		opts.AsanaURL = e.demo.BaseURL
-	case useOAuth:
-		if err := opts.OAuth.check(opts.TokenFile); err != nil {
-			return nil, err
-		}
-	default:
-		if token, err = readToken(tokenFlag, opts.TokenFile, e.logger); err != nil {
-			return nil, err
-		}
 	}
 	e.opts = opts
+	if opts.StoragePath != "" {
+		if st, err := os.Stat(opts.StoragePath); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--storage.path %s must be an existing directory the exporter can write to", opts.StoragePath)
+		}
+	}
 	if e.config, err = config.NewSafeConfig(opts.ConfigFile, fallback, e.logger); err != nil {
 		return nil, err
 	}
-	var transport http.RoundTripper
-	var oauthMetrics *collector.OAuthMetrics
-	if useOAuth {
-		oauthMetrics = collector.NewOAuthMetrics()
-		baseURL := cmp.Or(opts.AsanaURL, asana.DefaultBaseURL)
-		oauth, err := newOAuth(opts.OAuth, baseURL, opts.Transport, oauthMetrics, e.logger)
-		if err != nil {
-			return nil, err
-		}
-		e.config.OnReload(oauthReload(opts.OAuth, oauth, e.logger))
-		transport = oauth
-	} else {
-		bearer, err := asana.BearerToken(token, opts.Transport)
-		if err != nil {
-			return nil, err
-		}
-		// A reload re-reads the token file (not $ASANA_TOKEN: a running
-		// process's environment does not change).
-		if opts.TokenFile != "" && !opts.Demo {
-			e.config.OnReload(tokenReload(tokenFlag, opts.TokenFile, bearer, e.logger))
-		}
-		transport = bearer
+	creds, err := readCredentials(opts, e.logger)
+	if err != nil {
+		return nil, err
 	}
+	for _, hook := range creds.reloads {
+		e.config.OnReload(hook)
+	}
+
 	apiMetrics := collector.NewAPIMetrics()
 	clientOpts := asana.Options{
 		BaseURL:           opts.AsanaURL,
-		Transport:         transport,
+		Transport:         creds.counts,
 		UserAgent:         Program + "/" + version.Version,
 		RequestsPerMinute: e.config.Get().RequestsPerMinute,
 		Observer:          apiMetrics,
@@ -161,19 +138,16 @@ func New(opts Options) (_ *Exporter, err error) {
 	if e.client, err = asana.New(clientOpts); err != nil {
 		return nil, err
 	}
-	// A reload hands the client its new budget; the refresher reads the
-	// config at each cycle.
-	e.config.OnReload(func(next *config.Config) (func(), error) {
-		return func() { e.client.SetRequestsPerMinute(next.RequestsPerMinute) }, nil
-	})
-	if err := e.newAudit(opts, clientOpts, token); err != nil {
-		return nil, err
+	collectOpts := collect.Options{Config: e.config.Get, Interval: opts.RefreshInterval, Logger: e.logger, StoragePath: opts.StoragePath}
+	if creds.audit != nil {
+		clientOpts.Transport = creds.audit
+		if collectOpts.AuditSource, err = asana.New(clientOpts); err != nil {
+			return nil, err
+		}
 	}
-	e.refresher = collector.NewRefresher(e.client, collector.Options{
-		Config: e.config.Get, Interval: opts.RefreshInterval, Logger: e.logger,
-		Audit: e.audit, SharedRequests: e.sharedAuditRequests,
-	})
-	if i := e.refresher.Interval(); e.refresher.Background() && i < time.Minute && !opts.Demo {
+	e.collection = collect.New(e.client, collectOpts)
+	e.config.OnReload(e.collection.Reload)
+	if i := e.collection.Interval(); e.collection.Background() && i < time.Minute && !opts.Demo {
 		e.logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change", "refresh_interval", i)
 	}
 
@@ -183,11 +157,11 @@ func New(opts Options) (_ *Exporter, err error) {
 		apiMetrics,
 		e.config,
 		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
-		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil))
-	if oauthMetrics != nil {
-		reg.MustRegister(oauthMetrics)
+		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil),
+		collector.NewAuditMetrics(e.collection.AuditLog(), e.collection.AuditedOrganizations))
+	if creds.oauthMetrics != nil {
+		reg.MustRegister(creds.oauthMetrics)
 	}
-	reg.MustRegister(collector.NewAuditMetrics(e.audit, e.auditedOrganisations))
 	if e.handler, err = e.newMux(reg); err != nil {
 		return nil, err
 	}
@@ -205,12 +179,6 @@ func (e *Exporter) Close() {
 // landing page.
 func (e *Exporter) Handler() http.Handler { return e.handler }
 
-// Refresher is the exporter's refresher.
-func (e *Exporter) Refresher() *collector.Refresher { return e.refresher }
-
-// Audit is the exporter's audit log reader.
-func (e *Exporter) Audit() *auditlog.Reader { return e.audit }
-
 // AsanaURL is the API root the exporter counts from (the simulator's in
 // the demo).
 func (e *Exporter) AsanaURL() string { return e.client.BaseURL() }
@@ -221,8 +189,7 @@ func (e *Exporter) Run(ctx context.Context, hup <-chan os.Signal) {
 	if e.demo != nil {
 		go e.demo.Drift(ctx, 5*time.Second)
 	}
-	go e.refresher.Run(ctx)
-	go e.audit.Run(ctx, cmp.Or(e.refresher.Interval(), auditOnScrapeInterval))
+	go e.collection.Run(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -239,12 +206,7 @@ func (e *Exporter) Run(ctx context.Context, hup <-chan os.Signal) {
 func (e *Exporter) Preflight(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	visible, err := e.client.Workspaces(ctx)
-	if err == nil {
-		if collected, _ := collector.Targets(e.config.Get(), visible); len(collected) > 0 {
-			err = probeMemberships(ctx, e.client, collected[0].GID)
-		}
-	}
+	visible, err := e.collection.Probe(ctx)
 	switch {
 	case err == nil:
 		e.logger.Info("Connected to Asana", "workspaces_visible", len(visible))
@@ -256,21 +218,9 @@ func (e *Exporter) Preflight(ctx context.Context) error {
 	return nil
 }
 
-var errProbed = errors.New("probed")
-
-// probeMemberships reads one page of a workspace's memberships: the call a
-// granular OAuth token cannot make.
-func probeMemberships(ctx context.Context, client *asana.Client, gid string) error {
-	_, err := client.EachMembershipPage(ctx, gid, asana.SeatFlags, nil, func(asana.MembershipPage) error { return errProbed })
-	if errors.Is(err, errProbed) {
-		return nil
-	}
-	return err
-}
-
 func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 	mux := http.NewServeMux()
-	metrics := promhttp.InstrumentMetricHandler(reg, scrapeHandler(e.refresher, reg, e.opts.TimeoutOffset, promhttp.HandlerOpts{
+	metrics := promhttp.InstrumentMetricHandler(reg, scrapeHandler(e.collection, reg, e.opts.TimeoutOffset, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 		// The answer is small (about 18 KB for one workspace), and gzip
@@ -282,11 +232,11 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 	mux.Handle("/-/reload", reloadHandler(e.config))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if e.refresher.Ready() {
+		if e.collection.Ready() {
 			io.WriteString(w, "Ready\n")
 			return
 		}
-		http.Error(w, "Not ready: "+e.refresher.Waiting(), http.StatusServiceUnavailable)
+		http.Error(w, "Not ready: "+e.collection.Waiting(), http.StatusServiceUnavailable)
 	})
 	if e.opts.TelemetryPath == "/" {
 		return mux, nil

@@ -130,14 +130,14 @@ func (p *inProcess) write(t testing.TB, name, content string) string {
 
 // cycle runs one collection the way the mode does, and returns what a scrape
 // then sees and how long the collection took. In the background that is
-// what Refresher.Run does at each tick, a Refresh bounded by the interval;
+// what Collection.Run does at each tick, a Refresh bounded by the interval;
 // on scrape, a scrape announcing the deadline as its timeout.
 func (p *inProcess) cycle(t testing.TB) (exposition.Families, time.Duration) {
 	t.Helper()
 	start := time.Now()
-	if r := p.exp.Refresher(); r.Background() {
+	if c := p.exp.Collection(); c.Background() {
 		ctx, cancel := context.WithTimeout(context.Background(), p.deadline)
-		r.Refresh(ctx)
+		c.Refresh(ctx, nil)
 		cancel()
 	}
 	families := p.scrape(t)

@@ -21,7 +21,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest/rogue"
-	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 	"github.com/asana-exporter/asana_exporter/internal/pagetest"
@@ -339,13 +339,13 @@ func (h *hostileRun) collect(t *testing.T, c hostileCase) outcome {
 	p.growGlobex(5)
 	h.arm(c)
 	families, _ := p.cycle(t)
-	snap := p.exp.Refresher().Snapshot()
+	snap := p.exp.Collection().Snapshot()
 	o := outcome{families: families}
 	up, _ := families.Sample("asana_up")
 	success, _ := families.Sample("asana_collection_success", "workspace_gid="+globex)
 	lastCount := func() {
 		t.Helper()
-		if p.exp.Refresher().Background() {
+		if p.exp.Collection().Background() {
 			checkSeats(t, families, globex, before)
 		} else if got, published := families.Seats(globex); published {
 			t.Errorf("on-scrape mode published %+v for a failed Globex", got)
@@ -381,7 +381,7 @@ func (h *hostileRun) collect(t *testing.T, c hostileCase) outcome {
 }
 
 // workspaceErr is why gid failed in snap.
-func workspaceErr(snap *collector.Snapshot, gid string) error {
+func workspaceErr(snap *collect.Snapshot, gid string) error {
 	for _, w := range snap.Workspaces {
 		if w.GID == gid {
 			return w.Err
@@ -469,7 +469,7 @@ func (h *hostileRun) check(t *testing.T, c hostileCase) outcome {
 		if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "ERROR") {
 			t.Errorf("error %v, Globex's lines %q; want an error and one ERROR line", err, lines)
 		}
-		o.err = workspaceErr(p.exp.Refresher().Snapshot(), globex)
+		o.err = workspaceErr(p.exp.Collection().Snapshot(), globex)
 	}
 	return o
 }
@@ -483,7 +483,7 @@ func (h *hostileRun) poll(t *testing.T, c hostileCase) outcome {
 	// machine the backfill may take more than one.
 	for polls := 1; ; polls++ {
 		err := p.poll()
-		if err == nil && p.exp.Audit().Ledger(p.gids[1]).Status().BackfillDone {
+		if err == nil && p.exp.Collection().AuditLog().Ledger(p.gids[1]).Status().BackfillDone {
 			break
 		}
 		if err != nil || polls == 5 {

@@ -5,8 +5,8 @@ import (
 	"sync"
 
 	"github.com/asana-exporter/asana_exporter/asana"
-	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/progress"
 )
 
@@ -42,7 +42,7 @@ func (b *board) task(w asana.Workspace, unit, what string) *progress.Task {
 
 // listings shows each workspace's membership listing. On a nil board it
 // still replaces the log of a first count, which a command does not want.
-func (b *board) listings() collector.Progress {
+func (b *board) listings() collect.Progress {
 	return func(w asana.Workspace) asana.Tally {
 		if b == nil {
 			return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 // MaxScrapeTimeout caps the time an on-scrape collection may take, whatever
@@ -20,11 +21,11 @@ const MaxScrapeTimeout = 5 * time.Minute
 const defaultScrapeTimeout = 10 * time.Second
 
 // scrapeHandler serves the exporter's own metrics (reg) and the seat
-// metrics of the snapshot the refresher readies for this scrape. In the
+// metrics of the snapshot the collection readies for this scrape. In the
 // background that is always the latest, so the seat collector joins reg
 // once. On scrape it is one counted for this scrape, within the scrape's
 // timeout less offset, so each scrape gathers its own.
-func scrapeHandler(r *collector.Refresher, reg *prometheus.Registry, offset time.Duration, opts promhttp.HandlerOpts) http.Handler {
+func scrapeHandler(r *collect.Collection, reg *prometheus.Registry, offset time.Duration, opts promhttp.HandlerOpts) http.Handler {
 	freshness := r.Freshness()
 	if r.Background() {
 		reg.MustRegister(collector.NewCollector(r.Snapshot, freshness))
@@ -39,7 +40,7 @@ func scrapeHandler(r *collector.Refresher, reg *prometheus.Registry, offset time
 		snap := r.BeforeScrape(ctx)
 		cancel()
 		seats := prometheus.NewRegistry()
-		seats.MustRegister(collector.NewCollector(func() *collector.Snapshot { return snap }, freshness))
+		seats.MustRegister(collector.NewCollector(func() *collect.Snapshot { return snap }, freshness))
 		promhttp.HandlerFor(prometheus.Gatherers{reg, seats}, opts).ServeHTTP(w, req)
 	})
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
-	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 	"github.com/asana-exporter/asana_exporter/internal/reconcile"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
@@ -185,7 +185,7 @@ func (e *Exporter) listSeats(ctx context.Context, opts SeatsOptions, filter rost
 		listOpts.Console = func(string) roster.Activity { return consoleActivity{console} }
 	}
 	if cfg.AuditLog.Enabled {
-		listOpts.History = e.audit.Ledger
+		listOpts.History = e.collection.AuditLog().Ledger
 		e.readAuditLog(ctx, targets, errOut)
 	}
 	// Now is taken once the audit log is read, as the metric's is: taken
@@ -279,8 +279,8 @@ func prices(cfg *config.Config) map[string]float64 {
 func (e *Exporter) listRoster(ctx context.Context, targets []asana.Workspace, opts roster.ListOptions) roster.Listings {
 	b := e.newBoard()
 	defer b.stop()
-	opts.Concurrency, opts.Progress = e.config.Get().WorkspaceConcurrency, b.listings()
-	listings := roster.List(ctx, e.client, targets, opts)
+	opts.Progress = b.listings()
+	listings := e.collection.Roster(ctx, targets, opts)
 	for _, l := range listings {
 		b.finish(l.Workspace, l.Err)
 	}
@@ -299,7 +299,7 @@ func (e *Exporter) readAuditLog(ctx context.Context, targets []asana.Workspace, 
 		}
 	}
 	b := e.newBoard()
-	err := e.audit.PollOrganisations(ctx, orgs, b.auditLogs(targets))
+	err := e.collection.ReadAuditLogs(ctx, orgs, b.auditLogs(targets))
 	b.finishAll(err)
 	b.stop()
 	if err != nil {
@@ -311,12 +311,12 @@ func (e *Exporter) readAuditLog(ctx context.Context, targets []asana.Workspace, 
 // seatTargets are the workspaces to list: those the config collects, or
 // the ones named (which the token must see).
 func (e *Exporter) seatTargets(ctx context.Context, named []string) ([]asana.Workspace, error) {
-	visible, err := e.client.Workspaces(ctx)
+	visible, err := e.collection.Visible(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing workspaces: %w", err)
 	}
 	if len(named) == 0 {
-		targets, _ := collector.Targets(e.config.Get(), visible)
+		targets, _ := collect.Targets(e.config.Get(), visible)
 		return targets, nil
 	}
 	var targets []asana.Workspace

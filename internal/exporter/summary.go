@@ -35,7 +35,7 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 			}
 		}
 		if auditLog && !consoleExport { // the export tells activity however old
-			sw.ActivitySince = e.audit.Ledger(w.GID).Status().HistoryStart
+			sw.ActivitySince = e.collection.AuditLog().Ledger(w.GID).Status().HistoryStart
 		}
 		if err := l.Each(b.Workspace(sw).Add); err != nil {
 			return fmt.Errorf("workspace %s: reading its roster back: %w", w.GID, err)

@@ -42,8 +42,8 @@ func BenchmarkRoster(b *testing.B) {
 	for _, f := range []roster.Format{roster.CSV, roster.JSON, roster.Table} {
 		b.Run(string(f), func(b *testing.B) {
 			for b.Loop() {
-				ls := roster.List(context.Background(), pages{members}, []asana.Workspace{{GID: "1", Name: "Acme", EmailDomains: []string{"acme.example"}}},
-					roster.ListOptions{Concurrency: 1, Now: time.Now(), Prices: map[string]float64{"1": 24.99}})
+				ls := roster.Listings{roster.List(context.Background(), pages{members}, asana.Workspace{GID: "1", Name: "Acme", EmailDomains: []string{"acme.example"}},
+					roster.ListOptions{Now: time.Now(), Prices: map[string]float64{"1": 24.99}})}
 				if err := ls.Write(io.Discard, roster.WriteOptions{Format: f, Width: roster.TableWidth}); err != nil || ls[0].Rows() != members {
 					b.Fatal(err, ls[0].Rows())
 				}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -60,7 +59,7 @@ func (l *Listing) Each(fn func(Entry) error) error {
 	return l.spool.each(func(c *Cells) error { return fn(entryOf(c)) })
 }
 
-// Listings are the rosters of several workspaces, in the order given.
+// Listings are the rosters of several workspaces, in the order listed.
 type Listings []*Listing
 
 // History gives an organisation's audit log Ledger, or nil when there is
@@ -70,8 +69,7 @@ type History func(workspaceGID string) *auditlog.Ledger
 // ListOptions say which rows to keep and what to show beside them.
 type ListOptions struct {
 	// States keeps the rows in these states; every row when empty.
-	States      []asana.State
-	Concurrency int // workspaces listed at once, at least 1
+	States []asana.State
 	// History, when set, fills the audit log's columns.
 	History History
 	// Console, when set, gives a workspace's other source of last
@@ -88,28 +86,16 @@ type ListOptions struct {
 	Progress func(asana.Workspace) asana.Tally
 }
 
-// List lists each workspace's memberships with the roster's fields. A
-// workspace either has all its rows or an Err and none. Close the result
-// when done.
-func List(ctx context.Context, src Lister, workspaces []asana.Workspace, opts ListOptions) Listings {
-	out := make(Listings, len(workspaces))
-	sem := make(chan struct{}, max(opts.Concurrency, 1))
-	var wg sync.WaitGroup
-	for i, w := range workspaces {
-		out[i] = &Listing{Workspace: w}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var progress asana.Tally
-			if opts.Progress != nil {
-				progress = opts.Progress(w)
-			}
-			out[i].sources = opts.sources(w.GID)
-			out[i].Err = out[i].list(ctx, src, opts, progress)
-		})
+// List lists one workspace's memberships with the roster's fields. The
+// listing either has all its rows or an Err and none. Close it when done.
+func List(ctx context.Context, src Lister, w asana.Workspace, opts ListOptions) *Listing {
+	l := &Listing{Workspace: w, sources: opts.sources(w.GID)}
+	var progress asana.Tally
+	if opts.Progress != nil {
+		progress = opts.Progress(w)
 	}
-	wg.Wait()
-	return out
+	l.Err = l.list(ctx, src, opts, progress)
+	return l
 }
 
 // sources are what workspace gid's rows are judged by.

@@ -39,14 +39,17 @@ func (p *progress) Add(ms []asana.Membership) { p.members += len(ms) }
 func list(t *testing.T, srv *pagetest.Server) (roster.Listings, *progress) {
 	t.Helper()
 	tally := &progress{}
-	ls := roster.List(context.Background(), srv.Client(t, nil, nil),
-		[]asana.Workspace{{GID: "1", Name: "Acme"}, {GID: "2", Name: "Side"}},
-		roster.ListOptions{Concurrency: 1, Progress: func(w asana.Workspace) asana.Tally {
-			if w.GID == "1" {
-				return tally
-			}
-			return nil
-		}})
+	client := srv.Client(t, nil, nil)
+	opts := roster.ListOptions{Progress: func(w asana.Workspace) asana.Tally {
+		if w.GID == "1" {
+			return tally
+		}
+		return nil
+	}}
+	ls := roster.Listings{
+		roster.List(context.Background(), client, asana.Workspace{GID: "1", Name: "Acme"}, opts),
+		roster.List(context.Background(), client, asana.Workspace{GID: "2", Name: "Side"}, opts),
+	}
 	t.Cleanup(ls.Close)
 	return ls, tally
 }
@@ -155,9 +158,9 @@ func formats(t *testing.T, idleDays int) (roster.Listings, time.Time) {
 	srv.On(membersPath("1"), "", pagetest.Page("", pagetest.Member(gid1), pagetest.Member(gid2), pagetest.Member(gid3)))
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	console := consoleActivity{"user" + gid1 + "@acme.example": now.Add(-10 * idle.Day), "user" + gid2 + "@acme.example": {}}
-	ls := roster.List(context.Background(), srv.Client(t, nil, nil), []asana.Workspace{{GID: "1", Name: "Zoë's Acme"}},
-		roster.ListOptions{Concurrency: 1, Now: now, IdleDays: idleDays, Prices: map[string]float64{"1": 24.99},
-			Console: func(string) roster.Activity { return console }})
+	ls := roster.Listings{roster.List(context.Background(), srv.Client(t, nil, nil), asana.Workspace{GID: "1", Name: "Zoë's Acme"},
+		roster.ListOptions{Now: now, IdleDays: idleDays, Prices: map[string]float64{"1": 24.99},
+			Console: func(string) roster.Activity { return console }})}
 	t.Cleanup(ls.Close)
 	if err := ls[0].Err; err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package collector_test
+package collect_test
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -41,15 +42,15 @@ func (c *clock) set(t time.Time)         { c.t.Store(&t) }
 func (c *clock) advance(d time.Duration) { c.set(c.now().Add(d)) }
 
 type env struct {
-	srv       *asanatest.Server
-	gids      []string
-	reg       *prometheus.Registry
-	refresher *collector.Refresher
-	clock     *clock
+	srv        *asanatest.Server
+	gids       []string
+	reg        *prometheus.Registry
+	collection *collect.Collection
+	clock      *clock
 }
 
 // newEnv wires a simulated Asana (in memory, so that a test may run in a
-// testing/synctest bubble), a real client, a Refresher and the collector
+// testing/synctest bubble), a real client, a Collection and the collector
 // into a fresh registry. configYAML may use {0}, {1}… for the generated
 // workspace gids.
 func newEnv(t *testing.T, background bool, configYAML string, specs ...asanatest.WorkspaceSpec) *env {
@@ -73,15 +74,15 @@ func newEnv(t *testing.T, background bool, configYAML string, specs ...asanatest
 	if background {
 		interval = 5 * time.Minute
 	}
-	e.refresher = collector.NewRefresher(client, collector.Options{Config: func() *config.Config { return cfg }, Interval: interval,
+	e.collection = collect.New(client, collect.Options{Config: func() *config.Config { return cfg }, Interval: interval,
 		Now: e.clock.now, Logger: slog.New(slog.DiscardHandler)})
-	e.reg.MustRegister(collector.NewCollector(e.refresher.Snapshot, e.refresher.Freshness()))
+	e.reg.MustRegister(collector.NewCollector(e.collection.Snapshot, e.collection.Freshness()))
 	return e
 }
 
 func (e *env) seats(t *testing.T, gid string) *asana.SeatCounts {
 	t.Helper()
-	for _, w := range e.refresher.Snapshot().Workspaces {
+	for _, w := range e.collection.Snapshot().Workspaces {
 		if w.GID == gid {
 			return w.Seats
 		}
@@ -90,15 +91,15 @@ func (e *env) seats(t *testing.T, gid string) *asana.SeatCounts {
 	return nil
 }
 
-func (e *env) state(t *testing.T, gid string) collector.WorkspaceState {
+func (e *env) state(t *testing.T, gid string) collect.WorkspaceState {
 	t.Helper()
-	for _, w := range e.refresher.Snapshot().Workspaces {
+	for _, w := range e.collection.Snapshot().Workspaces {
 		if w.GID == gid {
 			return w
 		}
 	}
 	t.Fatalf("workspace %s not in the snapshot", gid)
-	return collector.WorkspaceState{}
+	return collect.WorkspaceState{}
 }
 
 var side = asanatest.WorkspaceSpec{Name: "Side \"project\"", Licensed: 3, Guests: 1}
@@ -122,7 +123,7 @@ workspaces:
     seats_purchased: 5
 exclude_workspaces: ["{2}"]
 `, asanatest.Acme, side, personal)
-	e.refresher.Refresh(context.Background())
+	e.collection.Refresh(context.Background(), nil)
 
 	golden := filepath.Join("testdata", "metrics.golden")
 	if *update {
@@ -169,7 +170,7 @@ func TestHalfCountedWorkspaceIsNeverPublished(t *testing.T) {
 	t.Run("on scrape: no numbers", func(t *testing.T) {
 		e := newEnv(t, false, "", big, side)
 		e.srv.Inject(failPage3) // side has one page, so only Big fails
-		e.refresher.Refresh(context.Background())
+		e.collection.Refresh(context.Background(), nil)
 		if s := e.state(t, e.gids[0]); s.Seats != nil || s.Success {
 			t.Errorf("failed workspace published %+v (success %v)", s.Seats, s.Success)
 		}
@@ -192,7 +193,7 @@ asana_collection_success{workspace_gid="`+e.gids[1]+`"} 1
 	t.Run("background: last complete numbers, then withdrawn", func(t *testing.T) {
 		e := newEnv(t, true, "max_staleness: 30m", big, side)
 		ctx := context.Background()
-		e.refresher.Refresh(ctx)
+		e.collection.Refresh(ctx, nil)
 		first := *e.seats(t, e.gids[0])
 		firstSuccess := e.state(t, e.gids[0]).LastSuccess
 
@@ -204,14 +205,14 @@ asana_collection_success{workspace_gid="`+e.gids[1]+`"} 1
 		})
 		e.srv.Inject(failPage3)
 		e.clock.advance(5 * time.Minute)
-		e.refresher.Refresh(ctx)
+		e.collection.Refresh(ctx, nil)
 		s := e.state(t, e.gids[0])
 		if s.Success || s.Seats == nil || *s.Seats != first || !s.LastSuccess.Equal(firstSuccess) {
 			t.Errorf("after a failed cycle: %+v; want the first complete numbers %+v from %v", s, first, firstSuccess)
 		}
 
 		e.clock.advance(26 * time.Minute) // 31m after the last success
-		e.refresher.Refresh(ctx)
+		e.collection.Refresh(ctx, nil)
 		if s := e.state(t, e.gids[0]); s.Seats != nil {
 			t.Errorf("numbers older than max_staleness still published: %+v", s.Seats)
 		}
@@ -220,7 +221,7 @@ asana_collection_success{workspace_gid="`+e.gids[1]+`"} 1
 		}
 
 		e.srv.ClearFaults()
-		e.refresher.Refresh(ctx)
+		e.collection.Refresh(ctx, nil)
 		want := big.Seats()
 		want.Licensed += 50
 		if s := e.seats(t, e.gids[0]); s == nil || *s != want {
@@ -232,20 +233,20 @@ asana_collection_success{workspace_gid="`+e.gids[1]+`"} 1
 func TestUpReflectsAuthentication(t *testing.T) {
 	e := newEnv(t, true, "", side)
 	ctx := context.Background()
-	e.refresher.Refresh(ctx)
-	if up := gaugeValue(t, collector.NewCollector(e.refresher.Snapshot, ""), "asana_up"); !e.refresher.Ready() || up != 1 {
+	e.collection.Refresh(ctx, nil)
+	if up := gaugeValue(t, collector.NewCollector(e.collection.Snapshot, ""), "asana_up"); !e.collection.Ready() || up != 1 {
 		t.Fatal("not up after a good cycle")
 	}
 	e.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaces, Status: 401})
-	e.refresher.Refresh(ctx)
-	snap := e.refresher.Snapshot()
+	e.collection.Refresh(ctx, nil)
+	snap := e.collection.Snapshot()
 	if snap.Up {
 		t.Error("up after a 401")
 	}
 	if len(snap.Workspaces) != 1 || snap.Workspaces[0].Success || snap.Workspaces[0].Seats == nil {
 		t.Errorf("workspace after a 401 within max staleness: %+v", snap.Workspaces)
 	}
-	if !e.refresher.Ready() {
+	if !e.collection.Ready() {
 		t.Error("readiness is lost once reached")
 	}
 }
@@ -261,14 +262,14 @@ func concurrentScrapesShareOneCycle(t *testing.T) {
 	e := newEnv(t, false, "", asanatest.Acme, side)
 	e.srv.Inject(asanatest.Fault{Latency: 50 * time.Millisecond})
 	var wg sync.WaitGroup
-	snaps := make([]*collector.Snapshot, 10)
+	snaps := make([]*collect.Snapshot, 10)
 	start := make(chan struct{})
 	for i := range snaps {
 		wg.Go(func() {
 			<-start
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(10+i)*time.Second)
 			defer cancel()
-			snaps[i] = e.refresher.BeforeScrape(ctx)
+			snaps[i] = e.collection.BeforeScrape(ctx)
 		})
 	}
 	close(start)
@@ -286,7 +287,7 @@ func concurrentScrapesShareOneCycle(t *testing.T) {
 
 func TestMetricsLintAndPrivacy(t *testing.T) {
 	e := newEnv(t, true, "workspaces:\n  - gid: \"{0}\"\n    seats_purchased: 30\n    seat_price: 24.99\n    renewal_date: 2027-03-31\n", asanatest.Acme)
-	e.refresher.Refresh(context.Background())
+	e.collection.Refresh(context.Background(), nil)
 	problems, err := testutil.GatherAndLint(e.reg)
 	if err != nil || len(problems) > 0 {
 		t.Errorf("promlint: %v %+v", err, problems)
@@ -329,8 +330,8 @@ func (panicky) CountSeats(_ context.Context, gid string, _ asana.CountOptions) (
 }
 
 func TestAPanicCostsOneWorkspaceOneCycle(t *testing.T) {
-	r := collector.NewRefresher(panicky{}, collector.Options{})
-	snap := r.Refresh(context.Background())
+	r := collect.New(panicky{}, collect.Options{})
+	snap := r.Refresh(context.Background(), nil)
 	if !snap.Up || len(snap.Workspaces) != 2 {
 		t.Fatalf("snapshot %+v", snap)
 	}
@@ -356,7 +357,7 @@ func workspacesAreCollectedConcurrentlyWithABound(t *testing.T) {
 	}
 	e := newEnv(t, false, "workspace_concurrency: 2", specs...)
 	e.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Latency: 200 * time.Millisecond})
-	snap := e.refresher.Refresh(context.Background())
+	snap := e.collection.Refresh(context.Background(), nil)
 	if len(snap.Workspaces) != 6 {
 		t.Fatalf("%d workspaces", len(snap.Workspaces))
 	}
@@ -372,7 +373,7 @@ func workspacesAreCollectedConcurrentlyWithABound(t *testing.T) {
 func TestEmailDomainCheckIsAConfigChoice(t *testing.T) {
 	for _, check := range []bool{true, false} {
 		e := newEnv(t, true, "email_domain_check: "+strconv.FormatBool(check), asanatest.Acme, side)
-		e.refresher.Refresh(context.Background())
+		e.collection.Refresh(context.Background(), nil)
 		want := 0
 		if check {
 			want = 3 // licensed, view_only and guest of Acme; none for the plain workspace

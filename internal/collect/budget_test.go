@@ -1,8 +1,9 @@
-package collector_test
+package collect_test
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/exposition"
 )
 
@@ -24,6 +26,16 @@ type paidPlan struct{}
 
 func (paidPlan) RequestsPerMinute() int          { return 1500 }
 func (paidPlan) MinDuration(n int) time.Duration { return asana.MinDuration(n, 1500) }
+func (paidPlan) SetRequestsPerMinute(int)        {}
+
+// The fake sources list no roster and read no audit log.
+func (paidPlan) EachMembershipPage(context.Context, string, asana.Detail, func() error, func(asana.MembershipPage) error) (int, error) {
+	return 0, errors.New("no roster")
+}
+
+func (paidPlan) AuditLogPage(context.Context, string, asana.AuditQuery) (asana.AuditPage, error) {
+	return asana.AuditPage{}, errors.New("no audit log")
+}
 
 // sized reports one workspace of pages pages, counted at once.
 type sized struct {
@@ -66,12 +78,12 @@ func TestFallingBehindIsReportedFromTheLastCount(t *testing.T) {
 func fallingBehindIsReportedFromTheLastCount(t *testing.T) {
 	src := &sized{pages: 10_000}
 	var log bytes.Buffer
-	r := collector.NewRefresher(src, collector.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	r := collect.New(src, collect.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	c := collector.NewCollector(r.Snapshot, "")
-	cycle := func() *collector.Snapshot {
+	cycle := func() *collect.Snapshot {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		return r.Refresh(ctx)
+		return r.Refresh(ctx, nil)
 	}
 
 	if got := gaugeValue(t, c, "asana_refresh_falling_behind"); got != 0 {
@@ -132,12 +144,12 @@ func aListingThatRunsOutOfBudgetIsFallingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	r := collector.NewRefresher(client, collector.Options{Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	r := collect.New(client, collect.Options{Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
-	snap := r.Refresh(ctx)
+	snap := r.Refresh(ctx, nil)
 	took := time.Since(start)
 	if len(snap.Workspaces) != 1 {
 		t.Fatalf("snapshot %+v", snap)
@@ -183,11 +195,11 @@ func (u *unreachable) Workspaces(ctx context.Context) ([]asana.Workspace, error)
 func TestAFailureIsLoggedOnce(t *testing.T) {
 	var logs bytes.Buffer
 	src := &unreachable{sized: sized{pages: 1}}
-	r := collector.NewRefresher(src, collector.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	r := collect.New(src, collect.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	revoked := &asana.Error{Kind: asana.ErrUnauthorized, StatusCode: 401, Endpoint: asana.EndpointWorkspaces}
 	for _, err := range []error{revoked, revoked, revoked, &asana.Error{Kind: asana.ErrServer, StatusCode: 503}, nil, revoked} {
 		src.err = err
-		r.Refresh(context.Background())
+		r.Refresh(context.Background(), nil)
 	}
 	text := logs.String()
 	if n := strings.Count(text, "Cannot list Asana workspaces"); n != 3 {
@@ -220,8 +232,8 @@ func (f *failingMany) CountSeats(_ context.Context, gid string, _ asana.CountOpt
 // are one error line with their count, not 5,000 lines.
 func TestFailedWorkspacesAreOneLinePerCycle(t *testing.T) {
 	var logs bytes.Buffer
-	r := collector.NewRefresher(&failingMany{n: 5000}, collector.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	snap := r.Refresh(context.Background())
+	r := collect.New(&failingMany{n: 5000}, collect.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	snap := r.Refresh(context.Background(), nil)
 	if len(snap.Workspaces) != 5000 || snap.Workspaces[4999].Success {
 		t.Fatalf("%d workspaces in the snapshot", len(snap.Workspaces))
 	}

@@ -1,4 +1,4 @@
-package collector_test
+package collect_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
-	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 // pagedOrg is one workspace listed in pages of 100 on a clock that moves
@@ -69,7 +69,7 @@ func TestFirstCountShowsItsProgress(t *testing.T) {
 	clock := &fakeClock{at: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
 	var logs bytes.Buffer
 	org := &pagedOrg{pages: 20, clock: clock, step: 5 * time.Second}
-	r := collector.NewRefresher(org, collector.Options{Interval: time.Hour, Now: clock.now,
+	r := collect.New(org, collect.Options{Interval: time.Hour, Now: clock.now,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	var waiting []string
 	org.between = func(page int) {
@@ -77,7 +77,7 @@ func TestFirstCountShowsItsProgress(t *testing.T) {
 			waiting = append(waiting, r.Waiting())
 		}
 	}
-	r.Refresh(context.Background())
+	r.Refresh(context.Background(), nil)
 	lines := strings.Count(logs.String(), "Counting workspace memberships for the first time")
 	if lines != 3 { // 100 s of pages: at 30, 60 and 90 s
 		t.Errorf("%d progress lines for a 100 s first count, want 3:\n%s", lines, logs.String())
@@ -94,7 +94,7 @@ func TestFirstCountShowsItsProgress(t *testing.T) {
 		t.Errorf("Waiting() after the count = %q", got)
 	}
 	logs.Reset()
-	r.Refresh(context.Background())
+	r.Refresh(context.Background(), nil)
 	if strings.Contains(logs.String(), "Counting workspace memberships") {
 		t.Errorf("a later count logged its progress:\n%s", logs.String())
 	}

@@ -1,4 +1,4 @@
-package collector_test
+package collect_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/pagetest"
 )
 
@@ -48,10 +49,10 @@ func TestHostileListingsPublishNoWrongNumber(t *testing.T) {
 			reg := prometheus.NewPedanticRegistry()
 			api := collector.NewAPIMetrics()
 			reg.MustRegister(api)
-			refresher := collector.NewRefresher(srv.Client(t, api, nil), collector.Options{
+			refresher := collect.New(srv.Client(t, api, nil), collect.Options{
 				Config: func() *config.Config { return config.Default() }, Logger: slog.New(slog.DiscardHandler)})
 			reg.MustRegister(collector.NewCollector(refresher.Snapshot, refresher.Freshness()))
-			refresher.Refresh(context.Background())
+			refresher.Refresh(context.Background(), nil)
 
 			if got := sample(t, reg, "asana_collection_success", "workspace_gid", "1"); got == nil || *got != c.success {
 				t.Errorf("asana_collection_success = %v, want %v", got, c.success)

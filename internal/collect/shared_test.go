@@ -1,4 +1,4 @@
-package collector_test
+package collect_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
-	"github.com/asana-exporter/asana_exporter/collector"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
 // slowOrg is one workspace whose count takes took, or fails with its
@@ -36,17 +36,17 @@ func (s *slowOrg) CountSeats(ctx context.Context, _ string, _ asana.CountOptions
 	}
 }
 
-func onScrape(src collector.Source) *collector.Refresher {
-	return collector.NewRefresher(src, collector.Options{})
+func onScrape(src collect.Source) *collect.Collection {
+	return collect.New(src, collect.Options{})
 }
 
-func scrapeWithin(r *collector.Refresher, ctx context.Context, timeout time.Duration) *collector.Snapshot {
+func scrapeWithin(r *collect.Collection, ctx context.Context, timeout time.Duration) *collect.Snapshot {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return r.BeforeScrape(ctx)
 }
 
-func counted(s *collector.Snapshot) bool {
+func counted(s *collect.Snapshot) bool {
 	return len(s.Workspaces) == 1 && s.Workspaces[0].Success && s.Workspaces[0].Seats.Licensed == 27
 }
 
@@ -60,7 +60,7 @@ func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 func aLongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	src := &slowOrg{took: 600 * time.Millisecond}
 	r := onScrape(src)
-	short := make(chan *collector.Snapshot)
+	short := make(chan *collect.Snapshot)
 	var shortTook time.Duration
 	go func() {
 		start := time.Now()
@@ -100,7 +100,7 @@ func theFirstScraperDisconnecting(t *testing.T) {
 	first, disconnect := context.WithCancel(context.Background())
 	go r.BeforeScrape(first)
 	time.Sleep(50 * time.Millisecond)
-	joined := make(chan *collector.Snapshot)
+	joined := make(chan *collect.Snapshot)
 	go func() { joined <- scrapeWithin(r, context.Background(), 5*time.Second) }()
 	time.Sleep(50 * time.Millisecond)
 	disconnect()

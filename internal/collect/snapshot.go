@@ -1,8 +1,4 @@
-// Package collector turns Asana seat counts into Prometheus metrics. A
-// Refresher collects workspaces into immutable Snapshots, in the background
-// or on scrape; the Prometheus collector only reads the latest Snapshot and
-// builds const metrics from it.
-package collector
+package collect
 
 import (
 	"time"

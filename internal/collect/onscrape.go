@@ -1,0 +1,56 @@
+package collect
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// BeforeScrape returns the snapshot a scrape serves. In the background that
+// is the latest one. On scrape, it is one counted for this scrape:
+// concurrent callers share one cycle, and a caller whose ctx ends before the
+// cycle does gets a snapshot in which no workspace was counted in time.
+//
+// The shared cycle runs on a context of its own, not on the first caller's:
+// it lasts while any caller still waits, so a scraper with a long timeout
+// that joins one with a short timeout (a Prometheus HA pair, or two jobs)
+// gets a complete count, and a scraper that disconnects takes nobody's
+// count with it. It stops once the last caller has gone.
+func (c *Collection) BeforeScrape(ctx context.Context) *Snapshot {
+	if c.Background() {
+		return c.Snapshot()
+	}
+	joined := c.opts.Now()
+	deadline, _ := ctx.Deadline()
+	defer c.audience.leave(c.audience.join(deadline))
+	result := c.shared.DoChan("cycle", func() (any, error) {
+		cycleCtx, done := c.audience.open()
+		defer done()
+		start := time.Now()
+		// The cycle's deadline is known only once it ends: a caller may
+		// join at any time.
+		return c.run(cycleCtx, func() time.Duration {
+			d, _ := cycleCtx.Deadline()
+			return max(d.Sub(start), 0)
+		}, nil), nil
+	})
+	select {
+	case res := <-result:
+		return res.Val.(*Snapshot)
+	case <-ctx.Done():
+		return c.tooLate(ctx.Err(), c.opts.Now().Sub(joined))
+	}
+}
+
+// tooLate is what a scrape that stopped waiting serves: the workspaces as
+// last published, none of them counted for it. It is not published: the
+// cycle goes on for those still waiting.
+func (c *Collection) tooLate(err error, waited time.Duration) *Snapshot {
+	snap := *c.Snapshot()
+	snap.Workspaces = slices.Clone(snap.Workspaces)
+	for i := range snap.Workspaces {
+		w := &snap.Workspaces[i]
+		w.Success, w.Seats, w.Err, w.Duration = false, nil, err, waited
+	}
+	return &snap
+}
