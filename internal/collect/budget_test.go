@@ -247,3 +247,27 @@ func TestFailedWorkspacesAreOneLinePerCycle(t *testing.T) {
 		}
 	}
 }
+
+// A reload hands the new requests_per_minute to every client: the audit
+// log's own token kept its old budget before the collection owned both.
+func TestReloadGivesEveryClientTheBudget(t *testing.T) {
+	srv := asanatest.NewMemoryServer(asanatest.Generate(1, asanatest.Acme), asanatest.Config{})
+	t.Cleanup(srv.Close)
+	counts, audit := srv.NewClient(nil), srv.NewClient(nil)
+	c := collect.New(counts, collect.Options{AuditSource: audit})
+	next, err := config.Parse([]byte("requests_per_minute: 150\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, err := c.Reload(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.RequestsPerMinute() == 150 || audit.RequestsPerMinute() == 150 {
+		t.Fatal("a budget changed before the reload committed")
+	}
+	commit()
+	if got, want := [2]int{counts.RequestsPerMinute(), audit.RequestsPerMinute()}, [2]int{150, 150}; got != want {
+		t.Errorf("after the reload: counts' and audit log's budgets %v, want %v", got, want)
+	}
+}
