@@ -78,7 +78,7 @@ type Exporter struct {
 	opts       Options
 	logger     *slog.Logger
 	config     *config.SafeConfig
-	client     *asana.Client // the counts' client
+	client     *asana.Client // the counts' client, for what it says of itself
 	collection *collect.Collection
 	handler    http.Handler
 	demo       *asanatest.Server // nil unless Options.Demo
@@ -124,48 +124,62 @@ func New(opts Options) (_ *Exporter, err error) {
 	}
 
 	apiMetrics := collector.NewAPIMetrics()
-	clientOpts := asana.Options{
-		BaseURL:           opts.AsanaURL,
-		Transport:         creds.counts,
-		UserAgent:         Program + "/" + version.Version,
-		RequestsPerMinute: e.config.Get().RequestsPerMinute,
-		Observer:          apiMetrics,
-		Logger:            e.logger,
-	}
-	if opts.Client != nil {
-		opts.Client(&clientOpts)
-	}
-	if e.client, err = asana.New(clientOpts); err != nil {
+	if e.client, e.collection, err = newCollection(opts, creds, e.config, apiMetrics); err != nil {
 		return nil, err
 	}
-	collectOpts := collect.Options{Config: e.config.Get, Interval: opts.RefreshInterval, Logger: e.logger, StoragePath: opts.StoragePath}
-	if creds.audit != nil {
-		clientOpts.Transport = creds.audit
-		if collectOpts.AuditSource, err = asana.New(clientOpts); err != nil {
-			return nil, err
-		}
-	}
-	e.collection = collect.New(e.client, collectOpts)
 	e.config.OnReload(e.collection.Reload)
 	if i := e.collection.Interval(); e.collection.Background() && i < time.Minute && !opts.Demo {
 		e.logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change", "refresh_interval", i)
 	}
+	if e.handler, err = e.newMux(e.registry(apiMetrics, creds.oauthMetrics)); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
 
+// newCollection makes a client for each token, observed by observer, and
+// the collection that spends their budgets.
+func newCollection(opts Options, creds credentials, cfg *config.SafeConfig, observer asana.Observer) (*asana.Client, *collect.Collection, error) {
+	clientOpts := asana.Options{
+		BaseURL:           opts.AsanaURL,
+		Transport:         creds.counts,
+		UserAgent:         Program + "/" + version.Version,
+		RequestsPerMinute: cfg.Get().RequestsPerMinute,
+		Observer:          observer,
+		Logger:            opts.Logger,
+	}
+	if opts.Client != nil {
+		opts.Client(&clientOpts)
+	}
+	counts, err := asana.New(clientOpts)
+	if err != nil {
+		return nil, nil, err
+	}
+	collectOpts := collect.Options{Config: cfg.Get, Interval: opts.RefreshInterval, Logger: opts.Logger, StoragePath: opts.StoragePath}
+	if creds.audit != nil {
+		clientOpts.Transport = creds.audit
+		if collectOpts.AuditSource, err = asana.New(clientOpts); err != nil {
+			return nil, nil, err
+		}
+	}
+	return counts, collect.New(counts, collectOpts), nil
+}
+
+// registry holds the exporter's metrics but the seats' (scrapeHandler
+// adds those, by mode).
+func (e *Exporter) registry(api *collector.APIMetrics, oauth *collector.OAuthMetrics) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(Program),
-		apiMetrics,
+		api,
 		e.config,
 		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
 		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil),
 		collector.NewAuditMetrics(e.collection.AuditLog(), e.collection.AuditedOrganizations))
-	if creds.oauthMetrics != nil {
-		reg.MustRegister(creds.oauthMetrics)
+	if oauth != nil {
+		reg.MustRegister(oauth)
 	}
-	if e.handler, err = e.newMux(reg); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return reg
 }
 
 // Close stops the demo's simulated organisation, if any.
