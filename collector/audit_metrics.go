@@ -14,17 +14,17 @@ import (
 // Collector's: they are judged in the membership listing.
 type AuditMetrics struct {
 	reader        *auditlog.Reader
-	organisations func() []string
+	organizations func() []string
 
 	up, lastPoll, historyStart, lastEvent, backfilled, stalled *prometheus.Desc
 	events, roleChanges                                        *prometheus.Desc
 }
 
 // NewAuditMetrics exports reader's numbers for the organisations it reads.
-func NewAuditMetrics(reader *auditlog.Reader, organisations func() []string) *AuditMetrics {
+func NewAuditMetrics(reader *auditlog.Reader, organizations func() []string) *AuditMetrics {
 	ws := []string{"workspace_gid"}
 	return &AuditMetrics{
-		reader: reader, organisations: organisations,
+		reader: reader, organizations: organizations,
 		up: prometheus.NewDesc("asana_audit_log_up",
 			"1 if the last poll read the audit log (GET /workspaces/{gid}/audit_log_events) of every organisation, else 0. "+
 				"A token that may not read it (only an Enterprise+ service account may) stays at 0, with no other asana_audit_log_* metric.",
@@ -61,7 +61,7 @@ func (m *AuditMetrics) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (m *AuditMetrics) Collect(ch chan<- prometheus.Metric) {
-	orgs := m.organisations()
+	orgs := m.organizations()
 	if len(orgs) == 0 { // audit_log is off, or no organisation is collected
 		return
 	}

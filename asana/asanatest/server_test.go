@@ -444,7 +444,7 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func TestGeneratedOrganisation(t *testing.T) {
+func TestGeneratedOrganization(t *testing.T) {
 	spec := asanatest.WorkspaceSpec{Licensed: 40, Admins: 3, Pending: 4, ViewOnly: 5, Guests: 30, Inactive: 8, Readded: 2}
 	a, b := asanatest.Generate(99, spec, spec), asanatest.Generate(99, spec, spec)
 	w := a.Workspaces[0]

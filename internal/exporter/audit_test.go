@@ -381,15 +381,15 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// TestRosterShowsLastLoginsAndPausedLicences: with the audit log read, the
+// TestRosterShowsLastLoginsAndPausedLicenses: with the audit log read, the
 // roster's last_login_at and licence_paused columns say who can be
 // reclaimed, as the usage says; a fresh process reading the state file
 // under --storage.path (what `seats --storage.path` is) says the same.
-func TestRosterShowsLastLoginsAndPausedLicences(t *testing.T) {
-	synctest.Test(t, rosterShowsLastLoginsAndPausedLicences)
+func TestRosterShowsLastLoginsAndPausedLicenses(t *testing.T) {
+	synctest.Test(t, rosterShowsLastLoginsAndPausedLicenses)
 }
 
-func rosterShowsLastLoginsAndPausedLicences(t *testing.T) {
+func rosterShowsLastLoginsAndPausedLicenses(t *testing.T) {
 	s := auditSetup(true)
 	s.storage = t.TempDir()
 	p := newInProcess(t, s, asanatest.Acme, umbrella)

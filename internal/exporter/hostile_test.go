@@ -262,9 +262,9 @@ func fewRetries(o *asana.Options) {
 	o.MaxAttempts, o.RetryBaseDelay, o.RetryMaxDelay = 2, 20*time.Millisecond, 100*time.Millisecond
 }
 
-// smallOrganisation is the organisation whose audit log the audit drivers
+// smallOrganization is the organisation whose audit log the audit drivers
 // read: its 90 days are a few pages, where Umbrella's are 134.
-var smallOrganisation = asanatest.WorkspaceSpec{Name: "Umbrella", IsOrganization: true, Licensed: 8, Admins: 1, ViewOnly: 2, Guests: 3, Inactive: 2}
+var smallOrganization = asanatest.WorkspaceSpec{Name: "Umbrella", IsOrganization: true, Licensed: 8, Admins: 1, ViewOnly: 2, Guests: 3, Inactive: 2}
 
 func newHostileRun(t *testing.T, c hostileCase, d driver) *hostileRun {
 	h := &hostileRun{log: &pagetest.Log{}, elsewhere: rogue.NewElsewhere(), audit: d == auditReader || d == auditOnScrape}
@@ -272,7 +272,7 @@ func newHostileRun(t *testing.T, c hostileCase, d driver) *hostileRun {
 	specs := []asanatest.WorkspaceSpec{asanatest.Acme, asanatest.Globex}
 	s := setup{background: d != onScrape, client: fewRetries}
 	if h.audit { // one organisation, read with the audit tests' setup
-		specs = []asanatest.WorkspaceSpec{plain, smallOrganisation}
+		specs = []asanatest.WorkspaceSpec{plain, smallOrganization}
 		s = auditSetup(d == auditReader)
 		s.usage = []asanatest.UsageSpec{{}, {}}
 		s.client = func(o *asana.Options) {

@@ -211,12 +211,12 @@ func TestReconcileCountsIdleSeatsAsTheMetricDoes(t *testing.T) {
 			t.Fatal(err)
 		}
 		families, _ := p.cycle(t)
-		organisations := 0
+		organizations := 0
 		for i, d := range asanatest.DemoWorkspaces {
 			if !d.Spec.IsOrganization {
 				continue
 			}
-			organisations++
+			organizations++
 			gid := p.gids[i]
 			checkUsage(t, families, gid, d.Usage) // the metric, from the audit log
 			var export bytes.Buffer
@@ -259,8 +259,8 @@ func TestReconcileCountsIdleSeatsAsTheMetricDoes(t *testing.T) {
 				}
 			}
 		}
-		if organisations < 2 {
-			t.Errorf("the demo has %d organisations", organisations)
+		if organizations < 2 {
+			t.Errorf("the demo has %d organisations", organizations)
 		}
 	})
 }

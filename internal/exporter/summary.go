@@ -26,7 +26,7 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 		}
 		w := l.Workspace
 		auditLog, consoleExport, _ := l.Sources()
-		sw := summary.Workspace{GID: w.GID, Name: w.Name, Organisation: w.IsOrganization, Domains: len(w.EmailDomains) > 0,
+		sw := summary.Workspace{GID: w.GID, Name: w.Name, Organization: w.IsOrganization, Domains: len(w.EmailDomains) > 0,
 			PausedKnown: auditLog, ActivityKnown: auditLog || consoleExport}
 		if c := cfg.Workspace(w.GID); c != nil {
 			sw.Purchased, sw.SeatPrice = c.SeatsPurchased, c.SeatPrice

@@ -46,7 +46,7 @@ var tableDates = []int{colCreatedAt, colLastLoginAt}
 // the seat and how idle it is.
 var tableDropOrder = []int{
 	colMembershipGID, colUserGID, colWorkspaceName, colCreatedAt, colDomain, colMonthlyPrice,
-	colLicencePaused, colActivitySource, colLastLoginAt, colIsAdmin, colWorkspaceGID,
+	colLicensePaused, colActivitySource, colLastLoginAt, colIsAdmin, colWorkspaceGID,
 }
 
 // WriteOptions say how rows are written.
@@ -119,7 +119,7 @@ type jsonRow struct {
 	Domain         string       `json:"domain"`
 	CreatedAt      *string      `json:"created_at"`
 	LastLoginAt    *string      `json:"last_login_at"`
-	LicencePaused  *bool        `json:"licence_paused"`
+	LicensePaused  *bool        `json:"licence_paused"`
 	IdleDays       *json.Number `json:"idle_days"`
 	ActivitySource *string      `json:"activity_source"`
 	MonthlyPrice   *json.Number `json:"monthly_price"`
@@ -137,7 +137,7 @@ func (w *jsonWriter) row(c *Cells) error {
 		WorkspaceGID: c[colWorkspaceGID], WorkspaceName: c[colWorkspaceName], MembershipGID: c[colMembershipGID],
 		UserGID: c[colUserGID], UserName: c[colUserName], UserEmail: c[colUserEmail], State: c[colState],
 		IsAdmin: c[colIsAdmin] == "true", Domain: c[colDomain], CreatedAt: optional(c[colCreatedAt]),
-		LastLoginAt: optional(c[colLastLoginAt]), LicencePaused: optionalBool(c[colLicencePaused]),
+		LastLoginAt: optional(c[colLastLoginAt]), LicensePaused: optionalBool(c[colLicensePaused]),
 		IdleDays: optionalNumber(c[colIdleDays]), ActivitySource: optional(c[colActivitySource]),
 		MonthlyPrice: optionalNumber(c[colMonthlyPrice]),
 	})

@@ -35,7 +35,7 @@ const (
 	colDomain
 	colCreatedAt
 	colLastLoginAt
-	colLicencePaused
+	colLicensePaused
 	colIdleDays
 	colActivitySource
 	colMonthlyPrice
@@ -133,7 +133,7 @@ func rowOf(w asana.Workspace, m *asana.Membership, s *sources) (Cells, int) {
 		colDomain:         asana.EmailDomain(m.User.Email, w.EmailDomains).String(),
 		colCreatedAt:      created,
 		colLastLoginAt:    j.lastLogin,
-		colLicencePaused:  j.paused,
+		colLicensePaused:  j.paused,
 		colIdleDays:       idleDays,
 		colActivitySource: j.source,
 		colMonthlyPrice:   s.price,
@@ -150,8 +150,8 @@ type Entry struct {
 	CreatedAt                                                 time.Time
 	// LastLogin is the audit log's; zero when unknown or none.
 	LastLogin time.Time
-	// LicencePaused is the audit log's; false without it.
-	LicencePaused bool
+	// LicensePaused is the audit log's; false without it.
+	LicensePaused bool
 	// IdleDays is how many whole days the seat has been idle by the idle
 	// rule, or -1 where the rule does not judge it (a guest, an inactive
 	// membership, a paused licence) or no source tells its activity. A
@@ -171,7 +171,7 @@ func entryOf(c *Cells) Entry {
 	return Entry{
 		WorkspaceGID: c[colWorkspaceGID], MembershipGID: c[colMembershipGID], UserGID: c[colUserGID],
 		UserName: c[colUserName], UserEmail: c[colUserEmail], State: st, IsAdmin: c[colIsAdmin] == "true",
-		Domain: c[colDomain], CreatedAt: created, LastLogin: lastLogin, LicencePaused: c[colLicencePaused] == "true",
+		Domain: c[colDomain], CreatedAt: created, LastLogin: lastLogin, LicensePaused: c[colLicensePaused] == "true",
 		IdleDays: idleDays, ActivitySource: c[colActivitySource],
 	}
 }

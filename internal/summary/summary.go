@@ -67,9 +67,9 @@ type Workspace struct {
 	// Renewal is the day the contract renews (its date in UTC counts);
 	// nil when not configured.
 	Renewal *time.Time
-	// Organisation is whether the workspace is an organisation, which
+	// Organization is whether the workspace is an organisation, which
 	// alone has an audit log.
-	Organisation bool
+	Organization bool
 	// Domains is whether the workspace has email domains to tell members
 	// outside them by.
 	Domains bool
@@ -191,7 +191,7 @@ func (t *Tally) Add(e roster.Entry) error {
 	switch e.State {
 	case asana.Licensed:
 		c.licensed++
-		if e.LicencePaused {
+		if e.LicensePaused {
 			c.paused++
 		}
 		if e.Domain == asana.Outside.String() {
@@ -307,7 +307,7 @@ func (b *Builder) numbers(c *counts, n *notes) Numbers {
 	switch {
 	case w.PausedKnown:
 		out.Paused, out.Billed = ptr(c.paused), ptr(c.licensed-c.paused)
-	case !w.Organisation:
+	case !w.Organization:
 		n.add("Paused and billed seats are unknown for %s: only the audit log tells paused licences, and a workspace that is "+
 			"not an organisation has none.", name)
 	default:
@@ -324,7 +324,7 @@ func (b *Builder) numbers(c *counts, n *notes) Numbers {
 	}
 	switch {
 	case w.ActivityKnown:
-	case !w.Organisation:
+	case !w.Organization:
 		n.add("Idle seats and their cost are unknown for %s: a workspace that is not an organisation has no audit log; "+
 			"--console-export=FILE (the Admin Console's members export) can give its members' last activity.", name)
 	default:

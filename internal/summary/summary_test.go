@@ -29,7 +29,7 @@ func entry(gid string, st asana.State, idleDays int, mods ...func(*roster.Entry)
 }
 
 func paused(e *roster.Entry) {
-	e.LicencePaused, e.IdleDays, e.ActivitySource = true, -1, roster.SourceAuditLog
+	e.LicensePaused, e.IdleDays, e.ActivitySource = true, -1, roster.SourceAuditLog
 }
 func outside(e *roster.Entry) { e.Domain = "outside" }
 
@@ -40,7 +40,7 @@ func named(name string) func(*roster.Entry) {
 // acme is a workspace with every setting and source; its answers are
 // worked out by hand below.
 var acme = Workspace{GID: "1", Name: "Acme Corp", Purchased: ptr(30), SeatPrice: ptr(24.99), Renewal: &renewal,
-	Organisation: true, Domains: true, PausedKnown: true, ActivityKnown: true, ActivitySince: now.Add(-90 * 24 * time.Hour)}
+	Organization: true, Domains: true, PausedKnown: true, ActivityKnown: true, ActivitySince: now.Add(-90 * 24 * time.Hour)}
 
 func acmeEntries() []roster.Entry {
 	return []roster.Entry{
@@ -192,7 +192,7 @@ func TestUnknowns(t *testing.T) {
 	passed := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	late := acme
 	late.GID, late.Name, late.Renewal = "2", "Late", &passed
-	bare := Workspace{GID: "3", Name: "Bare", Organisation: true} // nothing configured, no sources
+	bare := Workspace{GID: "3", Name: "Bare", Organization: true} // nothing configured, no sources
 	short := acme
 	short.GID, short.Name, short.Renewal, short.SeatPrice = "4", "Short history", nil, nil
 	short.ActivitySince = now.Add(-75 * 24 * time.Hour)

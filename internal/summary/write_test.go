@@ -27,7 +27,7 @@ var hostileNames = []string{
 // with nothing known, and one whose members are the hostile names.
 func sample(t *testing.T) *Summary {
 	t.Helper()
-	bare := Workspace{GID: "3", Name: "=cmd|' /C calc'!A0 </title><script>x()</script>", Organisation: true}
+	bare := Workspace{GID: "3", Name: "=cmd|' /C calc'!A0 </title><script>x()</script>", Organization: true}
 	evil := acme
 	evil.GID, evil.Name = "4", "Evil \x1b]0;owned\x07"
 	var people []roster.Entry
