@@ -126,7 +126,7 @@ func TestNonRetryableErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestRateLimitHonoursRetryAfter(t *testing.T) {
+func TestRateLimitHonorsRetryAfter(t *testing.T) {
 	spec := spread(250)
 	h := newHarness(t, asanatest.Config{}, nil, spec)
 	h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, Status: 429, RetryAfter: "1", Times: 1})

@@ -12,7 +12,7 @@ import (
 	"github.com/mattn/go-runewidth"
 )
 
-func TestSpreadsheetNeutralisesFormulasAndRoundTrips(t *testing.T) {
+func TestSpreadsheetNeutralizesFormulasAndRoundTrips(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"=1+2", "'=1+2"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"},
 		{"'quoted", "''quoted"}, {"Jane", "Jane"}, {"", ""}, {"a=b", "a=b"}, {"日本", "日本"},

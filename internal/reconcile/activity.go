@@ -21,7 +21,7 @@ import (
 // has not been active looks idle by this column alone.
 
 // activityHeaders are the headers the column may go by, normalised as
-// normaliseHeader does, most likely first (GUESS: undocumented; see above).
+// normalizeHeader does, most likely first (GUESS: undocumented; see above).
 // "Date joined" and "First login date" are other columns of the export.
 var activityHeaders = []string{"lastactivity", "lastactivitydate", "lastactive", "lastactiveat", "lastactivedate",
 	"lastseen", "lastseenat", "lastlogin", "lastlogindate", "lastloginat", "lastaccessed", "lastaccess", "lastaccessdate"}

@@ -340,7 +340,7 @@ var (
 		"membershiptype", "type", "role", "accesslevel", "status"}
 )
 
-func normaliseHeader(h string) string {
+func normalizeHeader(h string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) {
 			return unicode.ToLower(r)
@@ -371,7 +371,7 @@ func (c *Console) columns(opts ReadOptions) (cols columnIndexes, err error) {
 		}
 		for _, k := range known {
 			for i, h := range header {
-				if normaliseHeader(h) == k {
+				if normalizeHeader(h) == k {
 					return i, nil
 				}
 			}
@@ -439,7 +439,7 @@ func (c *Console) add(line int, rec []string, cols columnIndexes) error {
 		return nil
 	}
 	raw := strings.TrimSpace(rec[cols.email])
-	email := normaliseEmail(raw)
+	email := normalizeEmail(raw)
 	if len(raw) > maxEmailBytes || !strings.Contains(email, "@") || !utf8.ValidString(raw) {
 		c.warn("line %d: the email cell is not an email address; row skipped", line)
 		return nil
@@ -530,7 +530,7 @@ func (c *Console) Len() int { return len(c.members) }
 
 // Find is the position of the member with this email (in any case), or -1.
 func (c *Console) Find(email string) int {
-	i, _ := c.lookup(normaliseEmail(email))
+	i, _ := c.lookup(normalizeEmail(email))
 	return i
 }
 
@@ -574,15 +574,15 @@ func blank(rec []string) bool {
 	return true
 }
 
-// normaliseEmail is how emails are matched: trimmed, case-insensitive.
-func normaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// normalizeEmail is how emails are matched: trimmed, case-insensitive.
+func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // classify maps the console's licence or type wording to a state. The
 // console's wording is not documented (GUESS from its help pages: "Member",
 // "Guest", "View only" licences, "Admin"/"Super admin" roles, pending
 // invites), so anything else is unknown rather than guessed.
 func classify(typ string) (st asana.State, known, pending bool) {
-	t := normaliseHeader(typ)
+	t := normalizeHeader(typ)
 	switch {
 	case t == "":
 		return 0, false, false
