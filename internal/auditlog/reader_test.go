@@ -76,14 +76,14 @@ func (f *fixture) poll(t *testing.T, r *auditlog.Reader) {
 // judge counts the workspace with r's Ledger, as the refresher does.
 func (f *fixture) judge(t *testing.T, r *auditlog.Reader) auditlog.Usage {
 	t.Helper()
-	tally := r.Ledger(f.gid).Tally(time.Now(), days)
-	if tally == nil {
-		t.Fatal("no tally after a complete poll")
+	counter := r.Ledger(f.gid).UsageCounter(time.Now(), days)
+	if counter == nil {
+		t.Fatal("no usage counter after a complete poll")
 	}
-	if _, err := f.client.CountSeats(context.Background(), f.gid, asana.CountOptions{Tally: tally}); err != nil {
+	if _, err := f.client.CountSeats(context.Background(), f.gid, asana.CountOptions{Tally: counter}); err != nil {
 		t.Fatal(err)
 	}
-	return tally.Usage()
+	return counter.Usage()
 }
 
 func checkUsage(t *testing.T, got auditlog.Usage, spec asanatest.UsageSpec) {
@@ -315,7 +315,7 @@ func TestTokenThatMayNotReadTheLog(t *testing.T) {
 			if !strings.Contains(f.logs.String(), "Enterprise+") {
 				t.Error("the log line does not say what token is needed")
 			}
-			if tally := r.Ledger(f.gid).Tally(time.Now(), days); tally != nil {
+			if counter := r.Ledger(f.gid).UsageCounter(time.Now(), days); counter != nil {
 				t.Error("a Ledger that read nothing judges seats")
 			}
 		})
@@ -340,7 +340,7 @@ func TestHistoryReachDecidesThresholds(t *testing.T) {
 		{90 * idle.Day, []int{30, 60, 90}},
 	} {
 		var got []int
-		for _, idle := range l.Tally(start.Add(c.after), days).Usage().Idle {
+		for _, idle := range l.UsageCounter(start.Add(c.after), days).Usage().Idle {
 			got = append(got, idle.Days)
 		}
 		if !slices.Equal(got, c.want) {

@@ -28,19 +28,19 @@ type Idle struct {
 	Licensed, ViewOnly int
 }
 
-// Tally judges each membership of a listing against the Ledger, as the
-// listing goes (it is an asana.Tally).
-type Tally struct {
+// UsageCounter counts a listing's Usage: it judges each membership against
+// the Ledger as the listing goes (it is an asana.Tally).
+type UsageCounter struct {
 	ledger *Ledger
 	now    time.Time
 	usage  Usage
 }
 
-// Tally returns a Tally judging seats at now with the thresholds in
-// idleDays that the history covers, or nil while the login and billing
-// streams have not caught up once: until then a login not yet read would
-// make a seat look idle.
-func (l *Ledger) Tally(now time.Time, idleDays []int) *Tally {
+// UsageCounter returns a UsageCounter judging seats at now with the
+// thresholds in idleDays that the history covers, or nil while the login
+// and billing streams have not caught up once: until then a login not yet
+// read would make a seat look idle.
+func (l *Ledger) UsageCounter(now time.Time, idleDays []int) *UsageCounter {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	for _, t := range []string{asana.EventLoginSucceeded, asana.EventBillingPaused, asana.EventBillingUnpaused} {
@@ -48,28 +48,28 @@ func (l *Ledger) Tally(now time.Time, idleDays []int) *Tally {
 			return nil
 		}
 	}
-	t := &Tally{ledger: l, now: now}
+	c := &UsageCounter{ledger: l, now: now}
 	for _, d := range idleDays {
 		if !l.historyStart.After(now.Add(-time.Duration(d) * idle.Day)) {
-			t.usage.Idle = append(t.usage.Idle, Idle{Days: d})
+			c.usage.Idle = append(c.usage.Idle, Idle{Days: d})
 		}
 	}
-	return t
+	return c
 }
 
 // Reset starts the count over, for a listing that starts (or starts over).
-func (t *Tally) Reset() {
-	t.usage.Paused = 0
-	for i := range t.usage.Idle {
-		t.usage.Idle[i].Licensed, t.usage.Idle[i].ViewOnly = 0, 0
+func (c *UsageCounter) Reset() {
+	c.usage.Paused = 0
+	for i := range c.usage.Idle {
+		c.usage.Idle[i].Licensed, c.usage.Idle[i].ViewOnly = 0, 0
 	}
 }
 
 // Add judges a page of memberships, read with the user's gid and the
 // membership's created_at (asana.WithUser).
-func (t *Tally) Add(page []asana.Membership) {
-	t.ledger.mu.RLock()
-	defer t.ledger.mu.RUnlock()
+func (c *UsageCounter) Add(page []asana.Membership) {
+	c.ledger.mu.RLock()
+	defer c.ledger.mu.RUnlock()
 	for i := range page {
 		m := &page[i]
 		state := m.State()
@@ -78,15 +78,15 @@ func (t *Tally) Add(page []asana.Membership) {
 		}
 		var u user
 		if gid, err := strconv.ParseUint(m.User.GID, 10, 64); err == nil {
-			u = t.ledger.users[gid]
+			u = c.ledger.users[gid]
 		}
 		if u.billingPaused() && state == asana.Licensed {
-			t.usage.Paused++
+			c.usage.Paused++
 		}
-		seat := t.ledger.seat(u, state, m.CreatedAt)
-		for j := range t.usage.Idle {
-			count := &t.usage.Idle[j]
-			if !idle.Is(seat, t.now, count.Days) {
+		seat := c.ledger.seat(u, state, m.CreatedAt)
+		for j := range c.usage.Idle {
+			count := &c.usage.Idle[j]
+			if !idle.Is(seat, c.now, count.Days) {
 				continue
 			}
 			if state == asana.Licensed {
@@ -99,4 +99,4 @@ func (t *Tally) Add(page []asana.Membership) {
 }
 
 // Usage is the count so far; after a complete listing, the listing's.
-func (t *Tally) Usage() Usage { return t.usage }
+func (c *UsageCounter) Usage() Usage { return c.usage }

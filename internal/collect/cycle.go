@@ -166,10 +166,10 @@ func (c *Collection) collect(ctx context.Context, cfg *config.Config, w asana.Wo
 	if cfg.EmailDomainCheck {
 		opts.EmailDomains = w.EmailDomains
 	}
-	var tally *auditlog.Tally
+	var counter *auditlog.UsageCounter
 	if l := c.ledger(cfg, w); l != nil {
-		if tally = l.Tally(start, cfg.AuditLog.IdleDays); tally != nil {
-			opts.Tally = tally
+		if counter = l.UsageCounter(start, cfg.AuditLog.IdleDays); counter != nil {
+			opts.Tally = counter
 		}
 	}
 	listing, err := c.src.CountSeats(ctx, w.GID, opts)
@@ -182,8 +182,8 @@ func (c *Collection) collect(ctx context.Context, cfg *config.Config, w asana.Wo
 	c.opts.Logger.Debug("Counted workspace memberships", "workspace_gid", w.GID, "pages", listing.Pages,
 		"restarts", listing.Restarts, "duration", state.Duration, "licensed", listing.Seats.Licensed)
 	state.Seats = &listing.Seats
-	if tally != nil {
-		usage := tally.Usage()
+	if counter != nil {
+		usage := counter.Usage()
 		state.Usage = &usage
 	}
 	state.Pages = listing.Pages
