@@ -172,22 +172,23 @@ func New(opts Options) *Builder {
 	return &Builder{opts: opts, listDays: listDays}
 }
 
-// Tally adds up one workspace's entries.
-type Tally struct {
+// WorkspaceAdder adds one workspace's roster entries to the summary.
+type WorkspaceAdder struct {
 	b *Builder
 	c *counts
 }
 
-// Workspace starts w's tally; give it every entry of w's roster.
-func (b *Builder) Workspace(w Workspace) *Tally {
+// Workspace starts w's part of the summary; give it every entry of w's
+// roster.
+func (b *Builder) Workspace(w Workspace) *WorkspaceAdder {
 	c := &counts{w: w, idleLicensed: make([]int, len(b.opts.Thresholds)), idleViewOnly: make([]int, len(b.opts.Thresholds))}
 	b.workspaces = append(b.workspaces, c)
-	return &Tally{b: b, c: c}
+	return &WorkspaceAdder{b: b, c: c}
 }
 
 // Add counts one entry. It never fails; its error is for roster.Listing.Each.
-func (t *Tally) Add(e roster.Entry) error {
-	c := t.c
+func (a *WorkspaceAdder) Add(e roster.Entry) error {
+	c := a.c
 	switch e.State {
 	case asana.Licensed:
 		c.licensed++
@@ -205,7 +206,7 @@ func (t *Tally) Add(e roster.Entry) error {
 	if e.IdleDays < 0 || (e.State != asana.Licensed && e.State != asana.ViewOnly) {
 		return nil
 	}
-	for i, d := range t.b.opts.Thresholds {
+	for i, d := range a.b.opts.Thresholds {
 		if e.IdleDays >= d {
 			if e.State == asana.Licensed {
 				c.idleLicensed[i]++
@@ -214,16 +215,16 @@ func (t *Tally) Add(e roster.Entry) error {
 			}
 		}
 	}
-	if e.State == asana.Licensed && e.IdleDays >= t.b.opts.PricedDays {
+	if e.State == asana.Licensed && e.IdleDays >= a.b.opts.PricedDays {
 		c.pricedIdle++
 	}
-	if e.IdleDays >= t.b.listDays {
+	if e.IdleDays >= a.b.listDays {
 		p := Person{WorkspaceGID: c.w.GID, WorkspaceName: c.w.Name, Name: e.UserName, Email: e.UserEmail,
 			State: e.State, IdleDays: e.IdleDays, Source: e.ActivitySource}
 		if e.State == asana.Licensed {
 			p.MonthlyPrice = c.w.SeatPrice
 		}
-		t.b.keep(p)
+		a.b.keep(p)
 	}
 	return nil
 }

@@ -66,9 +66,9 @@ func build(t *testing.T, opts Options, workspaces map[*Workspace][]roster.Entry,
 	t.Helper()
 	b := New(opts)
 	for _, w := range order {
-		tally := b.Workspace(*w)
+		adder := b.Workspace(*w)
 		for _, e := range workspaces[w] {
-			if err := tally.Add(e); err != nil {
+			if err := adder.Add(e); err != nil {
 				t.Fatal(err)
 			}
 		}
