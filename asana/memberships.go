@@ -162,9 +162,9 @@ type CountOptions struct {
 	// Tally, when set, is given the listing too, with each membership's
 	// user gid and created_at.
 	Tally Tally
-	// Progress, when set, is given each page as it comes, to show how the
+	// Display, when set, is given each page as it comes, to show how the
 	// listing goes; it asks for no field.
-	Progress Tally
+	Display Tally
 }
 
 // CountSeats lists a workspace's memberships and classifies them, asking
@@ -181,7 +181,7 @@ func (c *Client) CountSeats(ctx context.Context, workspaceGID string, opts Count
 		detail |= WithUser
 	}
 	var tallies []Tally
-	for _, t := range []Tally{opts.Tally, opts.Progress} {
+	for _, t := range []Tally{opts.Tally, opts.Display} {
 		if t != nil {
 			tallies = append(tallies, t)
 		}

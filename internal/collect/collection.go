@@ -161,26 +161,26 @@ func (c *Collection) Run(ctx context.Context) {
 	}
 }
 
-// Progress gives a workspace's listing a Tally that shows how it goes.
-type Progress func(asana.Workspace) asana.Tally
+// ListingDisplay gives a workspace's listing a Tally that shows how it goes.
+type ListingDisplay func(asana.Workspace) asana.Tally
 
-// Refresh runs one cycle within ctx and publishes its snapshot. progress,
+// Refresh runs one cycle within ctx and publishes its snapshot. display,
 // when set, shows each listing (a command's progress lines); nil logs a
 // workspace's first count instead.
-func (c *Collection) Refresh(ctx context.Context, progress Progress) *Snapshot {
+func (c *Collection) Refresh(ctx context.Context, display ListingDisplay) *Snapshot {
 	var deadline time.Duration
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d.Sub(c.opts.Now())
 	}
-	return c.run(ctx, func() time.Duration { return deadline }, progress)
+	return c.run(ctx, func() time.Duration { return deadline }, display)
 }
 
 // run runs one cycle, judges it against the budget and its deadline, and
 // publishes it.
-func (c *Collection) run(ctx context.Context, deadline func() time.Duration, progress Progress) *Snapshot {
+func (c *Collection) run(ctx context.Context, deadline func() time.Duration, display ListingDisplay) *Snapshot {
 	prev := c.Snapshot()
 	c.counting.start()
-	snap := c.cycle(ctx, prev, progress)
+	snap := c.cycle(ctx, prev, display)
 	c.counting.end()
 	snap.Deadline = deadline()
 	c.budget(prev, snap)

@@ -16,7 +16,7 @@ import (
 
 // cycle collects every workspace once. A workspace is either counted by one
 // complete listing or publishes no new numbers: never a partial count.
-func (c *Collection) cycle(ctx context.Context, prev *Snapshot, progress Progress) *Snapshot {
+func (c *Collection) cycle(ctx context.Context, prev *Snapshot, display ListingDisplay) *Snapshot {
 	cfg := c.opts.Config() // one config for the whole cycle, even across a reload
 	log := c.opts.Logger
 	visible, err := c.src.Workspaces(ctx)
@@ -50,7 +50,7 @@ func (c *Collection) cycle(ctx context.Context, prev *Snapshot, progress Progres
 				states[i] = c.failed(cfg, base(cfg, w, old), old, errors.New("panic while counting; please report it"))
 			}
 		}()
-		states[i] = c.collect(ctx, cfg, w, prev, progress)
+		states[i] = c.collect(ctx, cfg, w, prev, display)
 	})
 	for i := range states {
 		states[i].Listed = listed(visible, states[i].GID)
@@ -151,17 +151,17 @@ func base(cfg *config.Config, w asana.Workspace, old WorkspaceState) WorkspaceSt
 	return state
 }
 
-func (c *Collection) collect(ctx context.Context, cfg *config.Config, w asana.Workspace, prev *Snapshot, progress Progress) WorkspaceState {
+func (c *Collection) collect(ctx context.Context, cfg *config.Config, w asana.Workspace, prev *Snapshot, display ListingDisplay) WorkspaceState {
 	old := previous(prev, w.GID)
 	state := base(cfg, w, old)
 	start := c.opts.Now()
 	var opts asana.CountOptions
-	if progress != nil {
-		opts.Progress = progress(w)
+	if display != nil {
+		opts.Display = display(w)
 	} else if old.LastSuccess.IsZero() {
 		first := c.firstCounts.start(w, start)
 		defer c.firstCounts.end(w.GID)
-		opts.Progress = first
+		opts.Display = first
 	}
 	if cfg.EmailDomainCheck {
 		opts.EmailDomains = w.EmailDomains

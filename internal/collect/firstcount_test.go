@@ -46,13 +46,13 @@ func (o *pagedOrg) Workspaces(context.Context) ([]asana.Workspace, error) {
 
 func (o *pagedOrg) CountSeats(_ context.Context, _ string, opts asana.CountOptions) (asana.SeatListing, error) {
 	page := make([]asana.Membership, 100)
-	if opts.Progress != nil {
-		opts.Progress.Reset()
+	if opts.Display != nil {
+		opts.Display.Reset()
 	}
 	for i := range o.pages {
 		o.clock.advance(o.step)
-		if opts.Progress != nil {
-			opts.Progress.Add(page)
+		if opts.Display != nil {
+			opts.Display.Add(page)
 		}
 		if o.between != nil {
 			o.between(i + 1)

@@ -42,7 +42,7 @@ func (b *board) task(w asana.Workspace, unit, what string) *progress.Task {
 
 // listings shows each workspace's membership listing. On a nil board it
 // still replaces the log of a first count, which a command does not want.
-func (b *board) listings() collect.Progress {
+func (b *board) listings() collect.ListingDisplay {
 	return func(w asana.Workspace) asana.Tally {
 		if b == nil {
 			return nil

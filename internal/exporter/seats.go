@@ -279,7 +279,7 @@ func prices(cfg *config.Config) map[string]float64 {
 func (e *Exporter) listRoster(ctx context.Context, targets []asana.Workspace, opts roster.ListOptions) roster.Listings {
 	b := e.newBoard()
 	defer b.stop()
-	opts.Progress = b.listings()
+	opts.Display = b.listings()
 	listings := e.collection.Roster(ctx, targets, opts)
 	for _, l := range listings {
 		b.finish(l.Workspace, l.Err)

@@ -82,19 +82,20 @@ type ListOptions struct {
 	// IdleDays, when above 0, keeps only the seats idle at least that many
 	// days by the idle rule (those asana_workspace_seats_idle counts).
 	IdleDays int
-	// Progress, when set, is given each workspace's pages as they come.
-	Progress func(asana.Workspace) asana.Tally
+	// Display, when set, gives a workspace's listing the Tally that shows
+	// how it goes.
+	Display func(asana.Workspace) asana.Tally
 }
 
 // List lists one workspace's memberships with the roster's fields. The
 // listing either has all its rows or an Err and none. Close it when done.
 func List(ctx context.Context, src Lister, w asana.Workspace, opts ListOptions) *Listing {
 	l := &Listing{Workspace: w, sources: opts.sources(w.GID)}
-	var progress asana.Tally
-	if opts.Progress != nil {
-		progress = opts.Progress(w)
+	var display asana.Tally
+	if opts.Display != nil {
+		display = opts.Display(w)
 	}
-	l.Err = l.list(ctx, src, opts, progress)
+	l.Err = l.list(ctx, src, opts, display)
 	return l
 }
 
@@ -115,20 +116,20 @@ func (opts *ListOptions) sources(gid string) *sources {
 	return s
 }
 
-func (l *Listing) list(ctx context.Context, src Lister, opts ListOptions, progress asana.Tally) error {
+func (l *Listing) list(ctx context.Context, src Lister, opts ListOptions, display asana.Tally) error {
 	s, err := newSpool()
 	if err != nil {
 		return err
 	}
 	_, err = src.EachMembershipPage(ctx, l.Workspace.GID, asana.Roster, func() error {
-		if progress != nil {
-			progress.Reset()
+		if display != nil {
+			display.Reset()
 		}
 		l.dated = 0
 		return s.reset()
 	}, func(p asana.MembershipPage) error {
-		if progress != nil {
-			progress.Add(p.Items)
+		if display != nil {
+			display.Add(p.Items)
 		}
 		for i := range p.Items {
 			m := &p.Items[i]

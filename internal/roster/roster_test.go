@@ -26,23 +26,23 @@ func membersPath(workspace string) string {
 	return "/workspaces/" + workspace + "/workspace_memberships"
 }
 
-// progress records what a roster's Progress tally was given.
-type progress struct {
+// recorder records what a roster's Display was given.
+type recorder struct {
 	resets, members int
 }
 
-func (p *progress) Reset()                    { p.resets++; p.members = 0 }
-func (p *progress) Add(ms []asana.Membership) { p.members += len(ms) }
+func (r *recorder) Reset()                    { r.resets++; r.members = 0 }
+func (r *recorder) Add(ms []asana.Membership) { r.members += len(ms) }
 
 // list lists the roster of workspaces "1" and "2" from srv, and returns the
-// listings and the tally of workspace "1".
-func list(t *testing.T, srv *pagetest.Server) (roster.Listings, *progress) {
+// listings and what the display of workspace "1" was given.
+func list(t *testing.T, srv *pagetest.Server) (roster.Listings, *recorder) {
 	t.Helper()
-	tally := &progress{}
+	shown := &recorder{}
 	client := srv.Client(t, nil, nil)
-	opts := roster.ListOptions{Progress: func(w asana.Workspace) asana.Tally {
+	opts := roster.ListOptions{Display: func(w asana.Workspace) asana.Tally {
 		if w.GID == "1" {
-			return tally
+			return shown
 		}
 		return nil
 	}}
@@ -51,7 +51,7 @@ func list(t *testing.T, srv *pagetest.Server) (roster.Listings, *progress) {
 		roster.List(context.Background(), client, asana.Workspace{GID: "2", Name: "Side"}, opts),
 	}
 	t.Cleanup(ls.Close)
-	return ls, tally
+	return ls, shown
 }
 
 // rows are the membership gids of a listing's rows.
@@ -77,15 +77,15 @@ func TestListStartsOverWhenTheOffsetExpires(t *testing.T) {
 	sideWorkspace(srv)
 	srv.On(membersPath("1"), "", pagetest.Page("a", pagetest.Member(gid1), pagetest.Member(gid2)))
 	srv.On(membersPath("1"), "a", pagetest.Expired(), pagetest.Page("", pagetest.Member(gid3)))
-	ls, tally := list(t, srv)
+	ls, shown := list(t, srv)
 	if err := ls[0].Err; err != nil {
 		t.Fatal(err)
 	}
 	if got := rows(t, ls[0]); !slices.Equal(got, []string{gid1, gid2, gid3}) || ls[0].Rows() != 3 {
 		t.Errorf("rows %v (Rows %d), want each membership once: the first listing's rows are dropped", got, ls[0].Rows())
 	}
-	if tally.resets != 2 || tally.members != 3 {
-		t.Errorf("progress reset %d times and holds %d members, want 2 and 3", tally.resets, tally.members)
+	if shown.resets != 2 || shown.members != 3 {
+		t.Errorf("the display reset %d times and holds %d members, want 2 and 3", shown.resets, shown.members)
 	}
 }
 
@@ -95,12 +95,12 @@ func TestListWritesADuplicateOnce(t *testing.T) {
 	srv.On(membersPath("1"), "", pagetest.Page("a", pagetest.Member(gid1), pagetest.Member(gid2)))
 	srv.On(membersPath("1"), "a", pagetest.Page("b", pagetest.Member(gid2)))
 	srv.On(membersPath("1"), "b", pagetest.Page("", pagetest.Member(gid3), pagetest.Member(gid1)))
-	ls, tally := list(t, srv)
+	ls, shown := list(t, srv)
 	if got := rows(t, ls[0]); !slices.Equal(got, []string{gid1, gid2, gid3}) {
 		t.Errorf("rows %v, want each membership once", got)
 	}
-	if tally.members != 3 {
-		t.Errorf("progress saw %d members, want 3", tally.members)
+	if shown.members != 3 {
+		t.Errorf("the display saw %d members, want 3", shown.members)
 	}
 }
 
