@@ -110,18 +110,19 @@ func (r *Reader) Health() Health {
 	return Health{Polled: r.polled, Err: r.err, Denied: r.denied, LastSuccess: r.success}
 }
 
-// Progress follows the read of one organisation's audit log: its pages
-// of events, and how much of the history they cover. progress.Task is one.
-type Progress interface {
+// Display shows how the read of one organisation's audit log goes: its
+// pages of events, and how much of the history they cover. A command's
+// progress line (progress.Task) is one; so is backfillLog.
+type Display interface {
 	Page(events int)
 	Covered(fraction float64)
 }
 
 // Poll reads the streams of the organisations given until they are caught
 // up or ctx ends, then saves the state. What ctx cuts short resumes at the
-// next poll. show, when set, gives each one's Progress; without it a
+// next poll. show, when set, gives each one's Display; without it a
 // backfill is logged every 30 seconds.
-func (r *Reader) Poll(ctx context.Context, orgs []string, show func(gid string) Progress) error {
+func (r *Reader) Poll(ctx context.Context, orgs []string, show func(gid string) Display) error {
 	var errs []error
 	denied, start := false, r.opts.Now()
 	if len(orgs) == 0 {
@@ -189,7 +190,7 @@ func NotPermitted(err error) bool {
 		errors.Is(err, asana.ErrNotFound) || errors.Is(err, asana.ErrFullPermissionsRequired)
 }
 
-func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid string) Progress) error {
+func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid string) Display) error {
 	r.mu.Lock()
 	l := r.ledgers[gid]
 	if l == nil {
@@ -198,21 +199,21 @@ func (r *Reader) pollWorkspace(ctx context.Context, gid string, show func(gid st
 	}
 	r.mu.Unlock()
 	status := l.Status()
-	var progress Progress
+	var display Display
 	switch {
 	case show != nil:
-		progress = show(gid)
+		display = show(gid)
 	case !status.BackfillDone:
-		progress = &backfillLog{log: r.opts.Logger, gid: gid, now: r.opts.Now, start: r.opts.Now()}
+		display = &backfillLog{log: r.opts.Logger, gid: gid, now: r.opts.Now, start: r.opts.Now()}
 	}
 	var errs []error
 	for _, t := range asana.SeatEventTypes {
 		st := l.streams[t]
-		var streamProgress Progress
-		if t == asana.EventLoginSucceeded && progress != nil { // logins are nearly all of the work
-			streamProgress = progress
+		var streamDisplay Display
+		if t == asana.EventLoginSucceeded && display != nil { // logins are nearly all of the work
+			streamDisplay = display
 		}
-		res, err := l.poll(ctx, r.opts.Source, gid, st, status.HistoryStart, r.opts.Now, r.opts.Wait, streamProgress)
+		res, err := l.poll(ctx, r.opts.Source, gid, st, status.HistoryStart, r.opts.Now, r.opts.Wait, streamDisplay)
 		r.opts.Logger.Debug("Polled the audit log", "workspace_gid", gid, "event_type", t,
 			"pages", res.pages, "events", res.events, "restarts", res.restarts, "caught_up", st.CaughtUp())
 		if res.requests > 0 && l.judge(st, res) {

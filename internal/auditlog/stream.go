@@ -155,7 +155,7 @@ func streamRefused(err error) bool {
 // backfill). wait, when set, is called before each request, so that the
 // membership listing sharing the token goes first. On error the stream
 // keeps the position of its last applied page, to resume from.
-func (l *Ledger) poll(ctx context.Context, src Source, workspaceGID string, st *stream, start time.Time, now func() time.Time, wait func(context.Context) error, show Progress) (pollResult, error) {
+func (l *Ledger) poll(ctx context.Context, src Source, workspaceGID string, st *stream, start time.Time, now func() time.Time, wait func(context.Context) error, show Display) (pollResult, error) {
 	var res pollResult
 	stale := 0 // events already applied, in pages in a row with nothing new
 	for {

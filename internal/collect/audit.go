@@ -98,7 +98,7 @@ func (c *Collection) AuditLog() *auditlog.Reader { return c.audit.reader }
 
 // ReadAuditLogs brings the organisations' audit log state up to date now,
 // showing each read with show (nil logs a backfill instead).
-func (c *Collection) ReadAuditLogs(ctx context.Context, orgs []string, show func(gid string) auditlog.Progress) error {
+func (c *Collection) ReadAuditLogs(ctx context.Context, orgs []string, show func(gid string) auditlog.Display) error {
 	return c.audit.reader.Poll(ctx, orgs, show)
 }
 

@@ -78,8 +78,8 @@ func (b *board) stop() {
 
 // auditLogs shows each organisation's read of its audit log; on a nil
 // board it still keeps the log quiet.
-func (b *board) auditLogs(targets []asana.Workspace) func(gid string) auditlog.Progress {
-	return func(gid string) auditlog.Progress {
+func (b *board) auditLogs(targets []asana.Workspace) func(gid string) auditlog.Display {
+	return func(gid string) auditlog.Display {
 		if b == nil {
 			return quiet{}
 		}
