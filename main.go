@@ -225,7 +225,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	f.exporter.Logger = logger
 	if !f.quiet {
-		f.exporter.Progress = os.Stderr
+		f.exporter.ProgressOutput = os.Stderr
 	}
 	e, err := exporter.New(f.exporter)
 	if err != nil {

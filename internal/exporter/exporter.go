@@ -62,9 +62,9 @@ type Options struct {
 	// Asana: AsanaURL and the token are the simulator's.
 	Demo   bool
 	Logger *slog.Logger
-	// Progress is where the commands (--config.check, seats) show how
+	// ProgressOutput is where the commands (--config.check, seats) show how
 	// their listings go; nil shows nothing (--quiet).
-	Progress io.Writer
+	ProgressOutput io.Writer
 	// Client tunes the Asana client's options (retries, say), for tests.
 	Client func(*asana.Options)
 	// Transport carries every request to Asana, the OAuth token

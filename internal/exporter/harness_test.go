@@ -91,7 +91,7 @@ func newInProcess(t testing.TB, s setup, specs ...asanatest.WorkspaceSpec) *inPr
 	}
 	if s.log != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		opts.Progress = s.log
+		opts.ProgressOutput = s.log
 	}
 	if s.auditToken != "" {
 		opts.AuditTokenFile = p.write(t, "audit-token", s.auditToken)

@@ -10,7 +10,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/progress"
 )
 
-// board shows a command's listings on Options.Progress, one line per
+// board shows a command's listings on Options.ProgressOutput, one line per
 // workspace. A nil board (--quiet) shows nothing.
 type board struct {
 	*progress.Board
@@ -19,10 +19,10 @@ type board struct {
 }
 
 func (e *Exporter) newBoard() *board {
-	if e.opts.Progress == nil {
+	if e.opts.ProgressOutput == nil {
 		return nil
 	}
-	return &board{Board: progress.New(e.opts.Progress, progress.Detect(e.opts.Progress)), tasks: map[string]*progress.Task{}}
+	return &board{Board: progress.New(e.opts.ProgressOutput, progress.Detect(e.opts.ProgressOutput)), tasks: map[string]*progress.Task{}}
 }
 
 // task is the workspace's line, added at its first use.
