@@ -6,134 +6,94 @@ import (
 	"time"
 )
 
-// handover is how long before its latest caller's deadline the shared cycle
-// ends, so that its snapshot reaches that caller in time.
+// maxSharedCycle bounds an on-scrape cycle. No scrape waits longer (the
+// exporter caps the timeout a scraper announces at 5 minutes, its
+// MaxScrapeTimeout), so a cycle past it has nobody to serve. It is also the
+// deadline the client plans its requests and retries for.
+const maxSharedCycle = 5 * time.Minute
+
+// handover is how long before its deadline the last caller waiting for a
+// shared cycle stops it, so that the workspaces counted by then reach that
+// caller in time.
 const handover = 50 * time.Millisecond
 
-// audience is the callers waiting for the shared on-scrape cycle, and the
-// context that cycle runs on.
+// audience is the on-scrape cycle under way, if any: concurrent scrapes
+// share it.
 type audience struct {
 	mu      sync.Mutex
-	waiting map[*time.Time]bool // each caller's deadline; zero for none
-	cycle   *cycleContext       // the running cycle's; nil between cycles
+	running *sharedCycle // nil between cycles
 }
 
-// join counts a caller in, until leave(deadline's pointer).
-func (a *audience) join(deadline time.Time) *time.Time {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.waiting == nil {
-		a.waiting = map[*time.Time]bool{}
-	}
-	a.waiting[&deadline] = true
-	if a.cycle != nil && !deadline.IsZero() {
-		a.cycle.extend(deadline.Add(-handover))
-	}
-	return &deadline
+// sharedCycle is one on-scrape cycle and the callers waiting for it. It
+// runs on a standard context of its own, bounded by maxSharedCycle and
+// cancelled when its last caller has gone.
+type sharedCycle struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed once snap is set
+	snap   *Snapshot
+
+	// Under audience.mu.
+	waiting int       // callers that joined and have not left
+	latest  time.Time // the latest deadline a caller announced; zero for none
 }
 
-func (a *audience) leave(caller *time.Time) {
+// counter runs a cycle on ctx. deadline is the one its snapshot reports:
+// the latest its callers announced, known only once it ends, as a caller
+// may join at any time.
+type counter func(ctx context.Context, deadline func() time.Duration) *Snapshot
+
+// join counts a caller whose ctx ends at deadline (zero for never) in the
+// cycle under way, or in a new one that count runs, until leave.
+func (a *audience) join(deadline time.Time, count counter) *sharedCycle {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(a.waiting, caller)
-	if len(a.waiting) == 0 && a.cycle != nil {
-		a.cycle.end(context.Canceled)
-		a.cycle = nil
+	c := a.running
+	if c == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), maxSharedCycle)
+		c = &sharedCycle{cancel: cancel, done: make(chan struct{})}
+		a.running = c
+		go a.run(ctx, c, count)
+	}
+	c.waiting++
+	if deadline.After(c.latest) {
+		c.latest = deadline
+	}
+	return c
+}
+
+// leave counts a caller out; the last one cancels the cycle, which would
+// spend the token's budget for nobody.
+func (a *audience) leave(c *sharedCycle) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c.waiting--; c.waiting == 0 {
+		c.cancel()
 	}
 }
 
-// open gives a new shared cycle its context: it ends at the latest deadline
-// of the callers (less the handover), or when they have all gone (at once,
-// if they already have). done releases it.
-func (a *audience) open() (ctx context.Context, done func()) {
-	c := &cycleContext{done: make(chan struct{})}
+// stopIfAlone cancels c if the caller is the only one waiting for it: the
+// cycle then ends at once with what it has counted.
+func (a *audience) stopIfAlone(c *sharedCycle) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for d := range a.waiting {
-		if !d.IsZero() {
-			c.extend(d.Add(-handover))
-		}
+	if c.waiting == 1 {
+		c.cancel()
 	}
-	if len(a.waiting) == 0 {
-		c.end(context.Canceled)
-	} else {
-		a.cycle = c
-	}
-	return c, func() {
+}
+
+func (a *audience) run(ctx context.Context, c *sharedCycle, count counter) {
+	defer c.cancel()
+	start := time.Now()
+	c.snap = count(ctx, func() time.Duration {
 		a.mu.Lock()
-		if a.cycle == c {
-			a.cycle = nil
+		defer a.mu.Unlock()
+		if c.latest.IsZero() {
+			return 0
 		}
-		a.mu.Unlock()
-		c.end(context.Canceled)
-	}
-}
-
-// cycleContext is a context whose deadline moves later as callers join.
-// context.WithDeadline's cannot move, and the client reads the deadline at
-// each decision (whether a retry, or the next request within the budget,
-// still fits), so each decision is made for the caller who waits longest.
-// Unlike a standard context, successive calls to Deadline may therefore
-// return later times; never earlier ones.
-type cycleContext struct {
-	done chan struct{}
-
-	mu       sync.Mutex
-	deadline time.Time
-	timer    *time.Timer
-	err      error
-}
-
-func (c *cycleContext) Deadline() (time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.deadline, !c.deadline.IsZero()
-}
-
-func (c *cycleContext) Done() <-chan struct{} { return c.done }
-
-func (c *cycleContext) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
-
-func (c *cycleContext) Value(any) any { return nil }
-
-func (c *cycleContext) extend(deadline time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil || !deadline.After(c.deadline) {
-		return
-	}
-	c.deadline = deadline
-	if c.timer == nil {
-		c.timer = time.AfterFunc(time.Until(deadline), c.expire)
-		return
-	}
-	c.timer.Reset(time.Until(deadline))
-}
-
-// expire ends the context at its deadline, unless the deadline moved while
-// the timer fired.
-func (c *cycleContext) expire() {
-	c.mu.Lock()
-	moved := time.Now().Before(c.deadline)
-	c.mu.Unlock()
-	if !moved {
-		c.end(context.DeadlineExceeded)
-	}
-}
-
-func (c *cycleContext) end(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return
-	}
-	c.err = err
+		return max(c.latest.Sub(start), 0)
+	})
+	a.mu.Lock()
+	a.running = nil
+	a.mu.Unlock()
 	close(c.done)
-	if c.timer != nil {
-		c.timer.Stop()
-	}
 }

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/config"
 )
@@ -70,9 +68,8 @@ type Collection struct {
 	current atomic.Pointer[Snapshot]
 	ready   atomic.Bool
 
-	// On scrape: concurrent scrapes share one cycle (shared), which runs
-	// for as long as one of them still waits (audience).
-	shared   singleflight.Group
+	// On scrape: concurrent scrapes share one cycle, which runs for as
+	// long as one of them still waits.
 	audience audience
 
 	counting    busy // a cycle is counting

@@ -15,28 +15,33 @@ import (
 // it lasts while any caller still waits, so a scraper with a long timeout
 // that joins one with a short timeout (a Prometheus HA pair, or two jobs)
 // gets a complete count, and a scraper that disconnects takes nobody's
-// count with it. It stops once the last caller has gone.
+// count with it. The last caller waiting stops it a handover before its
+// deadline and gets the workspaces counted by then.
 func (c *Collection) BeforeScrape(ctx context.Context) *Snapshot {
 	if c.Background() {
 		return c.Snapshot()
 	}
 	joined := c.opts.Now()
-	deadline, _ := ctx.Deadline()
-	defer c.audience.leave(c.audience.join(deadline))
-	result := c.shared.DoChan("cycle", func() (any, error) {
-		cycleCtx, done := c.audience.open()
-		defer done()
-		start := time.Now()
-		// The cycle's deadline is known only once it ends: a caller may
-		// join at any time.
-		return c.run(cycleCtx, func() time.Duration {
-			d, _ := cycleCtx.Deadline()
-			return max(d.Sub(start), 0)
-		}, nil), nil
+	deadline, ok := ctx.Deadline()
+	cycle := c.audience.join(deadline, func(ctx context.Context, deadline func() time.Duration) *Snapshot {
+		return c.run(ctx, deadline, nil)
 	})
+	defer c.audience.leave(cycle)
+	stop := ctx // when this caller, if alone, stops the cycle
+	if ok {
+		var cancel context.CancelFunc
+		stop, cancel = context.WithDeadline(ctx, deadline.Add(-handover))
+		defer cancel()
+	}
 	select {
-	case res := <-result:
-		return res.Val.(*Snapshot)
+	case <-cycle.done:
+		return cycle.snap
+	case <-stop.Done():
+		c.audience.stopIfAlone(cycle)
+	}
+	select {
+	case <-cycle.done:
+		return cycle.snap
 	case <-ctx.Done():
 		return c.tooLate(ctx.Err(), c.opts.Now().Sub(joined))
 	}

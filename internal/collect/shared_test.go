@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
@@ -20,6 +21,9 @@ type slowOrg struct {
 	paidPlan
 	took     time.Duration
 	listings atomic.Int32
+	// deadlines are the deadline of the first listing's context when it
+	// started and when it ended.
+	deadlines [2]time.Time
 }
 
 func (s *slowOrg) Workspaces(context.Context) ([]asana.Workspace, error) {
@@ -27,7 +31,11 @@ func (s *slowOrg) Workspaces(context.Context) ([]asana.Workspace, error) {
 }
 
 func (s *slowOrg) CountSeats(ctx context.Context, _ string, _ asana.CountOptions) (asana.SeatListing, error) {
-	s.listings.Add(1)
+	first := s.listings.Add(1) == 1
+	if first {
+		s.deadlines[0], _ = ctx.Deadline()
+		defer func() { s.deadlines[1], _ = ctx.Deadline() }()
+	}
 	select {
 	case <-time.After(s.took):
 		return asana.SeatListing{Seats: asana.SeatCounts{Licensed: 27}, Pages: 1}, nil
@@ -52,7 +60,8 @@ func counted(s *collect.Snapshot) bool {
 
 // A Prometheus HA pair, or two jobs with different timeouts: a scrape with a
 // long timeout that joins the collection a short one started must get a
-// complete count, although the short one gave up.
+// complete count, although the short one gave up. The cycle's context is a
+// standard one: its deadline does not move when the long scrape joins.
 func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	synctest.Test(t, aLongScrapeJoiningAShortOneGetsAFullCount)
 }
@@ -60,6 +69,7 @@ func TestALongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 func aLongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	src := &slowOrg{took: 600 * time.Millisecond}
 	r := onScrape(src)
+	start := time.Now()
 	short := make(chan *collect.Snapshot)
 	var shortTook time.Duration
 	go func() {
@@ -83,8 +93,11 @@ func aLongScrapeJoiningAShortOneGetsAFullCount(t *testing.T) {
 	if n := src.listings.Load(); n != 1 {
 		t.Errorf("%d listings, want the one both scrapes shared", n)
 	}
-	if d := long.Deadline; d != 5*time.Second {
-		t.Errorf("the shared cycle's deadline is %v, want the longest scrape's: 5s from when it joined, 50ms in, less the 50ms handover", d)
+	if d := long.Deadline; d != 5050*time.Millisecond {
+		t.Errorf("the shared cycle's deadline is %v, want the longest scrape's: 5s from when it joined, 50ms in", d)
+	}
+	if d := src.deadlines; !d[0].Equal(start.Add(5*time.Minute)) || !d[1].Equal(d[0]) {
+		t.Errorf("the listing's context had deadline %v at its start and %v at its end, want the fixed %v", d[0], d[1], start.Add(5*time.Minute))
 	}
 }
 
@@ -121,8 +134,8 @@ func TestACollectionNobodyWaitsForStops(t *testing.T) {
 func aCollectionNobodyWaitsForStops(t *testing.T) {
 	src := &slowOrg{took: time.Hour}
 	r := onScrape(src)
-	// The scraper disconnects 20 ms in, before the cycle's deadline (its
-	// 100 ms timeout less the handover).
+	// The scraper disconnects 20 ms in, before its 100 ms timeout (less
+	// the handover) would have stopped the cycle.
 	ctx, disconnect := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, disconnect)
 	start := time.Now()
@@ -139,8 +152,8 @@ func aCollectionNobodyWaitsForStops(t *testing.T) {
 }
 
 // The cycle's deadline is its own callers': a scrape after one with a long
-// timeout gets a cycle bounded by its own, which ends in time to tell it
-// which workspaces were counted.
+// timeout gets a cycle bounded by its own, which it stops a handover before
+// its deadline, in time to be told which workspaces were counted.
 func TestACycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
 	synctest.Test(t, aCycleHasOnlyItsOwnCallersDeadline)
 }
@@ -157,10 +170,48 @@ func aCycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
 	if took := time.Since(start); took != 250*time.Millisecond {
 		t.Errorf("the second scrape took %v, want its 300ms timeout less the 50ms handover", took)
 	}
-	if s.Deadline <= 0 || s.Deadline > 300*time.Millisecond {
-		t.Errorf("the second cycle's deadline is %v, want its own scrape's 300ms less the handover", s.Deadline)
+	if s.Deadline != 300*time.Millisecond {
+		t.Errorf("the second cycle's deadline is %v, want its own scrape's 300ms", s.Deadline)
 	}
 	if s != r.Snapshot() {
 		t.Error("the second scrape did not get its cycle's published result")
+	}
+}
+
+// A lone scraper whose timeout is too short for the organisation at the
+// token's budget: a small workspace of 50 members and a big one of 25
+// pages, at 60 requests a minute (6 at once, then one every 1.1 s). The
+// scraper stops the cycle a handover before its 3 s deadline and gets the
+// small workspace's count, and the budget is spent on this cycle alone.
+func TestALoneShortScrapeGetsWhatWasCountedInTime(t *testing.T) {
+	synctest.Test(t, aLoneShortScrapeGetsWhatWasCountedInTime)
+}
+
+func aLoneShortScrapeGetsWhatWasCountedInTime(t *testing.T) {
+	small, big := asanatest.WorkspaceSpec{Name: "Small", Licensed: 50}, asanatest.WorkspaceSpec{Name: "Big", Licensed: 2_500}
+	srv := asanatest.NewMemoryServer(asanatest.Generate(5, small, big), asanatest.Config{})
+	t.Cleanup(srv.Close)
+	client := srv.NewClient(func(o *asana.Options) { o.RequestsPerMinute = 60 })
+	r := collect.New(client, collect.Options{})
+
+	start := time.Now()
+	s := scrapeWithin(r, context.Background(), 3*time.Second)
+	if took := time.Since(start); took != 2950*time.Millisecond {
+		t.Errorf("the scrape took %v, want its 3s timeout less the 50ms handover", took)
+	}
+	if s != r.Snapshot() {
+		t.Error("the scrape did not get its cycle's published result")
+	}
+	for _, w := range s.Workspaces {
+		if counted := w.Success && w.Seats != nil; counted != (w.Name == "Small") {
+			t.Errorf("workspace %s: counted %t, err %v; want only the small one counted", w.Name, counted, w.Err)
+		}
+	}
+	if len(s.Workspaces) != 2 || s.Deadline != 3*time.Second {
+		t.Errorf("%d workspaces, deadline %v; want 2 and the scrape's 3s", len(s.Workspaces), s.Deadline)
+	}
+	// 6 requests at once, then at 1.1 s and 2.2 s; the next is due at 3.3 s.
+	if n := len(srv.Requests()); n != 8 {
+		t.Errorf("%d requests, want the 8 the budget allows before the scrape stops the cycle", n)
 	}
 }
