@@ -184,7 +184,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 			return apiErr
 		}
 		wait := c.retryDelay(apiErr, attempt)
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		if deadline, ok := plannedEnd(ctx); ok && time.Until(deadline) < wait {
 			apiErr.Attempts = attempt
 			return fmt.Errorf("%w (no time left to retry before the deadline)", apiErr)
 		}
@@ -208,11 +208,10 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 		return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
 	}
 	defer func() { <-c.inflight }()
-	if err := c.limiter.Wait(ctx); err != nil {
-		if ctx.Err() == nil { // Wait refuses early when the deadline is too close
-			return &Error{Kind: ErrBudgetExhausted, Endpoint: endpoint, Hint: "the work needs more requests than the deadline allows at " +
-				strconv.Itoa(c.RequestsPerMinute()) + " requests a minute; raise --asana.refresh-interval"}
-		}
+	if fits, err := c.waitBudget(ctx); !fits {
+		return &Error{Kind: ErrBudgetExhausted, Endpoint: endpoint, Hint: "the work needs more requests than the deadline allows at " +
+			strconv.Itoa(c.RequestsPerMinute()) + " requests a minute; raise --asana.refresh-interval"}
+	} else if err != nil {
 		return fmt.Errorf("asana: GET %s: waiting for the request budget: %w", endpoint, err)
 	}
 
@@ -292,7 +291,7 @@ const maxRetryAfter = 15 * time.Minute
 // sleeping.
 func retryAfterFits(ctx context.Context, e *Error) bool {
 	left, what := maxRetryAfter, "the client waits at most without a deadline"
-	if deadline, ok := ctx.Deadline(); ok {
+	if deadline, ok := plannedEnd(ctx); ok {
 		left, what = time.Until(deadline), "left before the deadline"
 	}
 	if e.RetryAfter <= left {
@@ -328,6 +327,30 @@ func (c *Client) retryDelay(e *Error, attempt int) time.Duration {
 	}
 	// "Equal jitter": never less than half the backoff, so retries stay spaced.
 	return backoff/2 + rand.N(backoff/2+1)
+}
+
+// waitBudget takes a request's share of the budget, waiting for it; fits is
+// false, and nothing is taken, when the wait would end after the planned
+// end of the work (its deadline or horizon).
+func (c *Client) waitBudget(ctx context.Context) (fits bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	now := time.Now()
+	r := c.limiter.ReserveN(now, 1)
+	delay := r.DelayFrom(now)
+	if end, ok := plannedEnd(ctx); !r.OK() || ok && now.Add(delay).After(end) {
+		r.CancelAt(now)
+		return false, nil
+	}
+	if delay == 0 {
+		return true, nil
+	}
+	if err := sleep(ctx, delay); err != nil {
+		r.Cancel()
+		return true, err
+	}
+	return true, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
 )
 
 // maxSharedCycle bounds an on-scrape cycle. No scrape waits longer (the
 // exporter caps the timeout a scraper announces at 5 minutes, its
 // MaxScrapeTimeout), so a cycle past it has nobody to serve. It is also the
-// deadline the client plans its requests and retries for.
+// deadline of its context; the client plans for its callers' deadlines (horizon).
 const maxSharedCycle = 5 * time.Minute
 
 // handover is how long before its deadline the last caller waiting for a
@@ -51,6 +53,10 @@ func (a *audience) join(deadline time.Time, count counter) *sharedCycle {
 	if c == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), maxSharedCycle)
 		c = &sharedCycle{cancel: cancel, done: make(chan struct{})}
+		// The client plans its requests for the caller who waits longest:
+		// what cannot be counted by then is out of budget, as in the
+		// background.
+		ctx = asana.WithHorizon(ctx, func() time.Time { return a.horizon(c) })
 		a.running = c
 		go a.run(ctx, c, count)
 	}
@@ -79,6 +85,17 @@ func (a *audience) stopIfAlone(c *sharedCycle) {
 	if c.waiting == 1 {
 		c.cancel()
 	}
+}
+
+// horizon is the latest deadline c's callers announced, less the
+// handover; zero when none announced one.
+func (a *audience) horizon(c *sharedCycle) time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c.latest.IsZero() {
+		return time.Time{}
+	}
+	return c.latest.Add(-handover)
 }
 
 func (a *audience) run(ctx context.Context, c *sharedCycle, count counter) {

@@ -2,6 +2,7 @@ package collect_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -181,8 +182,11 @@ func aCycleHasOnlyItsOwnCallersDeadline(t *testing.T) {
 // A lone scraper whose timeout is too short for the organisation at the
 // token's budget: a small workspace of 50 members and a big one of 25
 // pages, at 60 requests a minute (6 at once, then one every 1.1 s). The
-// scraper stops the cycle a handover before its 3 s deadline and gets the
-// small workspace's count, and the budget is spent on this cycle alone.
+// client plans for the scraper's deadline, though the cycle's context has
+// one of 5 minutes: once the next request cannot leave before it, the big
+// workspace is out of budget, the cycle ends at once and the scraper gets
+// the small workspace's count and the verdict that the organisation falls
+// behind, as in the background.
 func TestALoneShortScrapeGetsWhatWasCountedInTime(t *testing.T) {
 	synctest.Test(t, aLoneShortScrapeGetsWhatWasCountedInTime)
 }
@@ -196,8 +200,12 @@ func aLoneShortScrapeGetsWhatWasCountedInTime(t *testing.T) {
 
 	start := time.Now()
 	s := scrapeWithin(r, context.Background(), 3*time.Second)
-	if took := time.Since(start); took != 2950*time.Millisecond {
-		t.Errorf("the scrape took %v, want its 3s timeout less the 50ms handover", took)
+	// The 8th request leaves at 2.22 s; the 9th could not before 3.33 s.
+	if took, want := time.Since(start), asana.MinDuration(8, 60); took != want {
+		t.Errorf("the scrape took %v, want %v: the cycle ends when the budget allows no request before the deadline", took, want)
+	}
+	if !s.FallingBehind {
+		t.Error("the snapshot does not say the organisation falls behind")
 	}
 	if s != r.Snapshot() {
 		t.Error("the scrape did not get its cycle's published result")
@@ -206,12 +214,15 @@ func aLoneShortScrapeGetsWhatWasCountedInTime(t *testing.T) {
 		if counted := w.Success && w.Seats != nil; counted != (w.Name == "Small") {
 			t.Errorf("workspace %s: counted %t, err %v; want only the small one counted", w.Name, counted, w.Err)
 		}
+		if w.Name == "Big" && (!w.OutOfBudget || !errors.Is(w.Err, asana.ErrBudgetExhausted)) {
+			t.Errorf("the big workspace: out of budget %t, err %v; want the budget's verdict", w.OutOfBudget, w.Err)
+		}
 	}
 	if len(s.Workspaces) != 2 || s.Deadline != 3*time.Second {
 		t.Errorf("%d workspaces, deadline %v; want 2 and the scrape's 3s", len(s.Workspaces), s.Deadline)
 	}
 	// 6 requests at once, then at 1.1 s and 2.2 s; the next is due at 3.3 s.
 	if n := len(srv.Requests()); n != 8 {
-		t.Errorf("%d requests, want the 8 the budget allows before the scrape stops the cycle", n)
+		t.Errorf("%d requests, want the 8 the budget allows before the scrape's deadline", n)
 	}
 }
