@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
@@ -256,7 +257,7 @@ func run(args []string, stdout io.Writer) error {
 		ReadTimeout:       30 * time.Second,
 		// On-scrape mode answers within the scrape timeout, which is capped
 		// at MaxScrapeTimeout.
-		WriteTimeout: exporter.MaxScrapeTimeout + 30*time.Second,
+		WriteTimeout: collect.MaxScrapeTimeout + 30*time.Second,
 		IdleTimeout:  2 * time.Minute,
 	}
 	served := make(chan error, 1)

@@ -8,11 +8,12 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 )
 
-// maxSharedCycle bounds an on-scrape cycle. No scrape waits longer (the
-// exporter caps the timeout a scraper announces at 5 minutes, its
-// MaxScrapeTimeout), so a cycle past it has nobody to serve. It is also the
-// deadline of its context; the client plans for its callers' deadlines (horizon).
-const maxSharedCycle = 5 * time.Minute
+// MaxScrapeTimeout caps the time an on-scrape collection may take,
+// whatever timeout the scraper announces, and so bounds a shared cycle: no
+// scrape waits longer, so a cycle past it has nobody to serve. It is the
+// deadline of the cycle's context; the client plans for its callers'
+// deadlines (the horizon).
+const MaxScrapeTimeout = 5 * time.Minute
 
 // handover is how long before its deadline the last caller waiting for a
 // shared cycle stops it, so that the workspaces counted by then reach that
@@ -27,7 +28,7 @@ type audience struct {
 }
 
 // sharedCycle is one on-scrape cycle and the callers waiting for it. It
-// runs on a standard context of its own, bounded by maxSharedCycle and
+// runs on a standard context of its own, bounded by MaxScrapeTimeout and
 // cancelled when its last caller has gone.
 type sharedCycle struct {
 	cancel context.CancelFunc
@@ -51,7 +52,7 @@ func (a *audience) join(deadline time.Time, count counter) *sharedCycle {
 	defer a.mu.Unlock()
 	c := a.running
 	if c == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), maxSharedCycle)
+		ctx, cancel := context.WithTimeout(context.Background(), MaxScrapeTimeout)
 		c = &sharedCycle{cancel: cancel, done: make(chan struct{})}
 		// The client plans its requests for the caller who waits longest:
 		// what cannot be counted by then is out of budget, as in the
@@ -87,27 +88,30 @@ func (a *audience) stopIfAlone(c *sharedCycle) {
 	}
 }
 
-// horizon is the latest deadline c's callers announced, less the
-// handover; zero when none announced one.
-func (a *audience) horizon(c *sharedCycle) time.Time {
+// latest is the latest deadline c's callers announced so far; zero when
+// none announced one.
+func (a *audience) latest(c *sharedCycle) time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if c.latest.IsZero() {
-		return time.Time{}
+	return c.latest
+}
+
+// horizon is latest less the handover; zero when there is no deadline.
+func (a *audience) horizon(c *sharedCycle) time.Time {
+	if latest := a.latest(c); !latest.IsZero() {
+		return latest.Add(-handover)
 	}
-	return c.latest.Add(-handover)
+	return time.Time{}
 }
 
 func (a *audience) run(ctx context.Context, c *sharedCycle, count counter) {
 	defer c.cancel()
 	start := time.Now()
 	c.snap = count(ctx, func() time.Duration {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if c.latest.IsZero() {
-			return 0
+		if latest := a.latest(c); !latest.IsZero() {
+			return max(latest.Sub(start), 0)
 		}
-		return max(c.latest.Sub(start), 0)
+		return 0
 	})
 	a.mu.Lock()
 	a.running = nil

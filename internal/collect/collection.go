@@ -175,12 +175,13 @@ func (c *Collection) Refresh(ctx context.Context, display ListingDisplay) *Snaps
 // run runs one cycle, judges it against the budget and its deadline, and
 // publishes it.
 func (c *Collection) run(ctx context.Context, deadline func() time.Duration, display ListingDisplay) *Snapshot {
+	cfg := c.opts.Config() // one config for the whole cycle, even across a reload
 	prev := c.Snapshot()
 	c.counting.start()
-	snap := c.cycle(ctx, prev, display)
+	snap := c.cycle(ctx, cfg, prev, display)
 	c.counting.end()
 	snap.Deadline = deadline()
-	c.budget(prev, snap)
+	c.budget(cfg, prev, snap)
 	c.current.Store(snap)
 	if snap.Up {
 		c.ready.Store(true)

@@ -16,8 +16,7 @@ import (
 
 // cycle collects every workspace once. A workspace is either counted by one
 // complete listing or publishes no new numbers: never a partial count.
-func (c *Collection) cycle(ctx context.Context, prev *Snapshot, display ListingDisplay) *Snapshot {
-	cfg := c.opts.Config() // one config for the whole cycle, even across a reload
+func (c *Collection) cycle(ctx context.Context, cfg *config.Config, prev *Snapshot, display ListingDisplay) *Snapshot {
 	log := c.opts.Logger
 	visible, err := c.src.Workspaces(ctx)
 	if err != nil {
@@ -86,9 +85,9 @@ func logFailures(log *slog.Logger, states []WorkspaceState) {
 // budget works out whether the organisation can be counted within the
 // cycle's deadline at the token's request budget, and says so in the log
 // when that changes.
-func (c *Collection) budget(prev, snap *Snapshot) {
+func (c *Collection) budget(cfg *config.Config, prev, snap *Snapshot) {
 	snap.Requests = 1 // GET /workspaces
-	snap.Requests += c.audit.sharedRequests(c.opts.Config(), snap)
+	snap.Requests += c.audit.sharedRequests(cfg, snap)
 	outOfBudget := false
 	for _, w := range snap.Workspaces {
 		snap.Requests += max(w.Pages, 1)

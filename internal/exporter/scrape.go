@@ -13,10 +13,6 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
-// MaxScrapeTimeout caps the time an on-scrape collection may take, whatever
-// timeout the scraper announces.
-const MaxScrapeTimeout = 5 * time.Minute
-
 // defaultScrapeTimeout is Prometheus's, for a scraper that announces none.
 const defaultScrapeTimeout = 10 * time.Second
 
@@ -34,7 +30,7 @@ func scrapeHandler(r *collect.Collection, reg *prometheus.Registry, offset time.
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		timeout := defaultScrapeTimeout
 		if v, err := strconv.ParseFloat(req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && v > 0 {
-			timeout = min(time.Duration(v*float64(time.Second)), MaxScrapeTimeout)
+			timeout = min(time.Duration(v*float64(time.Second)), collect.MaxScrapeTimeout)
 		}
 		ctx, cancel := context.WithTimeout(req.Context(), max(timeout-offset, 100*time.Millisecond))
 		snap := r.BeforeScrape(ctx)
