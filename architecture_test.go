@@ -88,6 +88,28 @@ func TestImportsRunDownTheLayers(t *testing.T) {
 	}
 }
 
+// testHelpers is the path under which the packages only tests use live.
+const testHelpers = module + "/internal/testutil"
+
+// TestProductionNeverImportsTestHelpers: the binary carries no test code.
+// Test files (the _test.go imports go/build keeps apart) may use them.
+func TestProductionNeverImportsTestHelpers(t *testing.T) {
+	pkgs, err := modulePackages(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkgs {
+		if strings.HasPrefix(p.ImportPath, testHelpers) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, testHelpers) {
+				t.Errorf("%s imports %s, a test helper; move the code it needs out of internal/testutil", short(p.ImportPath), short(imp))
+			}
+		}
+	}
+}
+
 // modulePackages are the packages of the module rooted at root, its own
 // modules (test/e2e) and test data left out, sorted by path.
 func modulePackages(root string) ([]*build.Package, error) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/asana-exporter/asana_exporter/asana"
-	"github.com/asana-exporter/asana_exporter/internal/pagetest"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/pagetest"
 )
 
 // The hostile servers below each do one thing wrong, on workspace "1".

@@ -18,7 +18,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
 	"github.com/asana-exporter/asana_exporter/internal/collect"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // paidPlan is the request budget of a paid plan, for the fake sources.

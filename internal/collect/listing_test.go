@@ -12,7 +12,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
 	"github.com/asana-exporter/asana_exporter/internal/collect"
-	"github.com/asana-exporter/asana_exporter/internal/pagetest"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/pagetest"
 )
 
 // TestHostileListingsPublishNoWrongNumber: each of these listings was

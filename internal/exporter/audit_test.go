@@ -14,7 +14,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // setup is what differs between the in-process exporters.

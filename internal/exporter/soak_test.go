@@ -14,8 +14,8 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
-	"github.com/asana-exporter/asana_exporter/internal/latency"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/latency"
 )
 
 // soakCycles is how many collections each mode of TestSoak runs: a short

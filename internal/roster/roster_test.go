@@ -12,7 +12,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
-	"github.com/asana-exporter/asana_exporter/internal/pagetest"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/pagetest"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // simulated is a simulated Asana with two workspaces and a token file.

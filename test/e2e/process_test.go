@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // built is the exporter binary: $ASANA_EXPORTER_BINARY (`make test-e2e`

@@ -23,7 +23,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // stackTimeout bounds TestPrometheusAlertmanagerLoop: with Prometheus 3.x it

@@ -15,7 +15,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
-	"github.com/asana-exporter/asana_exporter/internal/exposition"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // TestREADMEMetricsTableMatchesTheCode keeps the README's metrics table and

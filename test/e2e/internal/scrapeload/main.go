@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/asana-exporter/asana_exporter/internal/latency"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/latency"
 )
 
 // accept is what Prometheus 3 sends; net/http adds Accept-Encoding: gzip.
