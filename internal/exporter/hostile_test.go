@@ -497,7 +497,7 @@ func (h *hostileRun) poll(t *testing.T, c hostileCase) outcome {
 	p.addLogins(newLogins)
 	p.srv.ResetRequests()
 	h.arm(c)
-	err := p.poll()
+	err := p.pollUnhurried(t)
 	families, _ := p.cycle(t)
 	o := outcome{err: err, families: families}
 	o.said = h.log.String() + errText(err) + render(families) + h.pages(t)
