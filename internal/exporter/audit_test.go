@@ -14,8 +14,8 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/auditlog"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
-	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 const auditOn = "audit_log:\n  enabled: true\n"

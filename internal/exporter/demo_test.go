@@ -17,8 +17,8 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
-	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
 // demoAcme is the demo's Acme: the forum post's organisation.

@@ -20,11 +20,11 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
-	"github.com/asana-exporter/asana_exporter/internal/testutil/rogue"
 	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 	"github.com/asana-exporter/asana_exporter/internal/testutil/pagetest"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/rogue"
 )
 
 // hostileDeadline bounds one collection, command or poll of the hostile

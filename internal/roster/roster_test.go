@@ -12,8 +12,8 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
-	"github.com/asana-exporter/asana_exporter/internal/testutil/pagetest"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/pagetest"
 )
 
 const (
