@@ -62,7 +62,7 @@ func TestArchitectureIsDocumented(t *testing.T) {
 // and the leaves, which import no package of the module but asana.
 var layers = []string{
 	"main", "internal/exporter", "internal/reconcile", "internal/summary", "collector", "internal/collect",
-	"internal/roster", "internal/auditlog", "asana/asanatest", "asana", "config",
+	"internal/reclaim", "internal/roster", "internal/auditlog", "asana/asanatest", "asana", "config",
 }
 
 // TestImportsRunDownTheLayers: no package knows one above it.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
@@ -40,6 +42,9 @@ const (
 	serveCommand = "serve"
 	seatsCommand = "seats"
 	loginCommand = "oauth login"
+	planCommand  = "reclaim plan"
+	applyCommand = "reclaim apply"
+	undoCommand  = "reclaim undo"
 )
 
 // flags are the command line; kingpin fills them in.
@@ -47,6 +52,7 @@ type flags struct {
 	command          string
 	exporter         exporter.Options
 	seats            exporter.SeatsOptions
+	reclaim          exporter.ReclaimOptions
 	login            exporter.LoginOptions
 	configCheck      bool
 	quiet            bool
@@ -90,8 +96,10 @@ func parseFlags(args []string) (*flags, error) {
 	// time, and with one P a page or a scrape wakes one thread, not several.
 	app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
 		Envar("GOMAXPROCS").Default("1").IntVar(&f.maxProcs)
+	app.Flag("reclaim.journal", "Export what reclaim apply and undo did (asana_reclaim_*) from this journal, read at each scrape.").
+		PlaceHolder("FILE").StringVar(&o.ReclaimJournal)
 	app.Flag("demo", "Run against a built-in simulated Asana organisation on loopback; no token needed.").BoolVar(&o.Demo)
-	app.Flag("quiet", "--config.check and seats: show no progress on standard error while they list.").BoolVar(&f.quiet)
+	app.Flag("quiet", "--config.check, seats and reclaim: show no progress on standard error while they list.").BoolVar(&f.quiet)
 	f.web = kingpinflag.AddFlags(app, defaultPort)
 	flag.AddFlags(app, f.log)
 	app.Version(version.Print(exporter.Program))
@@ -99,6 +107,7 @@ func parseFlags(args []string) (*flags, error) {
 
 	app.Command(serveCommand, "Serve the seat metrics (the default command).").Default()
 	addSeatsCommand(app, &f.seats)
+	addReclaimCommands(app, &f.reclaim)
 	oauth := app.Command("oauth", "OAuth app helpers.")
 	login := oauth.Command("login", "Authorize the OAuth app once, in a browser (authorization code with PKCE), and write its refresh token "+
 		"to --asana.oauth.refresh-token-file, mode 0600.")
@@ -170,6 +179,57 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 		PlaceHolder("FILE").StringVar(&s.DemoConsoleExport)
 }
 
+// addReclaimCommands declares reclaim plan, apply and undo and their
+// flags; the app's flags (token, URL, config, demo) apply to them too.
+func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
+	group := app.Command("reclaim", "Free the seats nobody uses: plan (changes nothing), apply (a dry run unless --yes), undo.")
+	plan := group.Command("plan", "Write the plan: the seats that meet --idle and/or --outside-domains, one CSV row each with the reason, "+
+		"the evidence and the proposed action, and say on standard error how many and what they cost. Changes nothing in Asana. "+
+		"Never proposed: admins, the token's own user, memberships younger than --idle, paused licences, anyone in --exclude.")
+	plan.Flag("idle", "Propose the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle. "+
+		"Needs the audit log (audit_log.enabled) or --console-export.").PlaceHolder("DURATION").SetValue(&idleDays{&r.IdleDays})
+	plan.Flag("outside-domains", "Propose the licensed members whose email is outside the workspace's email domains (action: review, "+
+		"since making them guests is an Admin Console action; remove when they are idle too).").BoolVar(&r.OutsideDomains)
+	plan.Flag("output", "The plan file to write (CSV, mode 0600, whole or not at all).").PlaceHolder("FILE").StringVar(&r.Output)
+	plan.Flag("bom", "Start the plan with a UTF-8 byte-order mark, for spreadsheets that otherwise garble accented names.").BoolVar(&r.BOM)
+	plan.Flag("workspace", "Only this workspace gid; repeatable. Default: the workspaces the exporter collects.").
+		PlaceHolder("GID").StringsVar(&r.Workspaces)
+	apply := group.Command("apply", "Remove the members the plan holds (POST removeUser), re-checking each just before: a member "+
+		"who is active again, an admin, paused, already removed or excluded is skipped with the reason. A dry run unless --yes. "+
+		"Every action goes to --journal; a rerun repeats nothing.")
+	apply.Flag("plan", "The plan file, as reclaim plan wrote it and a person edited it (rows deleted to keep those people).").
+		PlaceHolder("FILE").StringVar(&r.Plan)
+	apply.Flag("max-age", "Refuse a plan older than this.").Default("7d").SetValue(&durationFlag{&r.MaxAge})
+	for _, c := range []*kingpin.CmdClause{plan, apply} {
+		c.Flag("exclude", "FILE of emails or user gids never to touch, one a line; # starts a comment.").PlaceHolder("FILE").StringVar(&r.Exclude)
+		c.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
+			"where the audit log cannot tell.").PlaceHolder("FILE").StringVar(&r.ConsoleExport)
+		c.Flag("timeout", "Give up the listings and re-checks after this long.").Default("2h").DurationVar(&r.Timeout)
+	}
+	undo := group.Command("undo", "Add back (POST addUser, by email) the members the journal says were removed. In an organisation "+
+		"each gets an invitation. A dry run unless --yes.")
+	for _, c := range []*kingpin.CmdClause{apply, undo} {
+		c.Flag("journal", "The journal: every action, JSON lines, mode 0600, appended and synced before the next action.").
+			PlaceHolder("FILE").StringVar(&r.Journal)
+		c.Flag("yes", "Act. Without it, say what would be done and change nothing.").BoolVar(&r.Yes)
+		c.Flag("max", "Act on at most this many members per run.").Default(strconv.Itoa(reclaim.DefaultMax)).IntVar(&r.Max)
+	}
+}
+
+// durationFlag is a duration flag that also takes days and weeks (7d, 2w).
+type durationFlag struct{ d *time.Duration }
+
+func (f *durationFlag) Set(s string) error {
+	v, err := model.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("%q is not a duration; write it as 7d, 48h or 2w", s)
+	}
+	*f.d = time.Duration(v)
+	return nil
+}
+
+func (f *durationFlag) String() string { return model.Duration(*f.d).String() }
+
 // idleDays is --idle: a duration of whole days, at least one.
 type idleDays struct{ days *int }
 
@@ -236,6 +296,12 @@ func run(args []string, stdout io.Writer) error {
 	switch {
 	case f.command == seatsCommand:
 		return e.Seats(ctx, f.seats, stdout, os.Stderr)
+	case f.command == planCommand:
+		return e.ReclaimPlan(ctx, f.reclaim, os.Stderr)
+	case f.command == applyCommand:
+		return e.ReclaimApply(ctx, f.reclaim, stdout, os.Stderr)
+	case f.command == undoCommand:
+		return e.ReclaimUndo(ctx, f.reclaim, stdout, os.Stderr)
 	case f.configCheck:
 		return e.Check(ctx, stdout)
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	// ProgressOutput is where the commands (--config.check, seats) show how
 	// their listings go; nil shows nothing (--quiet).
 	ProgressOutput io.Writer
+	// ReclaimJournal is reclaim apply's journal, whose actions the
+	// exporter exports; "" exports none.
+	ReclaimJournal string
 	// Client tunes the Asana client's options (retries, say), for tests.
 	Client func(*asana.Options)
 	// Transport carries every request to Asana, the OAuth token
@@ -178,6 +181,9 @@ func (e *Exporter) registry(api *collector.APIMetrics, oauth *collector.OAuthMet
 		collector.NewAuditMetrics(e.collection.AuditLog(), e.collection.AuditedOrganizations))
 	if oauth != nil {
 		reg.MustRegister(oauth)
+	}
+	if e.opts.ReclaimJournal != "" {
+		reg.MustRegister(collector.NewReclaimMetrics(e.opts.ReclaimJournal))
 	}
 	return reg
 }

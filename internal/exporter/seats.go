@@ -78,11 +78,8 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // fails contributes no row; its error goes to errOut, no --output file is
 // written, and Seats fails.
 func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.Writer) error {
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
-	}
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	defer cancel()
 	if opts.Summary && !opts.FormatSet {
 		opts.Format = roster.Table
 	}

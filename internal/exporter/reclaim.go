@@ -1,0 +1,295 @@
+package exporter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
+	"github.com/asana-exporter/asana_exporter/internal/roster"
+)
+
+// ReclaimOptions are the reclaim commands' flags.
+type ReclaimOptions struct {
+	// IdleDays proposes the seats idle that many days (--idle); 0: not.
+	IdleDays int
+	// OutsideDomains proposes licensed members outside the email domains.
+	OutsideDomains bool
+	Exclude        string   // --exclude: emails or user gids never to touch
+	ConsoleExport  string   // --console-export: last activity where the audit log cannot tell
+	Workspaces     []string // --workspace; none: those the exporter collects
+	Output         string   // plan: the plan file to write
+	BOM            bool
+	Plan           string // apply: the plan file to read
+	Journal        string // apply, undo: the journal
+	Yes            bool   // apply, undo: act
+	Max            int    // apply, undo: actions at most per run
+	MaxAge         time.Duration
+	Timeout        time.Duration // bounds the listings and the re-checks
+	Now            time.Time     // zero: the time the command runs
+}
+
+func (o *ReclaimOptions) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
+// ReclaimPlan is reclaim plan: it lists the workspaces' rosters, proposes
+// the seats the criteria name, and writes them to the plan file, whole or
+// not at all. It changes nothing in Asana. Its summary goes to errOut.
+func (e *Exporter) ReclaimPlan(ctx context.Context, o ReclaimOptions, errOut io.Writer) error {
+	switch {
+	case o.IdleDays == 0 && !o.OutsideDomains:
+		return errors.New("reclaim plan needs a criterion: --idle=DURATION (e.g. 60d), --outside-domains, or both")
+	case o.Output == "":
+		return errors.New("reclaim plan needs --output=FILE: the plan that a person reviews and reclaim apply reads")
+	}
+	ctx, cancel := withTimeout(ctx, o.Timeout)
+	defer cancel()
+	exclusions, err := readExclusions(o.Exclude)
+	if err != nil {
+		return err
+	}
+	me, err := e.client.Me(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the token's own user: %w", err)
+	}
+	listings, _, err := e.listSeats(ctx, SeatsOptions{IdleDays: o.IdleDays, ConsoleExport: o.ConsoleExport, Workspaces: o.Workspaces, Now: o.Now},
+		roster.ListOptions{}, errOut)
+	if err != nil {
+		return err
+	}
+	defer listings.Close()
+	if failed := listings.Failed(); len(failed) > 0 {
+		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), o.Output)
+	}
+	criteria := reclaim.Criteria{IdleDays: o.IdleDays, OutsideDomains: o.OutsideDomains, Exclusions: exclusions, Self: me.GID}
+	plannedAt := o.now().UTC().Truncate(time.Second)
+	var rows []reclaim.Row
+	var totals reclaim.Totals
+	for _, l := range listings {
+		w := reclaim.Workspace{GID: l.Workspace.GID, Name: l.Workspace.Name}
+		if c := e.config.Get().Workspace(w.GID); c != nil {
+			w.MonthlyPrice = c.SeatPrice
+		}
+		err := l.Each(func(entry roster.Entry) error {
+			row, skip, ok := criteria.Judge(w, entry, plannedAt)
+			totals.Add(row, skip, ok)
+			if ok {
+				rows = append(rows, row)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("workspace %s: reading its roster back: %w", w.GID, err)
+		}
+	}
+	if err := reclaim.WritePlan(o.Output, rows, o.BOM); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	describePlan(errOut, totals, o)
+	return nil
+}
+
+// describePlan says on errOut how many seats the plan proposes and why,
+// which were kept and why, and what removing them saves.
+func describePlan(errOut io.Writer, t reclaim.Totals, o ReclaimOptions) {
+	reasons := map[reclaim.Reason]string{
+		reclaim.ReasonIdle:    fmt.Sprintf("idle %d days or more", o.IdleDays),
+		reclaim.ReasonBoth:    fmt.Sprintf("idle %d days or more and outside the email domains", o.IdleDays),
+		reclaim.ReasonOutside: "outside the email domains, to review",
+	}
+	var why []string
+	for _, r := range []reclaim.Reason{reclaim.ReasonIdle, reclaim.ReasonBoth, reclaim.ReasonOutside} {
+		if n := t.ByReason[r]; n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", n, reasons[r]))
+		}
+	}
+	fmt.Fprintf(errOut, "%s: the plan in %s proposes %d seat(s) to remove and %d to review in the Admin Console", Program, o.Output, t.Remove, t.Review)
+	if len(why) > 0 {
+		fmt.Fprintf(errOut, " (%s)", strings.Join(why, "; "))
+	}
+	fmt.Fprintln(errOut)
+	var kept []string
+	for _, s := range []reclaim.Skip{reclaim.SkipAdmin, reclaim.SkipSelf, reclaim.SkipExcluded, reclaim.SkipPaused, reclaim.SkipYoung} {
+		if n := t.Kept[s]; n > 0 {
+			kept = append(kept, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(errOut, "%s: kept although they meet a criterion: %s\n", Program, strings.Join(kept, ", "))
+	}
+	if t.Remove > 0 {
+		fmt.Fprintf(errOut, "%s: removing them saves %.2f a month, %.2f a year", Program, t.Monthly, 12*t.Monthly)
+		if t.Unpriced > 0 {
+			fmt.Fprintf(errOut, " (%d seat(s) have no seat_price in the config and count as 0)", t.Unpriced)
+		}
+		fmt.Fprintln(errOut)
+	}
+	fmt.Fprintf(errOut, "%s: review the plan, delete the rows of anyone to keep, then: %s reclaim apply --plan=%s --journal=FILE (a dry run; add --yes to act)\n",
+		Program, Program, o.Output)
+}
+
+// ReclaimApply is reclaim apply: it re-checks and removes the members the
+// plan still holds, at most --max, journalling each action. Without --yes
+// it only says what it would do. What it did goes to out, its summary and
+// errors to errOut.
+func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errOut io.Writer) error {
+	if o.Plan == "" || o.Journal == "" {
+		return errors.New("reclaim apply needs --plan=FILE (from reclaim plan) and --journal=FILE (where every action is recorded)")
+	}
+	rows, err := reclaim.ReadPlan(o.Plan)
+	if err != nil {
+		return err
+	}
+	exclusions, err := readExclusions(o.Exclude)
+	if err != nil {
+		return err
+	}
+	j, err := reclaim.OpenJournal(o.Journal)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	listCtx, cancel := withTimeout(ctx, o.Timeout)
+	defer cancel()
+	me, err := e.client.Me(listCtx)
+	if err != nil {
+		return fmt.Errorf("reading the token's own user: %w", err)
+	}
+	current, err := e.currentMembers(listCtx, rows, o, errOut)
+	if err != nil {
+		return err
+	}
+	run := reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Now: time.Now, Report: out}
+	outcome, err := reclaim.Apply(ctx, e.client, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Exclusions: exclusions, Current: current})
+	describeRun(errOut, "remove", outcome, o)
+	return err
+}
+
+// currentMembers lists the rosters of the plan's workspaces that the token
+// sees, judged by the same idle rule as the plan, by membership gid. A
+// workspace the token does not see leaves its rows unlisted, and so
+// skipped.
+func (e *Exporter) currentMembers(ctx context.Context, rows []reclaim.Row, o ReclaimOptions, errOut io.Writer) (map[string]roster.Entry, error) {
+	visible, err := e.collection.Visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing workspaces: %w", err)
+	}
+	var workspaces []string
+	threshold := 0
+	for _, r := range rows {
+		seen := slices.ContainsFunc(visible, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID })
+		if seen && !slices.Contains(workspaces, r.WorkspaceGID) && r.Action == reclaim.ActionRemove {
+			workspaces = append(workspaces, r.WorkspaceGID)
+		}
+		threshold = max(threshold, r.IdleThresholdDays)
+	}
+	current := map[string]roster.Entry{}
+	if len(workspaces) == 0 {
+		return current, nil
+	}
+	listings, _, err := e.listSeats(ctx, SeatsOptions{IdleDays: threshold, ConsoleExport: o.ConsoleExport, Workspaces: workspaces, Now: o.Now},
+		roster.ListOptions{}, errOut)
+	if err != nil {
+		return nil, err
+	}
+	defer listings.Close()
+	if failed := listings.Failed(); len(failed) > 0 {
+		return nil, fmt.Errorf("%d of %d workspace(s) could not be listed, so their members cannot be re-checked; nothing was changed", len(failed), len(listings))
+	}
+	for _, l := range listings {
+		if err := l.Each(func(entry roster.Entry) error { current[entry.MembershipGID] = entry; return nil }); err != nil {
+			return nil, fmt.Errorf("workspace %s: reading its roster back: %w", l.Workspace.GID, err)
+		}
+	}
+	return current, nil
+}
+
+// ReclaimUndo is reclaim undo: it adds back the members the journal says
+// were removed, at most --max, journalling each action.
+func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOut io.Writer) error {
+	if o.Journal == "" {
+		return errors.New("reclaim undo needs --journal=FILE, the journal reclaim apply wrote")
+	}
+	j, err := reclaim.OpenJournal(o.Journal)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	me, err := e.client.Me(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the token's own user: %w", err)
+	}
+	outcome, err := reclaim.Undo(ctx, e.client, j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Now: time.Now, Report: out})
+	describeRun(errOut, "add back", outcome, o)
+	if outcome.Done > 0 {
+		fmt.Fprintf(errOut, "%s: in an organisation Asana sends each person an invitation: the seat is taken again at once, and their access "+
+			"returns when they accept it. Tasks and projects reassigned at the removal stay with their new owner.\n", Program)
+	}
+	return err
+}
+
+// describeRun says on errOut what an apply or undo did, or would do.
+func describeRun(errOut io.Writer, verb string, r reclaim.Outcome, o ReclaimOptions) {
+	if !o.Yes {
+		fmt.Fprintf(errOut, "%s: dry run: would %s %d member(s), skip %d", Program, verb, r.Done, r.Skipped)
+	} else {
+		fmt.Fprintf(errOut, "%s: did %s %d member(s), skipped %d, failed %d", Program, verb, r.Done, r.Skipped, r.Failed)
+	}
+	if r.Review > 0 {
+		fmt.Fprintf(errOut, ", %d left for review in the Admin Console", r.Review)
+	}
+	if r.Monthly > 0 {
+		fmt.Fprintf(errOut, "; %.2f a month", r.Monthly)
+	}
+	fmt.Fprintln(errOut)
+	if r.Left > 0 {
+		fmt.Fprintf(errOut, "%s: %d member(s) not reached (at most --max=%d a run, or the run stopped): run it again to go on\n", Program, r.Left, maxOr(o.Max))
+	}
+	if !o.Yes && r.Done > 0 {
+		fmt.Fprintf(errOut, "%s: nothing was changed; add --yes to act\n", Program)
+	}
+}
+
+func maxOr(n int) int {
+	if n <= 0 {
+		return reclaim.DefaultMax
+	}
+	return n
+}
+
+func readExclusions(path string) (reclaim.Exclusions, error) {
+	if path == "" {
+		return reclaim.Exclusions{}, nil
+	}
+	x, err := reclaim.ReadExclusions(path)
+	if err != nil {
+		return x, fmt.Errorf("--exclude: %w", err)
+	}
+	return x, nil
+}
+
+// withTimeout bounds ctx by d, a command's --timeout; 0 is no bound.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// runID names one run in the journal.
+func runID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,315 @@
+package reclaim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/cell"
+	"github.com/asana-exporter/asana_exporter/internal/roster"
+)
+
+// Asana is what apply and undo ask of the Asana client.
+type Asana interface {
+	WorkspaceMembership(ctx context.Context, membershipGID string, detail asana.Detail) (asana.Membership, string, error)
+	RemoveUser(ctx context.Context, workspaceGID, user string) error
+	AddUser(ctx context.Context, workspaceGID, user string) (asana.User, error)
+}
+
+// DefaultMax is --max: how many members one run removes or adds back at
+// most, as the open-source deprovisioning scripts cap theirs, so that a
+// wrong plan does bounded harm before a person looks again.
+const DefaultMax = 10
+
+// DefaultMaxAge is --max-age: a plan older than this is refused, since the
+// people in it may have come back to work.
+const DefaultMaxAge = 7 * 24 * time.Hour
+
+// actionTimeout bounds one removal or addition and its journal line once
+// begun. A signal does not cut them short: the journal must say whether
+// Asana acted, so the request in flight is seen to its answer.
+const actionTimeout = 2 * time.Minute
+
+// Run is what one apply or undo needs besides the plan and the journal.
+type Run struct {
+	ID    string     // this run's id in the journal
+	Actor asana.User // the token's user, who acts
+	Yes   bool       // act; without it, say what would be done
+	Max   int        // actions at most; 0 is DefaultMax
+	Now   func() time.Time
+	// Report gets one line for each row: what was done, or would be, and
+	// why not. It names people: it goes only where the user asked.
+	Report io.Writer
+}
+
+// Outcome counts what a run did, or would do without Yes.
+type Outcome struct {
+	Done, Skipped, Failed, Review int
+	// Left are the rows not reached because the run stopped: at --max, at
+	// a signal or at an error.
+	Left int
+	// Monthly is the summed monthly price of the seats removed, or that
+	// would be.
+	Monthly float64
+}
+
+// ApplyOptions are apply's own.
+type ApplyOptions struct {
+	Run
+	MaxAge time.Duration // 0 is DefaultMaxAge
+	// Exclusions are checked again at apply: a list updated after the plan
+	// was made still protects the people added to it.
+	Exclusions Exclusions
+	// Current is each member as a roster listed it when the run started,
+	// by membership gid, judged by the same idle rule as the plan. A
+	// planned membership missing from it is skipped.
+	Current map[string]roster.Entry
+}
+
+// Apply removes the members of the plan's remove rows, each re-checked
+// just before: against the current roster (still idle, still outside,
+// not paused, not an admin) and by reading the membership from Asana. It
+// journals every removal and every skip (with Yes) and stops at the first
+// error that is not about one row, at o.Max actions, or when stop is
+// closed (the removal in flight is finished and journalled first).
+func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOptions) (Outcome, error) {
+	o.Run = o.defaults()
+	maxAge := o.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultMaxAge
+	}
+	if len(rows) > 0 {
+		if age := o.Now().Sub(rows[0].PlannedAt); age > maxAge {
+			return Outcome{}, fmt.Errorf("the plan was made %s ago, more than --max-age=%s: people may have come back since; make a new plan",
+				age.Round(time.Hour), maxAge)
+		} else if age < -time.Hour {
+			return Outcome{}, fmt.Errorf("the plan's planned_at is %s in the future: it was not made by reclaim plan on this clock", (-age).Round(time.Minute))
+		}
+	}
+	removed := Removed(j.Entries())
+	var out Outcome
+	for i, row := range rows {
+		line := i + 2 // the header is line 1
+		where := fmt.Sprintf("plan line %d", line)
+		if row.Action != ActionRemove {
+			out.Review++
+			o.say(where, row, "left for review in the Admin Console: "+reviewWhy(row))
+			continue
+		}
+		if e, ok := removed[Key{WorkspaceGID: row.WorkspaceGID, UserGID: row.UserGID}]; ok {
+			out.Skipped++
+			o.say(where, row, fmt.Sprintf("already removed by run %s at %s (journal)", e.Run, e.Time.UTC().Format(time.RFC3339)))
+			continue
+		}
+		if out.Done+out.Failed >= o.Max {
+			out.Left = countRemove(rows[i:])
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			out.Left = countRemove(rows[i:])
+			return out, fmt.Errorf("stopped before plan line %d: %w; run apply again to go on", line, err)
+		}
+		why, err := o.recheck(ctx, client, row)
+		if err != nil {
+			out.Left = countRemove(rows[i:])
+			return out, fmt.Errorf("plan line %d: re-reading the membership: %s", line, brief(err))
+		}
+		if why != "" {
+			out.Skipped++
+			o.say(where, row, "skipped: "+why)
+			if err := o.record(j, ActionRemove, ResultSkipped, row, "", why); err != nil {
+				return out, err
+			}
+			continue
+		}
+		if !o.Yes {
+			out.Done++
+			out.Monthly += price(row)
+			o.say(where, row, "would remove: "+describe(row))
+			continue
+		}
+		done, answer, err := o.remove(ctx, client, row)
+		result := ResultDone
+		if !done {
+			result = ResultFailed
+		}
+		if jerr := o.record(j, ActionRemove, result, row, answer, ""); jerr != nil {
+			return out, jerr
+		}
+		if !done {
+			out.Failed++
+			out.Left = countRemove(rows[i+1:])
+			o.say(where, row, "failed: "+answer)
+			return out, fmt.Errorf("plan line %d: removing the member failed: %s; the journal has Asana's answer, and a rerun re-reads the member first", line, brief(err))
+		}
+		out.Done++
+		out.Monthly += price(row)
+		o.say(where, row, "removed: "+describe(row))
+	}
+	return out, nil
+}
+
+// recheck says why row must not be acted on now, or "".
+func (o *ApplyOptions) recheck(ctx context.Context, client Asana, row Row) (string, error) {
+	switch {
+	case row.UserGID == o.Actor.GID:
+		return string(SkipSelf), nil
+	case o.Exclusions.Excludes(row.UserGID, row.UserEmail):
+		return string(SkipExcluded), nil
+	}
+	cur, listed := o.Current[row.MembershipGID]
+	switch {
+	case !listed:
+		return "the membership is not in its workspace's roster now (removed already, or not a member of this workspace)", nil
+	case cur.WorkspaceGID != row.WorkspaceGID || cur.UserGID != row.UserGID:
+		return "the plan's workspace_gid or user_gid is not this membership's: the row was changed after the plan was made", nil
+	}
+	if why := stillHolds(row, cur); why != "" {
+		return why, nil
+	}
+	m, workspace, err := client.WorkspaceMembership(ctx, row.MembershipGID, asana.Roster)
+	switch {
+	case errors.Is(err, asana.ErrNotFound):
+		return "Asana has no such membership", nil
+	case err != nil:
+		return "", err
+	case workspace != row.WorkspaceGID || m.User.GID != row.UserGID:
+		return "Asana says the membership is another workspace's or another user's: the row was changed after the plan was made", nil
+	}
+	return stillHolds(row, roster.Entry{State: m.State(), IsAdmin: m.IsAdmin, IdleDays: cur.IdleDays, Domain: cur.Domain}), nil
+}
+
+// stillHolds says why the plan's reason for row no longer holds for the
+// member as cur shows them, or "".
+func stillHolds(row Row, cur roster.Entry) string {
+	switch {
+	case cur.State == asana.Inactive:
+		return "already removed (inactive)"
+	case cur.State != row.State:
+		return fmt.Sprintf("now %s, not %s as planned", cur.State, row.State)
+	case cur.IsAdmin:
+		return "now an admin"
+	case cur.LicensePaused:
+		return string(SkipPaused)
+	case row.IdleThresholdDays > 0 && cur.IdleDays < 0:
+		return "how long the seat has been idle is unknown now (no audit log, and no --console-export that lists the person)"
+	case row.IdleThresholdDays > 0 && cur.IdleDays < row.IdleThresholdDays:
+		return fmt.Sprintf("active since the plan: idle %d days now, under the %d-day threshold", cur.IdleDays, row.IdleThresholdDays)
+	case (row.Reason == ReasonOutside || row.Reason == ReasonBoth) && cur.Domain != asana.Outside.String():
+		return "the email is no longer outside the workspace's domains"
+	}
+	return ""
+}
+
+// remove asks Asana to remove row's member. When the answer is lost (a 5xx
+// or a reset after the request left), it reads the membership back: an
+// inactive membership means Asana acted.
+func (o *ApplyOptions) remove(ctx context.Context, client Asana, row Row) (done bool, answer string, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
+	defer cancel()
+	err = client.RemoveUser(ctx, row.WorkspaceGID, row.UserGID)
+	if err == nil {
+		return true, "removed", nil
+	}
+	if !errors.Is(err, asana.ErrOutcomeUnknown) {
+		return false, err.Error(), err
+	}
+	m, _, rerr := client.WorkspaceMembership(ctx, row.MembershipGID, asana.SeatFlags)
+	if rerr == nil && !m.IsActive {
+		return true, "removed (the answer was lost; reading the membership back shows it inactive)", nil
+	}
+	return false, err.Error(), err
+}
+
+// record appends one action or skip to the journal; a dry run records
+// nothing.
+func (r Run) record(j *Journal, action Action, result Result, row Row, answer, reason string) error {
+	if !r.Yes {
+		return nil
+	}
+	planned := row
+	err := j.Append(Entry{
+		Time: r.Now(), Run: r.ID, ActorGID: r.Actor.GID, Action: action, Result: result,
+		WorkspaceGID: row.WorkspaceGID, MembershipGID: row.MembershipGID, UserGID: row.UserGID,
+		UserEmail: row.UserEmail, UserName: row.UserName, Answer: answer, Reason: reason, PlanRow: &planned,
+	})
+	if err != nil {
+		return fmt.Errorf("writing the journal, so stopping before the next action: %w", err)
+	}
+	return nil
+}
+
+func (r Run) defaults() Run {
+	if r.Max <= 0 {
+		r.Max = DefaultMax
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.Report == nil {
+		r.Report = io.Discard
+	}
+	return r
+}
+
+// say reports what happened to one plan row. Names and emails are anyone's
+// to choose, so they are escaped for the terminal.
+func (r Run) say(where string, row Row, what string) {
+	fmt.Fprintf(r.Report, "%s: %s <%s> in %s: %s\n", where, cell.Terminal(row.UserName), cell.Terminal(row.UserEmail),
+		cell.Terminal(row.WorkspaceName), what)
+}
+
+// brief describes err without Asana's own messages, which may quote the
+// person acted on: an error goes to standard error and logs, the answer in
+// full only to the journal and the report.
+func brief(err error) string {
+	var apiErr *asana.Error
+	if !errors.As(err, &apiErr) {
+		return err.Error()
+	}
+	s := string(apiErr.Kind)
+	if apiErr.StatusCode != 0 {
+		s = fmt.Sprintf("%d %s", apiErr.StatusCode, s)
+	}
+	if apiErr.Hint != "" {
+		s += " - " + apiErr.Hint
+	}
+	return s
+}
+
+func describe(row Row) string {
+	switch row.Reason {
+	case ReasonIdle:
+		return fmt.Sprintf("idle %d days (threshold %d)", row.IdleDays, row.IdleThresholdDays)
+	case ReasonBoth:
+		return fmt.Sprintf("idle %d days (threshold %d), email outside the domains", row.IdleDays, row.IdleThresholdDays)
+	}
+	return "email outside the domains"
+}
+
+func reviewWhy(row Row) string {
+	if row.Reason == ReasonOutside {
+		return "a member outside the email domains who uses the seat; making them a guest frees it and keeps their access"
+	}
+	return describe(row)
+}
+
+func price(row Row) float64 {
+	if row.MonthlyPrice == nil {
+		return 0
+	}
+	return *row.MonthlyPrice
+}
+
+func countRemove(rows []Row) int {
+	n := 0
+	for _, r := range rows {
+		if r.Action == ActionRemove {
+			n++
+		}
+	}
+	return n
+}

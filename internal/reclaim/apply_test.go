@@ -1,0 +1,348 @@
+package reclaim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/roster"
+)
+
+// member is one membership as the fake Asana holds it.
+type member struct {
+	m         asana.Membership
+	workspace string
+}
+
+// fakeAsana holds memberships and answers as Asana would, with failures
+// queued per call.
+type fakeAsana struct {
+	members   map[string]*member // by membership gid
+	removeErr []error            // the next RemoveUser calls' errors, in order
+	applied   bool               // whether a failing RemoveUser still removed
+	calls     []string
+	onRemove  func() // runs after each removal (a signal, say)
+}
+
+func (f *fakeAsana) WorkspaceMembership(_ context.Context, gid string, _ asana.Detail) (asana.Membership, string, error) {
+	f.calls = append(f.calls, "get "+gid)
+	m, ok := f.members[gid]
+	if !ok {
+		return asana.Membership{}, "", &asana.Error{Kind: asana.ErrNotFound, StatusCode: 404}
+	}
+	return m.m, m.workspace, nil
+}
+
+func (f *fakeAsana) find(workspace, user string) *member {
+	for _, m := range f.members {
+		if m.workspace == workspace && (m.m.User.GID == user || m.m.User.Email == user) {
+			return m
+		}
+	}
+	return nil
+}
+
+func (f *fakeAsana) RemoveUser(_ context.Context, workspace, user string) error {
+	f.calls = append(f.calls, "remove "+user)
+	var err error
+	if len(f.removeErr) > 0 {
+		err, f.removeErr = f.removeErr[0], f.removeErr[1:]
+	}
+	if m := f.find(workspace, user); m != nil && (err == nil || f.applied) {
+		m.m.IsActive = false
+	}
+	if f.onRemove != nil {
+		f.onRemove()
+	}
+	return err
+}
+
+func (f *fakeAsana) AddUser(_ context.Context, workspace, user string) (asana.User, error) {
+	f.calls = append(f.calls, "add "+user)
+	m := f.find(workspace, user)
+	if m == nil {
+		return asana.User{}, &asana.Error{Kind: asana.ErrNotFound, StatusCode: 404}
+	}
+	m.m.IsActive = true
+	return m.m.User, nil
+}
+
+func (f *fakeAsana) removals() int {
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "remove ") {
+			n++
+		}
+	}
+	return n
+}
+
+var planned = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// scene is a workspace of n idle licensed members, planned for removal at
+// a 60-day threshold, and the roster as it stands at apply.
+func scene(n int) (*fakeAsana, []Row, map[string]roster.Entry) {
+	f := &fakeAsana{members: map[string]*member{}}
+	current := map[string]roster.Entry{}
+	var rows []Row
+	price := 10.0
+	for i := range n {
+		gid, user := fmt.Sprint(1000+i), fmt.Sprint(2000+i)
+		email := fmt.Sprintf("p%d@example.com", i)
+		f.members[gid] = &member{workspace: "1", m: asana.Membership{GID: gid, IsActive: true, User: asana.User{GID: user, Email: email}}}
+		current[gid] = roster.Entry{WorkspaceGID: "1", MembershipGID: gid, UserGID: user, UserEmail: email, State: asana.Licensed,
+			Domain: "inside", IdleDays: 90, ActivitySource: roster.SourceAuditLog}
+		rows = append(rows, Row{PlannedAt: planned, WorkspaceGID: "1", WorkspaceName: "Acme", MembershipGID: gid, UserGID: user,
+			UserEmail: email, State: asana.Licensed, Reason: ReasonIdle, IdleThresholdDays: 60, IdleDays: 90,
+			ActivitySource: roster.SourceAuditLog, Domain: "inside", Action: ActionRemove, MonthlyPrice: &price})
+	}
+	return f, rows, current
+}
+
+func openJournal(t *testing.T) (*Journal, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j, path
+}
+
+func options(current map[string]roster.Entry, yes bool, report *bytes.Buffer) ApplyOptions {
+	return ApplyOptions{
+		Run:     Run{ID: "run1", Actor: asana.User{GID: "9"}, Yes: yes, Now: func() time.Time { return planned.Add(time.Hour) }, Report: report},
+		Current: current,
+	}
+}
+
+func results(t *testing.T, path string) []string {
+	t.Helper()
+	entries, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s %s %s", e.Action, e.Result, e.MembershipGID))
+	}
+	return got
+}
+
+func TestApplyWithoutYesChangesNothing(t *testing.T) {
+	f, rows, current := scene(3)
+	j, path := openJournal(t)
+	var report bytes.Buffer
+	out, err := Apply(context.Background(), f, j, rows, options(current, false, &report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Done != 3 || out.Monthly != 30 || f.removals() != 0 {
+		t.Errorf("outcome %+v, %d removals; want 3 that would be removed for 30 a month, and none made", out, f.removals())
+	}
+	if got := results(t, path); len(got) != 0 {
+		t.Errorf("a dry run journalled %q", got)
+	}
+	if !strings.Contains(report.String(), "would remove") {
+		t.Errorf("the report does not say what would be done:\n%s", report.String())
+	}
+}
+
+func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
+	f, rows, current := scene(3)
+	j, path := openJournal(t)
+	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	if err != nil || out.Done != 3 {
+		t.Fatalf("outcome %+v, error %v; want 3 removed", out, err)
+	}
+	want := []string{"remove done 1000", "remove done 1001", "remove done 1002"}
+	if got := results(t, path); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("journal %q, want %q", got, want)
+	}
+	before := f.removals()
+	out, err = Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	if err != nil || out.Done != 0 || out.Skipped != 3 || f.removals() != before {
+		t.Errorf("rerun: outcome %+v, error %v, %d more removals; want 3 skipped and none made", out, err, f.removals()-before)
+	}
+}
+
+func TestApplyActsOnAtMostMax(t *testing.T) {
+	f, rows, current := scene(5)
+	j, _ := openJournal(t)
+	o := options(current, true, &bytes.Buffer{})
+	o.Max = 2
+	out, err := Apply(context.Background(), f, j, rows, o)
+	if err != nil || out.Done != 2 || out.Left != 3 || f.removals() != 2 {
+		t.Errorf("outcome %+v, error %v, %d removals; want 2 done and 3 left", out, err, f.removals())
+	}
+}
+
+// Each way a planned row can stop holding, or be forged, is skipped with
+// its reason and journalled, and the others go on.
+func TestApplySkipsWhatChangedWithTheReason(t *testing.T) {
+	cases := []struct {
+		name, says string
+		change     func(f *fakeAsana, rows []Row, current map[string]roster.Entry)
+	}{
+		{"logged in since", "active since the plan", func(_ *fakeAsana, _ []Row, c map[string]roster.Entry) {
+			e := c["1000"]
+			e.IdleDays = 2
+			c["1000"] = e
+		}},
+		{"activity unknown now", "unknown now", func(_ *fakeAsana, _ []Row, c map[string]roster.Entry) {
+			e := c["1000"]
+			e.IdleDays = -1
+			c["1000"] = e
+		}},
+		{"made an admin", "now an admin", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { f.members["1000"].m.IsAdmin = true }},
+		{"made a guest", "now guest", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { f.members["1000"].m.IsGuest = true }},
+		{"removed already", "already removed", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { f.members["1000"].m.IsActive = false }},
+		{"licence paused", "licence paused", func(_ *fakeAsana, _ []Row, c map[string]roster.Entry) {
+			e := c["1000"]
+			e.LicensePaused = true
+			c["1000"] = e
+		}},
+		{"not in the roster", "not in its workspace's roster", func(_ *fakeAsana, _ []Row, c map[string]roster.Entry) { delete(c, "1000") }},
+		{"user gid forged", "changed after the plan", func(_ *fakeAsana, r []Row, _ map[string]roster.Entry) { r[0].UserGID = "2001" }},
+		{"workspace forged", "another workspace's", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { f.members["1000"].workspace = "2" }},
+		{"membership gone", "no such membership", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { delete(f.members, "1000") }},
+		{"the token's own user", "own user", func(_ *fakeAsana, r []Row, _ map[string]roster.Entry) { r[0].UserGID = "9" }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, rows, current := scene(2)
+			c.change(f, rows, current)
+			j, path := openJournal(t)
+			var report bytes.Buffer
+			out, err := Apply(context.Background(), f, j, rows, options(current, true, &report))
+			if err != nil || out.Skipped != 1 || out.Done != 1 {
+				t.Fatalf("outcome %+v, error %v; want line 2 skipped and line 3 done", out, err)
+			}
+			if !strings.Contains(report.String(), "plan line 2") || !strings.Contains(report.String(), c.says) {
+				t.Errorf("the report does not say %q of plan line 2:\n%s", c.says, report.String())
+			}
+			if got := results(t, path); fmt.Sprint(got) != "[remove skipped 1000 remove done 1001]" {
+				t.Errorf("journal %q", got)
+			}
+		})
+	}
+}
+
+// A removal whose answer is lost is read back: the journal says done only
+// when Asana did act, and the run stops otherwise.
+func TestApplyReadsBackALostAnswer(t *testing.T) {
+	lost := &asana.Error{Kind: asana.ErrOutcomeUnknown, StatusCode: 500}
+	for _, applied := range []bool{true, false} {
+		t.Run(fmt.Sprint("applied=", applied), func(t *testing.T) {
+			f, rows, current := scene(2)
+			f.removeErr, f.applied = []error{lost}, applied
+			j, path := openJournal(t)
+			out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+			got := results(t, path)
+			if applied {
+				if err != nil || out.Done != 2 || fmt.Sprint(got) != "[remove done 1000 remove done 1001]" {
+					t.Errorf("outcome %+v, error %v, journal %q; want both done", out, err, got)
+				}
+				return
+			}
+			if err == nil || out.Failed != 1 || out.Left != 1 || fmt.Sprint(got) != "[remove failed 1000]" {
+				t.Errorf("outcome %+v, error %v, journal %q; want the run stopped at a failed line 2", out, err, got)
+			}
+		})
+	}
+}
+
+// A refusal that is not about one member stops the run, and names the
+// line, not the person.
+func TestApplyStopsAtARefusalWithoutNamingThePerson(t *testing.T) {
+	f, rows, current := scene(3)
+	f.removeErr = []error{&asana.Error{Kind: asana.ErrForbidden, StatusCode: 403,
+		Messages: []asana.ErrorMessage{{Message: "p0@example.com may not be removed"}}}}
+	j, path := openJournal(t)
+	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	if err == nil || f.removals() != 1 || out.Left != 2 {
+		t.Fatalf("outcome %+v, error %v, %d removals; want a stop after the first", out, err, f.removals())
+	}
+	if strings.Contains(err.Error(), "@") || !strings.Contains(err.Error(), "plan line 2") {
+		t.Errorf("error %q: want the plan line and no email", err)
+	}
+	if got := results(t, path); fmt.Sprint(got) != "[remove failed 1000]" {
+		t.Errorf("journal %q", got)
+	}
+}
+
+// A signal during a removal lets it finish and be journalled, then stops.
+func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
+	f, rows, current := scene(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.onRemove = cancel
+	j, path := openJournal(t)
+	out, err := Apply(ctx, f, j, rows, options(current, true, &bytes.Buffer{}))
+	if !errors.Is(err, context.Canceled) || out.Done != 1 || out.Left != 2 {
+		t.Errorf("outcome %+v, error %v; want 1 done, 2 left and the cancellation", out, err)
+	}
+	if got := results(t, path); fmt.Sprint(got) != "[remove done 1000]" {
+		t.Errorf("journal %q", got)
+	}
+}
+
+func TestApplyRefusesAStalePlan(t *testing.T) {
+	f, rows, current := scene(1)
+	j, _ := openJournal(t)
+	o := options(current, true, &bytes.Buffer{})
+	o.Now = func() time.Time { return planned.Add(DefaultMaxAge + time.Hour) }
+	if _, err := Apply(context.Background(), f, j, rows, o); err == nil || !strings.Contains(err.Error(), "--max-age") {
+		t.Errorf("error %v; want the plan refused, naming --max-age", err)
+	}
+	if f.removals() != 0 {
+		t.Error("a stale plan removed someone")
+	}
+}
+
+func TestApplyLeavesReviewRowsAlone(t *testing.T) {
+	f, rows, current := scene(1)
+	rows[0].Action, rows[0].Reason = ActionReview, ReasonOutside
+	j, _ := openJournal(t)
+	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	if err != nil || out.Review != 1 || len(f.calls) != 0 {
+		t.Errorf("outcome %+v, error %v, calls %q; want one review row and no request", out, err, f.calls)
+	}
+}
+
+func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
+	f, rows, current := scene(2)
+	j, path := openJournal(t)
+	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	run := options(current, false, &bytes.Buffer{}).Run
+	out, err := Undo(context.Background(), f, j, run)
+	if err != nil || out.Done != 2 || strings.Contains(fmt.Sprint(f.calls), "add ") {
+		t.Fatalf("dry run: outcome %+v, error %v, calls %q; want 2 that would be added and none added", out, err, f.calls)
+	}
+	run.Yes = true
+	if out, err = Undo(context.Background(), f, j, run); err != nil || out.Done != 2 {
+		t.Fatalf("outcome %+v, error %v; want 2 added back", out, err)
+	}
+	if !f.members["1000"].m.IsActive || !f.members["1001"].m.IsActive {
+		t.Error("the members are not back")
+	}
+	if strings.Count(fmt.Sprint(f.calls), "add p") != 2 {
+		t.Errorf("calls %q: want each added back by email, once", f.calls)
+	}
+	if out, err = Undo(context.Background(), f, j, run); err != nil || out.Done != 0 {
+		t.Errorf("second undo: outcome %+v, error %v; want nothing to do", out, err)
+	}
+	want := "[remove done 1000 remove done 1001 add done 1000 add done 1001]"
+	if got := results(t, path); fmt.Sprint(got) != want {
+		t.Errorf("journal %q, want %s", got, want)
+	}
+}

@@ -1,0 +1,79 @@
+package reclaim
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+)
+
+// Undo adds back, by email, the members the journal says were removed and
+// not added back since, oldest removal first, at most r.Max. In an
+// organization Asana sends each an invitation: the seat is taken again at
+// once, the person's access returns when they accept it. Each is re-read
+// first: a member already back is skipped.
+func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error) {
+	r = r.defaults()
+	removed := slices.SortedFunc(maps.Values(Removed(j.Entries())), func(a, b Entry) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.MembershipGID, b.MembershipGID))
+	})
+	var out Outcome
+	for i, e := range removed {
+		// The entry's own fields, not its plan row's, say whom it removed.
+		row := Row{WorkspaceGID: e.WorkspaceGID, MembershipGID: e.MembershipGID, UserGID: e.UserGID,
+			UserName: e.UserName, UserEmail: e.UserEmail}
+		if e.PlanRow != nil {
+			row.WorkspaceName = e.PlanRow.WorkspaceName
+		}
+		line := i + 1
+		where := fmt.Sprintf("removal %d of the journal", line)
+		if out.Done+out.Failed >= r.Max {
+			out.Left = len(removed) - i
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			out.Left = len(removed) - i
+			return out, fmt.Errorf("stopped before removal %d of the journal: %w; run undo again to go on", line, err)
+		}
+		m, _, err := client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
+		switch {
+		case err != nil && !errors.Is(err, asana.ErrNotFound):
+			out.Left = len(removed) - i
+			return out, fmt.Errorf("removal %d of the journal: re-reading the membership: %s", line, brief(err))
+		case err == nil && m.IsActive:
+			out.Skipped++
+			r.say(where, row, "skipped: already back in the workspace")
+			if err := r.record(j, ActionAdd, ResultSkipped, row, "", "already back in the workspace"); err != nil {
+				return out, err
+			}
+			continue
+		}
+		if !r.Yes {
+			out.Done++
+			r.say(where, row, "would add back (an invitation, in an organization)")
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
+		_, err = client.AddUser(ctx, e.WorkspaceGID, e.UserEmail)
+		cancel()
+		if err != nil {
+			out.Failed++
+			out.Left = len(removed) - i - 1
+			if jerr := r.record(j, ActionAdd, ResultFailed, row, err.Error(), ""); jerr != nil {
+				return out, jerr
+			}
+			r.say(where, row, "failed: "+err.Error())
+			return out, fmt.Errorf("removal %d of the journal: adding the member back failed: %s; the journal has Asana's answer", line, brief(err))
+		}
+		out.Done++
+		if err := r.record(j, ActionAdd, ResultDone, row, "added", ""); err != nil {
+			return out, err
+		}
+		r.say(where, row, "added back (an invitation, in an organization)")
+	}
+	return out, nil
+}
