@@ -621,13 +621,7 @@ func FuzzBodyLimits(f *testing.F) {
 			}
 		}
 		for _, out := range []any{new(listPage[Membership]), new(listPage[AuditEvent]), new(listPage[Workspace])} {
-			err := decode(in, out)
-			switch {
-			case limitErr != nil && (err == nil || err.Error() != limitErr.Error()):
-				t.Fatalf("a body past the limits (%v) decoded into %T with error %v", limitErr, out, err)
-			case limitErr == nil && err != nil:
-				checkDecodeError(t, err, fieldNames)
-			}
+			checkDecodeOutcome(t, limitErr, decode(in, out), out, fieldNames)
 		}
 
 		errorLimit := checkBody(in, maxErrorBodyBytes)
@@ -677,6 +671,19 @@ var decodeErrorShapes = []*regexp.Regexp{
 	regexp.MustCompile(`^(the body|[^: ]+): cannot decode a JSON (string|number|array|object|bool|null|value) into [^ ]+$`),
 	regexp.MustCompile(`^not valid JSON: ([^:]|:[^ ]){1,80}$`), // "invalid character ':'" is one
 	regexp.MustCompile(`^a value did not decode \([^ ]+\)$`),
+}
+
+// checkDecodeOutcome fails unless decode's err into out is limitErr for a
+// body past the limits, or none or one checkDecodeError accepts for any
+// other.
+func checkDecodeOutcome(t *testing.T, limitErr, err error, out any, fieldNames []string) {
+	t.Helper()
+	switch {
+	case limitErr != nil && (err == nil || err.Error() != limitErr.Error()):
+		t.Fatalf("a body past the limits (%v) decoded into %T with error %v", limitErr, out, err)
+	case limitErr == nil && err != nil:
+		checkDecodeError(t, err, fieldNames)
+	}
 }
 
 // checkDecodeError fails unless err has one of decodeErrorShapes and its
@@ -784,15 +791,12 @@ func FuzzDecodeSingleRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		limitErr := checkBody(body, maxBodyBytes)
 		for _, a := range []checked{&userAnswer{}, &emptyAnswer{}, &membershipAnswer{gid: "1200000000000001", user: true}} {
-			err := decode(body, a)
-			switch {
-			case limitErr != nil && (err == nil || err.Error() != limitErr.Error()):
-				t.Fatalf("a body past the limits (%v) decoded into %T with error %v", limitErr, a, err)
-			case limitErr == nil && err != nil:
-				checkDecodeError(t, err, names)
-			}
-			if err != nil {
+			if err := decode(body, a); err != nil {
+				checkDecodeOutcome(t, limitErr, err, a, names)
 				continue
+			}
+			if limitErr != nil {
+				t.Fatalf("a body past the limits (%v) decoded into %T", limitErr, a)
 			}
 			if err := a.check(); err != nil {
 				if msg := err.Error(); strings.Contains(msg, "@") || !utf8.ValidString(msg) {
