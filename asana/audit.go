@@ -83,6 +83,9 @@ type AuditQuery struct {
 	EventType string
 	StartAt   time.Time
 	Offset    string
+	// ActorGID, when set, asks only for the events that user did (such
+	// as one member's logins).
+	ActorGID string
 }
 
 // AuditPage is one page of an audit stream. Next is the offset to poll
@@ -102,6 +105,9 @@ func (c *Client) AuditLogPage(ctx context.Context, workspaceGID string, q AuditQ
 	}
 	if q.Offset != "" {
 		query.Set("offset", q.Offset)
+	}
+	if q.ActorGID != "" {
+		query.Set("actor_gid", q.ActorGID)
 	}
 	var page listPage[AuditEvent]
 	path := "/workspaces/" + url.PathEscape(workspaceGID) + "/audit_log_events"

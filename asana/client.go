@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -163,13 +164,38 @@ func putBodyBuffer(b *bytes.Buffer) {
 // get sends GET base+path?query, retrying what can be retried, and decodes
 // the 2xx body into out. endpoint is the route template used for metrics.
 func (c *Client) get(ctx context.Context, endpoint, path string, query url.Values, out any) error {
+	return c.send(ctx, request{method: http.MethodGet, endpoint: endpoint, url: c.url(path, query)}, out)
+}
+
+// post sends POST base+path?query with a JSON body and decodes the 2xx
+// body into out. It retries only what Asana certainly did not act on (see
+// postOutcome): a POST changes Asana, and a retry could act twice.
+func (c *Client) post(ctx context.Context, endpoint, path string, query url.Values, body []byte, out any) error {
+	return c.send(ctx, request{method: http.MethodPost, endpoint: endpoint, url: c.url(path, query), body: body}, out)
+}
+
+func (c *Client) url(path string, query url.Values) string {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
+	return u.String()
+}
+
+// request is one API call, sent once per attempt.
+type request struct {
+	method   string
+	endpoint string // the route template, for metrics, logs and errors
+	url      string
+	body     []byte // a POST's JSON
+}
+
+// send makes the request, retrying what can be retried, and decodes the
+// 2xx body into out.
+func (c *Client) send(ctx context.Context, r request, out any) error {
 	for attempt := 1; ; attempt++ {
-		err := c.try(ctx, endpoint, u.String(), out)
+		err := c.try(ctx, r, out)
 		if err == nil {
-			return nil
+			return checkAnswer(r, out)
 		}
 		var apiErr *Error
 		if !errors.As(err, &apiErr) || !apiErr.Retryable() {
@@ -188,16 +214,17 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 			apiErr.Attempts = attempt
 			return fmt.Errorf("%w (no time left to retry before the deadline)", apiErr)
 		}
-		c.opts.Observer.Retry(endpoint)
-		c.opts.Logger.Debug("Retrying Asana request", "endpoint", endpoint, "attempt", attempt, "wait", wait, "err", apiErr)
+		c.opts.Observer.Retry(r.endpoint)
+		c.opts.Logger.Debug("Retrying Asana request", "endpoint", r.endpoint, "attempt", attempt, "wait", wait, "err", apiErr)
 		if err := sleep(ctx, wait); err != nil {
-			return fmt.Errorf("asana: GET %s: %w (while waiting to retry after: %v)", endpoint, err, apiErr)
+			return fmt.Errorf("asana: %s %s: %w (while waiting to retry after: %v)", r.method, r.endpoint, err, apiErr)
 		}
 	}
 }
 
-// try makes exactly one request.
-func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) error {
+// try makes exactly one request. A POST's failure comes back as
+// postOutcome says.
+func (c *Client) try(ctx context.Context, r request, out any) error {
 	// The slot first, then the rate token: a token is spent only by a
 	// request that leaves at once. Taken the other way round, requests
 	// queued for a slot would hold tokens and leave together, a burst
@@ -205,22 +232,41 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	select {
 	case c.inflight <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+		return fmt.Errorf("asana: %s %s: %w", r.method, r.endpoint, ctx.Err())
 	}
 	defer func() { <-c.inflight }()
 	if fits, err := c.waitBudget(ctx); !fits {
-		return &Error{Kind: ErrBudgetExhausted, Endpoint: endpoint, Hint: "the work needs more requests than the deadline allows at " +
+		return &Error{Kind: ErrBudgetExhausted, Endpoint: r.endpoint, Hint: "the work needs more requests than the deadline allows at " +
 			strconv.Itoa(c.RequestsPerMinute()) + " requests a minute; raise --asana.refresh-interval"}
 	} else if err != nil {
-		return fmt.Errorf("asana: GET %s: waiting for the request budget: %w", endpoint, err)
+		return fmt.Errorf("asana: %s %s: waiting for the request budget: %w", r.method, r.endpoint, err)
 	}
+	if r.method == http.MethodGet {
+		return c.exchange(ctx, r, out)
+	}
+	// Once a connection is had for the request, its bytes may reach Asana.
+	var connected atomic.Bool
+	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
+	err := c.exchange(traced, r, out)
+	return postOutcome(r.endpoint, err, connected.Load())
+}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+// exchange sends the request and reads its answer.
+func (c *Client) exchange(ctx context.Context, r request, out any) error {
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body) // NewRequest sets GetBody, for a redirect or an OAuth renewal to send it again
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
-		return fmt.Errorf("asana: GET %s: %w", endpoint, err)
+		return fmt.Errorf("asana: %s %s: %w", r.method, r.endpoint, err)
 	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	req.Header.Set("Accept", "application/json")
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	endpoint := r.endpoint
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -234,7 +280,7 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 		var redirect *redirectError
 		switch {
 		case ctx.Err() != nil:
-			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+			return fmt.Errorf("asana: %s %s: %w", r.method, endpoint, ctx.Err())
 		case errors.As(err, &authErr):
 			return authErr
 		case errors.As(err, &redirect):
@@ -251,11 +297,11 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	defer putBodyBuffer(buf)
 	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, int64(limit)+1))
 	resp.Body.Close()
-	body := buf.Bytes() // decode and apiError copy what they keep
+	respBody := buf.Bytes() // decode and apiError copy what they keep
 	c.opts.Observer.Request(endpoint, resp.StatusCode, time.Since(start))
 
 	if !ok {
-		apiErr := apiError(endpoint, resp.StatusCode, resp.Header, body)
+		apiErr := apiError(endpoint, resp.StatusCode, resp.Header, respBody)
 		if apiErr.Kind == ErrRateLimited {
 			c.opts.Observer.RateLimited(endpoint)
 		}
@@ -263,16 +309,72 @@ func (c *Client) try(ctx context.Context, endpoint, rawURL string, out any) erro
 	}
 	if readErr != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("asana: GET %s: %w", endpoint, ctx.Err())
+			return fmt.Errorf("asana: %s %s: %w", r.method, endpoint, ctx.Err())
 		}
 		return &Error{Kind: ErrNetwork, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: fmt.Errorf("reading body: %w", StripURL(readErr))}
 	}
-	if err := decode(body, out); err != nil {
+	if err := decode(respBody, out); err != nil {
 		// A truncated or garbled 200 is usually a proxy or connection
 		// fault, so it is retried like one.
 		return &Error{Kind: ErrMalformedResponse, StatusCode: resp.StatusCode, Endpoint: endpoint, Err: err, Hint: malformedHint}
 	}
 	return nil
+}
+
+// checked is an answer that says, once decoded, whether it has the shape
+// its endpoint promises: a 2xx that has not is an error, never a success.
+// It is not retried, as a listing's records are not: the same request gets
+// the same answer.
+type checked interface {
+	check() *Error
+}
+
+// checkAnswer is out's verdict on itself, if it gives one.
+func checkAnswer(r request, out any) error {
+	v, ok := out.(checked)
+	if !ok {
+		return nil
+	}
+	err := v.check()
+	if err == nil {
+		return nil
+	}
+	err.Endpoint = r.endpoint
+	if r.method == http.MethodGet {
+		return err
+	}
+	return postOutcome(r.endpoint, err, true)
+}
+
+// postOutcome is what a POST's failure is returned as. connected says
+// whether a connection was had for it, after which its bytes may have
+// reached Asana. Asana certainly did not act when it refused the request
+// (a 4xx: a 429 is retried, the others are returned as they are) or when
+// nothing left: the budget or an OAuth renewal failed, or no connection
+// could be made, which is retried as a GET would be. Anything else (a
+// 5xx, a garbled 2xx, a redirect, a connection lost or a deadline passed
+// while waiting for the answer) may come after Asana acted, and is
+// returned as ErrOutcomeUnknown, never retried.
+func postOutcome(endpoint string, err error, connected bool) error {
+	var e *Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &e):
+		// The caller's context ended (the error wraps its Err): nothing
+		// else is known.
+		if connected {
+			cause := err
+			if inner := errors.Unwrap(err); inner != nil {
+				cause = inner
+			}
+			return &Error{Kind: ErrOutcomeUnknown, Endpoint: endpoint, Err: cause, Hint: hintOutcomeUnknown}
+		}
+		return err
+	case e.StatusCode >= 400 && e.StatusCode <= 499, e.Endpoint == EndpointOAuthToken, !connected && e.StatusCode == 0:
+		return e
+	}
+	return &Error{Kind: ErrOutcomeUnknown, StatusCode: e.StatusCode, Endpoint: endpoint, Messages: e.Messages, Err: e.Err, Hint: hintOutcomeUnknown}
 }
 
 // malformedHint is what to check when a 2xx body is not Asana's JSON,

@@ -1,5 +1,11 @@
 // Package asana is a small client for the parts of Asana's REST API that a
-// seat exporter needs: workspaces and workspace memberships.
+// seat exporter needs: workspaces and workspace memberships, and the two
+// calls that free a seat or give it back (removeUser, addUser).
+//
+// Those two are POSTs, which change Asana: one is retried only when Asana
+// certainly did not act (a 429, or no connection made), and any other
+// failure after which it may have acted is ErrOutcomeUnknown, for the
+// caller to re-read the member rather than act twice.
 //
 // It does the things real integrations get wrong: it always paginates with
 // limit=100, asks for exactly the opt_fields it needs (list endpoints return

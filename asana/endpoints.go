@@ -6,6 +6,15 @@ const (
 	EndpointWorkspaces           = "/workspaces"
 	EndpointWorkspaceMemberships = "/workspaces/{workspace_gid}/workspace_memberships"
 	EndpointAuditLogEvents       = "/workspaces/{workspace_gid}/audit_log_events"
+	// EndpointUser reads one user: the client asks only for the token's
+	// own (GET /users/me).
+	EndpointUser = "/users/{user_gid}"
+	// EndpointWorkspaceMembership reads one membership, wherever it is.
+	EndpointWorkspaceMembership = "/workspace_memberships/{workspace_membership_gid}"
+	// EndpointRemoveUser and EndpointAddUser change a workspace's members
+	// (POST): the only requests of the client that act on Asana.
+	EndpointRemoveUser = "/workspaces/{workspace_gid}/removeUser"
+	EndpointAddUser    = "/workspaces/{workspace_gid}/addUser"
 	// EndpointOAuthToken is Asana's OAuth token endpoint, on the API's
 	// host but outside /api/1.0 (POST).
 	EndpointOAuthToken = "/-/oauth_token"

@@ -42,7 +42,16 @@ const (
 	// ErrBudgetExhausted means the next request could not start before the
 	// caller's deadline without breaking the requests-per-minute budget.
 	ErrBudgetExhausted Kind = "the requests-per-minute budget leaves no room for another request before the deadline"
+	// ErrOutcomeUnknown means a request that changes Asana (a POST) may
+	// have reached it, and no answer says whether it acted: a 5xx, a
+	// garbled 2xx, a connection lost or a deadline passed while waiting.
+	// It is never retried, since a retry could act twice; the caller
+	// re-reads what it meant to change.
+	ErrOutcomeUnknown Kind = "outcome unknown"
 )
+
+// hintOutcomeUnknown is what to do after ErrOutcomeUnknown.
+const hintOutcomeUnknown = "Asana may have acted all the same: re-read the member to learn whether Asana acted"
 
 // Error is a failed API call. It carries the status code and Asana's own
 // messages, plus a hint that tells the user what to change.
@@ -66,11 +75,7 @@ type ErrorMessage struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	method := "GET "
-	if e.Endpoint == EndpointOAuthToken {
-		method = "POST "
-	}
-	b.WriteString("asana: " + method)
+	b.WriteString("asana: " + methodOf(e.Endpoint) + " ")
 	b.WriteString(e.Endpoint)
 	b.WriteString(": ")
 	if e.StatusCode != 0 {
@@ -95,6 +100,15 @@ func (e *Error) Error() string {
 		b.WriteString(e.Hint)
 	}
 	return b.String()
+}
+
+// methodOf is the HTTP method of the requests to endpoint.
+func methodOf(endpoint string) string {
+	switch endpoint {
+	case EndpointOAuthToken, EndpointRemoveUser, EndpointAddUser:
+		return http.MethodPost
+	}
+	return http.MethodGet
 }
 
 func (e *Error) Is(target error) bool {
@@ -153,6 +167,9 @@ func apiError(endpoint string, status int, header http.Header, body []byte) *Err
 		}
 	}
 	e.Kind, e.Hint = classify(status, e.firstMessage())
+	if hint := memberHint(endpoint, e.Kind); hint != "" {
+		e.Hint = hint
+	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
 	}
@@ -200,6 +217,23 @@ func classify(status int, msg string) (Kind, string) {
 		return ErrServer, "Asana had a server problem; quote the phrase to Asana support if it persists"
 	}
 	return ErrUnexpectedStatus, ""
+}
+
+// memberHint replaces classify's hint, written for the listings, for the
+// endpoints that read or change one member, where it would mislead; ""
+// keeps it.
+func memberHint(endpoint string, kind Kind) string {
+	changes := endpoint == EndpointRemoveUser || endpoint == EndpointAddUser
+	switch {
+	case changes && kind == ErrForbidden:
+		return "Asana refused the change: only an admin of the workspace may remove or add members, and no one may remove themselves; " +
+			"use the token of an admin or of the organisation's service account"
+	case changes && kind == ErrNotFound:
+		return "the workspace or the user does not exist, or the token's user cannot see them: check the workspace gid and the user"
+	case endpoint == EndpointWorkspaceMembership && kind == ErrNotFound:
+		return "the membership does not exist, or the token's user cannot see it: check the membership gid"
+	}
+	return ""
 }
 
 func parseRetryAfter(v string, now time.Time) time.Duration {

@@ -239,7 +239,7 @@ const fuzzToken = "1/1234567890:fuzzsecret"
 var allKinds = []Kind{
 	ErrBadRequest, ErrOffsetExpired, ErrUnauthorized, ErrPaymentRequired, ErrForbidden,
 	ErrFullPermissionsRequired, ErrNoRoute, ErrNotFound, ErrRateLimited, ErrLegal,
-	ErrServer, ErrMalformedResponse, ErrUnexpectedStatus, ErrNetwork, ErrRedirected,
+	ErrServer, ErrMalformedResponse, ErrUnexpectedStatus, ErrNetwork, ErrRedirected, ErrOutcomeUnknown,
 }
 
 // fuzzErrorBody is the {"errors":[…]} body Asana sends.
@@ -292,88 +292,125 @@ func FuzzAPIError(f *testing.F) {
 		header := http.Header{}
 		header.Set("Authorization", "Bearer "+fuzzToken)
 		header.Set("Retry-After", retryAfter)
-		const endpoint = EndpointWorkspaceMemberships
-		e := apiError(endpoint, status, header, body)
-		if e == nil {
-			t.Fatal("apiError returned nil")
-		}
-		if e.StatusCode != status || e.Endpoint != endpoint {
-			t.Fatalf("status %d endpoint %q, want %d %q", e.StatusCode, e.Endpoint, status, endpoint)
-		}
-		var err error = e
-		msg := err.Error()
-
-		if !errors.Is(err, e.Kind) {
-			t.Fatalf("errors.Is(err, %q) is false", e.Kind)
-		}
-		known := false
-		for _, k := range allKinds {
-			if k == e.Kind {
-				known = true
-			} else if errors.Is(err, k) {
-				t.Fatalf("error of kind %q also matches %q", e.Kind, k)
-			}
-		}
-		if !known {
-			t.Fatalf("unknown kind %q", e.Kind)
-		}
-		if want := kindForStatus(status); want != "" && e.Kind != want {
-			t.Fatalf("status %d: kind %q, want %q", status, e.Kind, want)
-		}
-		if (e.Hint == "") != (e.Kind == ErrUnexpectedStatus) {
-			t.Fatalf("kind %q with hint %q", e.Kind, e.Hint)
-		}
-		if k, h := classify(status, e.firstMessage()); k != e.Kind || h != e.Hint {
-			t.Fatalf("classify disagrees with apiError: %q %q", k, h)
-		}
-		if e.Retryable() != (e.Kind == ErrRateLimited || e.Kind == ErrServer) {
-			t.Fatalf("kind %q: Retryable() = %t", e.Kind, e.Retryable())
-		}
-
-		if e.RetryAfter < 0 {
-			t.Fatalf("Retry-After %q: RetryAfter %v is negative", retryAfter, e.RetryAfter)
-		}
-		if e.RetryAfter != 0 && status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
-			t.Fatalf("status %d has RetryAfter %v", status, e.RetryAfter)
-		}
-
-		if !utf8.ValidString(msg) {
-			t.Fatalf("Error() is not valid UTF-8: %q", msg)
-		}
-		if len(e.Messages) > maxMessages {
-			t.Fatalf("%d messages kept, at most %d", len(e.Messages), maxMessages)
-		}
-		if limitErr := checkBody(body, maxErrorBodyBytes); (limitErr != nil) != (e.Err != nil) || limitErr != nil && len(e.Messages) != 0 {
-			t.Fatalf("body past the limits: %v; error %v with %d messages", limitErr, e.Err, len(e.Messages))
-		}
-		for _, m := range e.Messages {
-			for _, s := range []string{m.Message, m.Phrase, m.Help} {
-				if len(s) > maxMessageLen+len("…") || !utf8.ValidString(s) {
-					t.Fatalf("message field of %d bytes, valid UTF-8 %t: %q", len(s), utf8.ValidString(s), s)
-				}
-			}
-		}
-		// %q spends at most 4 bytes per byte (\x01), plus quotes and "…".
-		quoted := 2 + 4*maxMessageLen + len("…")
-		bound := len("asana: GET ") + len(endpoint) + len(": ") + len(strconv.Itoa(status)) + 1 + len(http.StatusText(status)) +
-			maxMessages*(len(": ")+quoted+len(" (phrase ")+quoted+len(")")) + len(" - ") + len(e.Hint)
-		if e.Err != nil {
-			bound += len(": ") + len(e.Err.Error())
-		}
-		if len(msg) > bound {
-			t.Fatalf("Error() is %d bytes, bound %d", len(msg), bound)
-		}
-
-		if strings.Contains(msg, fuzzToken) {
-			echoed := false
-			for _, m := range e.Messages {
-				echoed = echoed || strings.Contains(m.Message, fuzzToken) || strings.Contains(m.Phrase, fuzzToken)
-			}
-			if !echoed {
-				t.Fatalf("Error() leaks the Authorization header: %q", msg)
-			}
+		for _, endpoint := range fuzzEndpoints {
+			checkAPIError(t, endpoint, status, header, body, retryAfter)
 		}
 	})
+}
+
+// fuzzEndpoints are the endpoints whose error bodies apiError reads.
+var fuzzEndpoints = []string{EndpointWorkspaces, EndpointWorkspaceMemberships, EndpointAuditLogEvents,
+	EndpointUser, EndpointWorkspaceMembership, EndpointRemoveUser, EndpointAddUser}
+
+// checkAPIError checks the Error apiError builds for an answer to
+// endpoint, and, for a change, what postOutcome makes of it.
+func checkAPIError(t *testing.T, endpoint string, status int, header http.Header, body []byte, retryAfter string) {
+	t.Helper()
+	e := apiError(endpoint, status, header, body)
+	if e == nil {
+		t.Fatal("apiError returned nil")
+	}
+	if e.StatusCode != status || e.Endpoint != endpoint {
+		t.Fatalf("status %d endpoint %q, want %d %q", e.StatusCode, e.Endpoint, status, endpoint)
+	}
+	var err error = e
+	msg := err.Error()
+
+	if !errors.Is(err, e.Kind) {
+		t.Fatalf("errors.Is(err, %q) is false", e.Kind)
+	}
+	known := false
+	for _, k := range allKinds {
+		if k == e.Kind {
+			known = true
+		} else if errors.Is(err, k) {
+			t.Fatalf("error of kind %q also matches %q", e.Kind, k)
+		}
+	}
+	if !known {
+		t.Fatalf("unknown kind %q", e.Kind)
+	}
+	if want := kindForStatus(status); want != "" && e.Kind != want {
+		t.Fatalf("status %d: kind %q, want %q", status, e.Kind, want)
+	}
+	if (e.Hint == "") != (e.Kind == ErrUnexpectedStatus) {
+		t.Fatalf("kind %q with hint %q", e.Kind, e.Hint)
+	}
+	k, h := classify(status, e.firstMessage())
+	if member := memberHint(endpoint, k); member != "" {
+		h = member
+	}
+	if k != e.Kind || h != e.Hint {
+		t.Fatalf("classify disagrees with apiError: %q %q", k, h)
+	}
+	if e.Retryable() != (e.Kind == ErrRateLimited || e.Kind == ErrServer) {
+		t.Fatalf("kind %q: Retryable() = %t", e.Kind, e.Retryable())
+	}
+
+	if e.RetryAfter < 0 {
+		t.Fatalf("Retry-After %q: RetryAfter %v is negative", retryAfter, e.RetryAfter)
+	}
+	if e.RetryAfter != 0 && status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d has RetryAfter %v", status, e.RetryAfter)
+	}
+
+	if !utf8.ValidString(msg) {
+		t.Fatalf("Error() is not valid UTF-8: %q", msg)
+	}
+	if len(e.Messages) > maxMessages {
+		t.Fatalf("%d messages kept, at most %d", len(e.Messages), maxMessages)
+	}
+	if limitErr := checkBody(body, maxErrorBodyBytes); (limitErr != nil) != (e.Err != nil) || limitErr != nil && len(e.Messages) != 0 {
+		t.Fatalf("body past the limits: %v; error %v with %d messages", limitErr, e.Err, len(e.Messages))
+	}
+	for _, m := range e.Messages {
+		for _, s := range []string{m.Message, m.Phrase, m.Help} {
+			if len(s) > maxMessageLen+len("…") || !utf8.ValidString(s) {
+				t.Fatalf("message field of %d bytes, valid UTF-8 %t: %q", len(s), utf8.ValidString(s), s)
+			}
+		}
+	}
+	// %q spends at most 4 bytes per byte (\x01), plus quotes and "…".
+	quoted := 2 + 4*maxMessageLen + len("…")
+	bound := len("asana: ") + len(methodOf(endpoint)) + 1 + len(endpoint) + len(": ") + len(strconv.Itoa(status)) + 1 + len(http.StatusText(status)) +
+		maxMessages*(len(": ")+quoted+len(" (phrase ")+quoted+len(")")) + len(" - ") + len(e.Hint)
+	if e.Err != nil {
+		bound += len(": ") + len(e.Err.Error())
+	}
+	if len(msg) > bound {
+		t.Fatalf("Error() is %d bytes, bound %d", len(msg), bound)
+	}
+
+	if strings.Contains(msg, fuzzToken) {
+		echoed := false
+		for _, m := range e.Messages {
+			echoed = echoed || strings.Contains(m.Message, fuzzToken) || strings.Contains(m.Phrase, fuzzToken)
+		}
+		if !echoed {
+			t.Fatalf("Error() leaks the Authorization header: %q", msg)
+		}
+	}
+
+	if endpoint != EndpointRemoveUser && endpoint != EndpointAddUser {
+		return
+	}
+	// A change is retried only after a refusal that Asana rate-limits;
+	// any answer but a 4xx leaves its outcome unknown.
+	var outcome *Error
+	if !errors.As(postOutcome(endpoint, e, true), &outcome) {
+		t.Fatal("postOutcome lost the *Error")
+	}
+	refused := status >= 400 && status <= 499
+	switch {
+	case refused && outcome != e:
+		t.Fatalf("status %d: a refusal became %q", status, outcome.Kind)
+	case !refused && outcome.Kind != ErrOutcomeUnknown:
+		t.Fatalf("status %d: kind %q, want %q", status, outcome.Kind, ErrOutcomeUnknown)
+	case outcome.Retryable() && outcome.Kind != ErrRateLimited:
+		t.Fatalf("status %d: a change of kind %q would be retried", status, outcome.Kind)
+	case !utf8.ValidString(outcome.Error()):
+		t.Fatalf("Error() is not valid UTF-8: %q", outcome.Error())
+	}
 }
 
 // kindForStatus is the Kind a status implies whatever the message says, or
@@ -584,13 +621,7 @@ func FuzzBodyLimits(f *testing.F) {
 			}
 		}
 		for _, out := range []any{new(listPage[Membership]), new(listPage[AuditEvent]), new(listPage[Workspace])} {
-			err := decode(in, out)
-			switch {
-			case limitErr != nil && (err == nil || err.Error() != limitErr.Error()):
-				t.Fatalf("a body past the limits (%v) decoded into %T with error %v", limitErr, out, err)
-			case limitErr == nil && err != nil:
-				checkDecodeError(t, err, fieldNames)
-			}
+			checkDecodeOutcome(t, limitErr, decode(in, out), out, fieldNames)
 		}
 
 		errorLimit := checkBody(in, maxErrorBodyBytes)
@@ -640,6 +671,19 @@ var decodeErrorShapes = []*regexp.Regexp{
 	regexp.MustCompile(`^(the body|[^: ]+): cannot decode a JSON (string|number|array|object|bool|null|value) into [^ ]+$`),
 	regexp.MustCompile(`^not valid JSON: ([^:]|:[^ ]){1,80}$`), // "invalid character ':'" is one
 	regexp.MustCompile(`^a value did not decode \([^ ]+\)$`),
+}
+
+// checkDecodeOutcome fails unless decode's err into out is limitErr for a
+// body past the limits, or none or one checkDecodeError accepts for any
+// other.
+func checkDecodeOutcome(t *testing.T, limitErr, err error, out any, fieldNames []string) {
+	t.Helper()
+	switch {
+	case limitErr != nil && (err == nil || err.Error() != limitErr.Error()):
+		t.Fatalf("a body past the limits (%v) decoded into %T with error %v", limitErr, out, err)
+	case limitErr == nil && err != nil:
+		checkDecodeError(t, err, fieldNames)
+	}
 }
 
 // checkDecodeError fails unless err has one of decodeErrorShapes and its
@@ -718,4 +762,62 @@ func TestCheckBody(t *testing.T) {
 			t.Errorf("%s: checkBody = %v, want %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// FuzzDecodeSingleRecord decodes body as the answer of each endpoint that
+// returns one record (GET /users/me, GET /workspace_memberships/{gid},
+// removeUser, addUser) and checks it, as the client does. Whatever the
+// body, nothing crashes; an answer that passes its check has every field
+// the caller relies on; and no error quotes a value of the body.
+func FuzzDecodeSingleRecord(f *testing.F) {
+	const member = `"gid":"1200000000000001","is_active":true,"is_admin":false,"is_guest":false,"is_view_only":false`
+	for _, body := range []string{
+		`{"data":{}}`,
+		`{"data":null}`,
+		`{}`,
+		`{"data":{"gid":"1100000000000001","name":"Grace","email":"grace@example.com"}}`,
+		`{"data":{"name":"Grace","email":"grace@example.com"}}`,
+		`{"data":{"gid":7}}`,
+		`{"data":[{"gid":"1"}]}`,
+		`{"data":{` + member + `,"workspace":{"gid":"1"},"user":{"gid":"9","email":"grace@example.com"}}}`,
+		`{"data":{` + member + `,"user":{"gid":"9"}}}`,
+		`{"data":{"gid":"1200000000000001","is_active":"grace@example.com","workspace":{"gid":"1"}}}`,
+		`{"data":{` + member + `,"workspace":{"gid":"1"},"created_at":"grace@example.com"}}`,
+	} {
+		f.Add([]byte(body))
+	}
+	f.Add(deepSeed())
+	names := jsonFieldNames(reflect.TypeFor[userAnswer](), reflect.TypeFor[emptyAnswer](), reflect.TypeFor[membershipAnswer]())
+	f.Fuzz(func(t *testing.T, body []byte) {
+		limitErr := checkBody(body, maxBodyBytes)
+		for _, a := range []checked{&userAnswer{}, &emptyAnswer{}, &membershipAnswer{gid: "1200000000000001", user: true}} {
+			if err := decode(body, a); err != nil {
+				checkDecodeOutcome(t, limitErr, err, a, names)
+				continue
+			}
+			if limitErr != nil {
+				t.Fatalf("a body past the limits (%v) decoded into %T", limitErr, a)
+			}
+			if err := a.check(); err != nil {
+				if msg := err.Error(); strings.Contains(msg, "@") || !utf8.ValidString(msg) {
+					t.Fatalf("%T: the error quotes the body: %q", a, msg)
+				}
+				continue
+			}
+			switch a := a.(type) {
+			case *userAnswer:
+				if a.Data == nil || a.Data.GID == "" {
+					t.Fatalf("a user without a gid passed: %+v", a.Data)
+				}
+			case *emptyAnswer:
+				if a.Data == nil {
+					t.Fatal("a removal without data passed")
+				}
+			case *membershipAnswer:
+				if a.membership.GID != a.gid || a.Data.Workspace.GID == "" || a.membership.User.GID == "" {
+					t.Fatalf("an incomplete membership passed: %+v in %q", a.membership, a.Data.Workspace.GID)
+				}
+			}
+		}
+	})
 }

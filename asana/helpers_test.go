@@ -74,13 +74,15 @@ type harness struct {
 	client *asana.Client
 	obs    *recorder
 	logs   *syncBuffer
+	first  *asanatest.Workspace // the first workspace, as generated
 }
 
 // newHarness starts a simulated Asana with one workspace per spec and a
 // client with fast retries pointed at it. tune may adjust both configs.
 func newHarness(t *testing.T, cfg asanatest.Config, tune func(*asana.Options), specs ...asanatest.WorkspaceSpec) *harness {
 	t.Helper()
-	h := &harness{srv: asanatest.NewServer(asanatest.Generate(1, specs...), cfg), obs: newRecorder(), logs: &syncBuffer{}}
+	org := asanatest.Generate(1, specs...)
+	h := &harness{srv: asanatest.NewServer(org, cfg), obs: newRecorder(), logs: &syncBuffer{}, first: org.Workspaces[0]}
 	t.Cleanup(h.srv.Close)
 	h.client = h.srv.NewClient(func(o *asana.Options) {
 		o.UserAgent = "asana_exporter/test"

@@ -85,3 +85,64 @@ func EveryFault() []Fault {
 	}
 	return faults
 }
+
+// ChangeScenario is one way a removeUser or addUser call goes wrong, from
+// the catalogue the tests of a client that changes members share: whether
+// Asana made the change, and what a client that retries a POST only when
+// Asana certainly did not act (as asana.Client) returns.
+type ChangeScenario struct {
+	Name string
+	// Faults hit the first request of the route On names.
+	Faults []Fault
+	// Acted: the change is made, whatever the client hears.
+	Acted bool
+	// Outcome is the kind of the client's error; "" for success.
+	Outcome asana.Kind
+	// Retries the client makes at least.
+	Retries int
+	// Slow: the answer never comes before the caller's deadline.
+	Slow bool
+	// Revokes: the token stays revoked, failing every later request,
+	// until GrantToken.
+	Revokes bool
+}
+
+// On is the scenario's faults on route: asana.EndpointRemoveUser or
+// asana.EndpointAddUser.
+func (s ChangeScenario) On(route string) []Fault {
+	faults := slices.Clone(s.Faults)
+	for i := range faults {
+		faults[i].Route = route
+	}
+	return faults
+}
+
+// ChangeScenarios is the catalogue.
+var ChangeScenarios = []ChangeScenario{
+	{Name: "429 then success", Acted: true, Retries: 1,
+		Faults: []Fault{{Times: 1, Status: 429, RetryAfter: "1"}}},
+	{Name: "429 on every attempt", Outcome: asana.ErrRateLimited, Retries: 1,
+		Faults: []Fault{{Status: 429, RetryAfter: "0"}}},
+	{Name: "500 before acting", Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Status: 500}}},
+	{Name: "500 after acting", Acted: true, Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Status: 500, Late: true}}},
+	{Name: "503 with Retry-After after acting", Acted: true, Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Status: 503, RetryAfter: "1", Late: true}}},
+	{Name: "connection dropped before acting", Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Drop: true}}},
+	{Name: "connection dropped after acting", Acted: true, Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Drop: true, Late: true}}},
+	{Name: "connection reset mid-answer", Acted: true, Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Reset: true}}},
+	{Name: "malformed answer after acting", Acted: true, Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Malformed: true, Late: true}}},
+	{Name: "truncated answer after acting", Acted: true, Outcome: asana.ErrOutcomeUnknown,
+		Faults: []Fault{{Times: 1, Truncate: true, Late: true}}},
+	{Name: "answer slower than the deadline", Acted: true, Outcome: asana.ErrOutcomeUnknown, Slow: true,
+		Faults: []Fault{{Times: 1, Latency: time.Hour, Late: true}}},
+	{Name: "token revoked", Outcome: asana.ErrUnauthorized, Revokes: true,
+		Faults: []Fault{{Times: 1, Revoke: true}}},
+	{Name: "workspace deleted", Outcome: asana.ErrNotFound,
+		Faults: []Fault{{Times: 1, Delete: true}}},
+}

@@ -1,6 +1,7 @@
 package asanatest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,12 +42,25 @@ type Response struct {
 // Get sends GET BaseURL+pathAndQuery, with token as the bearer token
 // unless it is empty, and reads the answer, which must be JSON.
 func (s *Server) Get(token, pathAndQuery string) (Response, error) {
-	req, err := http.NewRequest(http.MethodGet, s.BaseURL+pathAndQuery, nil)
+	return s.send(http.MethodGet, token, pathAndQuery, nil)
+}
+
+// Post sends POST BaseURL+pathAndQuery with body as JSON, as Get sends a
+// GET.
+func (s *Server) Post(token, pathAndQuery string, body []byte) (Response, error) {
+	return s.send(http.MethodPost, token, pathAndQuery, body)
+}
+
+func (s *Server) send(method, token, pathAndQuery string, body []byte) (Response, error) {
+	req, err := http.NewRequest(method, s.BaseURL+pathAndQuery, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := s.Client().Do(req)
 	if err != nil {
@@ -58,7 +72,7 @@ func (s *Server) Get(token, pathAndQuery string) (Response, error) {
 		return r, err
 	}
 	if err := json.Unmarshal(r.Raw, &r.Body); err != nil {
-		return r, fmt.Errorf("GET %s: the body is not JSON: %w: %q", pathAndQuery, err, r.Raw)
+		return r, fmt.Errorf("%s %s: the body is not JSON: %w: %q", method, pathAndQuery, err, r.Raw)
 	}
 	return r, nil
 }

@@ -7,6 +7,9 @@
 // to 1..100, opaque offsets that expire, Asana's error bodies, per-token rate
 // and concurrency limits. Faults can be injected per route and per page, and
 // every request is logged so that tests can assert on what a client sent.
+// Each token acts as a user listed in no workspace: TokenUser, an admin of
+// every workspace, or MemberTokenUser for a MemberToken; removeUser and
+// addUser change the memberships in memory.
 //
 //	srv := asanatest.NewServer(asanatest.Generate(1, asanatest.WorkspaceSpec{Licensed: 27, Guests: 155}), asanatest.Config{})
 //	defer srv.Close()

@@ -45,6 +45,14 @@ type Fault struct {
 	// ExpireOffset answers 400 "offset: Your pagination token has expired."
 	// (only for requests that carry an offset).
 	ExpireOffset bool
+	// Late acts the fault out after the route has served the request, so
+	// that a removeUser or addUser has made its change before it answers
+	// Status, drops the connection, sends a garbled body or waits
+	// Latency: failures after which a client cannot know that Asana
+	// acted. Without Late, a fault that answers does so in the route's
+	// stead, and nothing changes; Latency, SlowBody and Reset alone delay
+	// or cut the route's own answer, so the change is made either way.
+	Late bool
 
 	hits int
 }

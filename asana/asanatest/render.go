@@ -30,6 +30,14 @@ func userRecord(u User) record {
 	return record{"gid": u.GID, "resource_type": "user", "name": u.Name, "email": u.Email}
 }
 
+// userBaseRecord is UserBaseResponse: the user with their photo, which
+// the simulated users do not have.
+func userBaseRecord(u User) record {
+	r := userRecord(u)
+	r["photo"] = nil
+	return r
+}
+
 func membershipRecord(w *Workspace, m *Membership) record {
 	ws := compactOf(workspaceRecord(w))
 	user := userRecord(m.User)

@@ -3,6 +3,7 @@ package asanatest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +37,10 @@ const (
 	// users:read and workspaces:read; no scope covers workspace memberships,
 	// so those endpoints answer 403 "Full permissions are required".
 	GranularScopes
+	// MemberToken is a personal access token of a member who is no admin
+	// (MemberTokenUser): full access to what a member may read, and 403 to
+	// removeUser and addUser.
+	MemberToken
 )
 
 // Config tunes the simulated API. The zero value behaves like a paid Asana
@@ -155,6 +160,33 @@ const apiPrefix = "/api/1.0"
 // as Asana does, though the exporter never calls it.
 const RouteWorkspace = "/workspaces/{workspace_gid}"
 
+// routes are the routes served, by method and by the path's shape: the
+// segments after /api/1.0, "*" standing for a gid (or, for a user, "me"
+// or an email).
+var routes = []routeShape{
+	{http.MethodGet, asana.EndpointWorkspaces, []string{"workspaces"}},
+	{http.MethodGet, RouteWorkspace, []string{"workspaces", "*"}},
+	{http.MethodGet, asana.EndpointWorkspaceMemberships, []string{"workspaces", "*", "workspace_memberships"}},
+	{http.MethodGet, asana.EndpointAuditLogEvents, []string{"workspaces", "*", "audit_log_events"}},
+	{http.MethodPost, asana.EndpointRemoveUser, []string{"workspaces", "*", "removeUser"}},
+	{http.MethodPost, asana.EndpointAddUser, []string{"workspaces", "*", "addUser"}},
+	{http.MethodGet, asana.EndpointWorkspaceMembership, []string{"workspace_memberships", "*"}},
+	{http.MethodGet, asana.EndpointUser, []string{"users", "*"}},
+}
+
+type routeShape struct {
+	method, route string
+	segments      []string
+}
+
+// listings are the routes that paginate: a request without an offset asks
+// for their first page.
+var listings = []string{asana.EndpointWorkspaces, asana.EndpointWorkspaceMemberships, asana.EndpointAuditLogEvents}
+
+// fullPermissionsOnly are the routes no granular OAuth scope covers.
+var fullPermissionsOnly = []string{asana.EndpointWorkspaceMemberships, asana.EndpointAuditLogEvents,
+	asana.EndpointWorkspaceMembership, asana.EndpointRemoveUser, asana.EndpointAddUser}
+
 // Mutate changes the organisation under the server's lock, for drift.
 func (a *API) Mutate(f func(*Org)) {
 	a.mu.Lock()
@@ -224,6 +256,8 @@ type call struct {
 	slow     time.Duration // spread the body over this long
 	dropped  bool
 	reset    bool      // send half the body, then RST
+	in       []byte    // a POST's body, up to maxRequestBody+1 bytes
+	inErr    error     // why it could not be read whole
 	use      *tokenUse // the request's token
 	gid      string    // the workspace in the path, if any
 	release  func()    // ends the request's in-flight slot, after the write
@@ -332,7 +366,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(http.StatusNotFound, msgNoRoute, nil)
 		return
 	}
-	if (route == asana.EndpointWorkspaceMemberships || route == asana.EndpointAuditLogEvents) && granular {
+	if granular && slices.Contains(fullPermissionsOnly, route) {
 		c.fail(http.StatusForbidden, msgFullPermissions, nil)
 		return
 	}
@@ -341,24 +375,36 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// matchRoute returns the route template and the workspace gid in the path.
+// matchRoute returns the route template and the gid in the path, if any.
 func matchRoute(method, path string) (route, gid string) {
-	rest, ok := strings.CutPrefix(path, apiPrefix+"/workspaces")
-	if method != http.MethodGet || !ok {
+	rest, ok := strings.CutPrefix(path, apiPrefix+"/")
+	if !ok {
 		return "", ""
 	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	switch {
-	case rest == "" || rest == "/":
-		return asana.EndpointWorkspaces, ""
-	case len(parts) == 1:
-		return RouteWorkspace, parts[0]
-	case len(parts) == 2 && parts[1] == "workspace_memberships":
-		return asana.EndpointWorkspaceMemberships, parts[0]
-	case len(parts) == 2 && parts[1] == "audit_log_events":
-		return asana.EndpointAuditLogEvents, parts[0]
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	for _, r := range routes {
+		if gid, ok := r.match(method, parts); ok {
+			return r.route, gid
+		}
 	}
 	return "", ""
+}
+
+// match reports whether a request's method and path segments are the
+// route's, and the gid they hold.
+func (r routeShape) match(method string, parts []string) (gid string, ok bool) {
+	if r.method != method || len(r.segments) != len(parts) {
+		return "", false
+	}
+	for i, seg := range r.segments {
+		switch {
+		case seg == "*" && parts[i] != "":
+			gid = parts[i]
+		case seg != parts[i]:
+			return "", false
+		}
+	}
+	return gid, true
 }
 
 // admit applies the token's rate and concurrency limits. It returns nil
@@ -396,7 +442,9 @@ func (a *API) admit(c *call, use *tokenUse) (release func()) {
 }
 
 func (a *API) serveRoute(c *call, route, gid string) {
-	c.gid = gid
+	if strings.HasPrefix(route, RouteWorkspace) {
+		c.gid = gid
+	}
 	q := c.entry.Query
 	var (
 		claims    offsetClaims
@@ -405,25 +453,41 @@ func (a *API) serveRoute(c *call, route, gid string) {
 	if off := q.Get("offset"); off != "" {
 		claims, offsetErr = a.signer.verify(off, c.entry.Path, a.now())
 		c.entry.Page = claims.Page
-	} else if route != RouteWorkspace {
+	} else if slices.Contains(listings, route) {
 		c.entry.Page = 1
+	}
+	if c.r.Method == http.MethodPost {
+		// Read before the lock is taken: a client may send it slowly.
+		c.in, c.inErr = io.ReadAll(io.LimitReader(c.r.Body, maxRequestBody+1))
 	}
 
 	a.mu.Lock()
 	fault, faulty := a.matchFault(route, c.entry.Page, q.Has("offset"))
 	a.mu.Unlock()
-	if faulty && a.applyFault(c, fault) {
+	if faulty && !fault.Late && a.applyFault(c, fault) {
 		return
 	}
 	if offsetErr != nil {
 		c.fail(http.StatusBadRequest, offsetErr.Error(), nil)
 		return
 	}
+	a.answer(c, route, gid, claims)
+	if faulty && fault.Late {
+		a.applyFault(c, fault)
+	}
+}
 
+// maxRequestBody bounds a POST's body: removeUser and addUser take one
+// user's gid or email, well under 1 KiB.
+const maxRequestBody = 64 << 10
+
+// answer serves the route, under the lock.
+func (a *API) answer(c *call, route, gid string, claims offsetClaims) {
+	q := c.entry.Query
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var w *Workspace
-	if gid != "" {
+	if c.gid != "" {
 		if w = a.org.Workspace(gid); w == nil {
 			c.fail(http.StatusNotFound, "workspace: Not a recognized ID: "+gid, nil)
 			return
@@ -460,6 +524,14 @@ func (a *API) serveRoute(c *call, route, gid string) {
 			}
 			return project(full, fields)
 		})
+	case asana.EndpointWorkspaceMembership:
+		a.serveMembership(c, gid, fields)
+	case asana.EndpointUser:
+		a.serveUser(c, gid, fields)
+	case asana.EndpointRemoveUser:
+		a.removeUser(c, w)
+	case asana.EndpointAddUser:
+		a.addUser(c, w, fields)
 	}
 }
 

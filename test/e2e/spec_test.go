@@ -55,6 +55,23 @@ func TestResponsesConformToAsanaSpec(t *testing.T) {
 			t.Errorf("GET %s: %d", path, r.Status)
 		}
 	}
+	// One membership and one user, read by gid (and the user as "me"):
+	// the full record, and opt_fields as the client asks.
+	first := get(t, srv, tok, members+"?limit=1&opt_fields=user").Body["data"].([]any)[0].(map[string]any)
+	membership, user := first["gid"].(string), first["user"].(map[string]any)["gid"].(string)
+	for _, path := range []string{
+		"/workspace_memberships/" + membership,
+		"/workspace_memberships/" + membership + "?opt_fields=is_active,is_guest,is_admin,is_view_only,created_at,user.name,user.email,workspace",
+		"/users/me",
+		"/users/me?opt_fields=email,name",
+		"/users/" + user,
+		"/users/" + user + "?opt_fields=name,workspaces.name",
+	} {
+		if r := check(tok, path); r.Status != 200 {
+			t.Errorf("GET %s: %d", path, r.Status)
+		}
+	}
+
 	// Every page of a listing, the last one with next_page: null.
 	r := check(tok, members+"?limit=100&opt_fields=is_active")
 	for pages := 1; ; pages++ {
@@ -79,6 +96,9 @@ func TestResponsesConformToAsanaSpec(t *testing.T) {
 		{token: granular, path: members, status: 403},
 		{token: tok, path: "/workspaces/1299999999999999", status: 404},
 		{token: tok, path: "/workspaces/1299999999999999/workspace_memberships", status: 404},
+		{token: tok, path: "/workspace_memberships/1299999999999999", status: 404},
+		{token: granular, path: "/workspace_memberships/" + membership, status: 403},
+		{token: tok, path: "/users/1299999999999999", status: 404},
 		{token: tok, path: members + "?limit=101", status: 400},
 		{token: tok, path: members + "?limit=10&offset=forged", status: 400},
 		{token: tok, path: members + "?limit=10&offset=" + offset, status: 400, fault: &asanatest.Fault{ExpireOffset: true}},
