@@ -1,0 +1,312 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/asana/asanatest"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
+	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
+)
+
+// acmeIdle is Acme's audit log in the reclaim tests: five licensed members
+// idle 60 days or more, two more idle only 30, one paused.
+var acmeIdle = asanatest.UsageSpec{Idle30: 2, Idle60: 2, Idle90: 3, Paused: 1}
+
+// reclaimRun runs one reclaim command of the built binary against s and
+// returns its standard output and error.
+func reclaimRun(t *testing.T, s *simulated, audit []string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(exporterBinary(t), append(append(args, audit...), s.args("--quiet", "--log.level=error")...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// posts counts the simulator's requests to route since the last reset.
+func posts(s *simulated, route string) int {
+	n := 0
+	for _, r := range s.srv.Requests() {
+		if r.Route == route {
+			n++
+		}
+	}
+	return n
+}
+
+// journalResults are the journal's lines as "action result", in order.
+func journalResults(t *testing.T, path string) []string {
+	t.Helper()
+	entries, err := reclaim.ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, string(e.Action)+" "+string(e.Result))
+	}
+	return got
+}
+
+// dropPlanRow rewrites the plan without its data row i (0-based), as a
+// person deleting a line in a spreadsheet would.
+func dropPlanRow(t *testing.T, path string, i int) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	records = append(records[:i+1], records[i+2:]...)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.WriteAll(records)
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func licensed(t *testing.T, families exposition.Families, gid string) int {
+	t.Helper()
+	seats, ok := families.Seats(gid)
+	if !ok {
+		t.Fatalf("workspace %s has no seats published", gid)
+	}
+	return seats.Licensed
+}
+
+// TestReclaimEndToEnd: plan, a person drops a row, a dry run changes
+// nothing, apply removes exactly the rows left (the running exporter's
+// licensed count drops by as many, and it exports the journal), a second
+// apply does nothing twice, and undo invites them back.
+func TestReclaimEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := newSimulated(t, asanatest.Config{})
+	audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
+	acme := s.gids[0]
+	dir := t.TempDir()
+	plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
+	e := startExporter(t, nil, s.args(append(audit, "--asana.refresh-interval=1s", "--reclaim.journal="+journal)...)...)
+	e.waitFor(t, "/-/ready")
+	_, families := e.scrape(t, "10")
+	before := licensed(t, families, acme)
+
+	_, stderr, err := reclaimRun(t, s, audit, "reclaim", "plan", "--idle=60d", "--workspace="+acme, "--output="+plan)
+	if err != nil {
+		t.Fatalf("reclaim plan: %v\n%s", err, stderr)
+	}
+	idle := acmeIdle.Idle(60)
+	for _, want := range []string{fmt.Sprintf("proposes %d seat(s) to remove", idle), fmt.Sprintf("saves %.2f a month", float64(idle)*24.99),
+		"1 licence paused"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("reclaim plan's summary lacks %q:\n%s", want, stderr)
+		}
+	}
+	if st, err := os.Stat(plan); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the plan: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	rows, err := reclaim.ReadPlan(plan)
+	if err != nil || len(rows) != idle {
+		t.Fatalf("the plan holds %d rows (%v), want %d", len(rows), err, idle)
+	}
+	dropPlanRow(t, plan, 0)
+	kept := rows[0].MembershipGID
+
+	s.srv.ResetRequests()
+	stdout, stderr, err := reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal)
+	if err != nil || posts(s, asana.EndpointRemoveUser) != 0 || strings.Count(stdout, "would remove") != idle-1 ||
+		!strings.Contains(stderr, "nothing was changed") {
+		t.Fatalf("dry run: %v, %d removals; want none and %d that would be\nstdout:\n%s\nstderr:\n%s",
+			err, posts(s, asana.EndpointRemoveUser), idle-1, stdout, stderr)
+	}
+
+	stdout, stderr, err = reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes")
+	if err != nil || posts(s, asana.EndpointRemoveUser) != idle-1 {
+		t.Fatalf("apply --yes: %v, %d removals, want %d\nstdout:\n%s\nstderr:\n%s", err, posts(s, asana.EndpointRemoveUser), idle-1, stdout, stderr)
+	}
+	if strings.Contains(stdout, kept) || strings.Contains(stderr, kept) {
+		t.Errorf("the dropped row's membership %s was acted on", kept)
+	}
+	if st, err := os.Stat(journal); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the journal: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	waitUntil(ctx, t, "the licensed count to drop by the removals", func() bool {
+		_, families = e.scrape(t, "10")
+		return licensed(t, families, acme) == before-(idle-1)
+	})
+	if v, _ := families.Sample("asana_reclaim_actions_total", "action=remove", "result=done"); v != float64(idle-1) {
+		t.Errorf("asana_reclaim_actions_total{action=remove,result=done} = %v, want %d", v, idle-1)
+	}
+	if v, _ := families.Sample("asana_reclaim_monthly_saving", "workspace_gid="+acme); fmt.Sprintf("%.2f", v) != fmt.Sprintf("%.2f", float64(idle-1)*24.99) {
+		t.Errorf("asana_reclaim_monthly_saving = %v, want %.2f", v, float64(idle-1)*24.99)
+	}
+
+	s.srv.ResetRequests()
+	stdout, stderr, err = reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes")
+	if err != nil || posts(s, asana.EndpointRemoveUser) != 0 || strings.Count(stdout, "already removed") != idle-1 {
+		t.Errorf("second apply: %v, %d removals; want none, each row already removed\nstdout:\n%s\nstderr:\n%s",
+			err, posts(s, asana.EndpointRemoveUser), stdout, stderr)
+	}
+
+	stdout, stderr, err = reclaimRun(t, s, nil, "reclaim", "undo", "--journal="+journal, "--yes")
+	if err != nil || posts(s, asana.EndpointAddUser) != idle-1 || !strings.Contains(stderr, "invitation") {
+		t.Fatalf("undo: %v, %d additions, want %d\nstdout:\n%s\nstderr:\n%s", err, posts(s, asana.EndpointAddUser), idle-1, stdout, stderr)
+	}
+	waitUntil(ctx, t, "the licensed count to come back (invitees are billed)", func() bool {
+		_, families = e.scrape(t, "10")
+		return licensed(t, families, acme) == before
+	})
+	want := strings.Repeat("remove done ", idle-1) + strings.Repeat("add done ", idle-1)
+	if got := strings.Join(journalResults(t, journal), " ") + " "; got != want {
+		t.Errorf("journal %q, want %q", got, want)
+	}
+}
+
+// TestReclaimApplyUnderFaults: whatever goes wrong with a removal, the
+// journal says done exactly for the members Asana removed, and a rerun
+// finishes the rest without asking Asana to remove anyone twice.
+func TestReclaimApplyUnderFaults(t *testing.T) {
+	t.Parallel()
+	for _, c := range asanatest.ChangeScenarios {
+		if c.Slow {
+			continue // an answer that never comes waits out the removal's two minutes: TestApplyReadsBackALostAnswer covers its read-back
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			s := newSimulated(t, asanatest.Config{})
+			audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
+			dir := t.TempDir()
+			plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
+			if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "plan", "--idle=60d", "--workspace="+s.gids[0], "--output="+plan); err != nil {
+				t.Fatalf("reclaim plan: %v\n%s", err, stderr)
+			}
+			for _, f := range c.On(asana.EndpointRemoveUser) {
+				s.srv.Inject(f)
+			}
+			_, stderr, err := reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes")
+			if (err == nil) != (c.Outcome == "" || (c.Outcome == asana.ErrOutcomeUnknown && c.Acted)) {
+				t.Errorf("first apply: %v\n%s", err, stderr)
+			}
+			s.srv.ClearFaults()
+			s.srv.RestoreTokens()
+			s.srv.ResetRequests()
+			if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes"); err != nil {
+				t.Fatalf("rerun: %v\n%s", err, stderr)
+			}
+			done, removed := map[string]int{}, 0
+			entries, _ := reclaim.ReadJournal(journal)
+			for _, e := range entries {
+				if e.Result == reclaim.ResultDone {
+					done[e.MembershipGID]++
+				}
+			}
+			s.srv.Mutate(func(o *asanatest.Org) {
+				for _, m := range o.Workspaces[0].Memberships {
+					if _, ok := done[m.GID]; ok && !m.IsActive {
+						removed++
+					}
+				}
+			})
+			idle := acmeIdle.Idle(60)
+			if len(done) != idle || removed != idle {
+				t.Errorf("%d members journalled done, %d of them removed; want all %d", len(done), removed, idle)
+			}
+			for gid, n := range done {
+				if n != 1 {
+					t.Errorf("membership %s journalled done %d times", gid, n)
+				}
+			}
+			if n := posts(s, asana.EndpointRemoveUser); n != idle-len(entriesDoneBefore(entries)) {
+				t.Errorf("the rerun asked for %d removals, want only those not done before", n)
+			}
+		})
+	}
+}
+
+// entriesDoneBefore are the done entries of the first run of the journal.
+func entriesDoneBefore(entries []reclaim.Entry) []reclaim.Entry {
+	var first []reclaim.Entry
+	for _, e := range entries {
+		if e.Run != entries[0].Run {
+			break
+		}
+		if e.Result == reclaim.ResultDone {
+			first = append(first, e)
+		}
+	}
+	return first
+}
+
+// TestReclaimApplyStopsCleanlyAtSIGTERM: a SIGTERM during a removal lets it
+// finish and be journalled; the run stops there, and a rerun goes on.
+func TestReclaimApplyStopsCleanlyAtSIGTERM(t *testing.T) {
+	t.Parallel()
+	s := newSimulated(t, asanatest.Config{})
+	audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
+	dir := t.TempDir()
+	plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
+	if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "plan", "--idle=60d", "--workspace="+s.gids[0], "--output="+plan); err != nil {
+		t.Fatalf("reclaim plan: %v\n%s", err, stderr)
+	}
+	// The first removal is made at once and answered 30 seconds later:
+	// the signal comes while its answer is awaited.
+	s.srv.Inject(asanatest.Fault{Route: asana.EndpointRemoveUser, Times: 1, Latency: 30 * time.Second, Late: true})
+	planned, err := reclaim.ReadPlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exporterBinary(t), append(append([]string{"reclaim", "apply", "--plan=" + plan, "--journal=" + journal, "--yes"}, audit...),
+		s.args("--quiet", "--log.level=error")...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	waitUntil(ctx, t, "the first removal to be made", func() bool {
+		inactive := false
+		s.srv.Mutate(func(o *asanatest.Org) {
+			for _, m := range o.Workspaces[0].Memberships {
+				inactive = inactive || m.GID == planned[0].MembershipGID && !m.IsActive
+			}
+		})
+		return inactive
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("apply after SIGTERM: %v, want a non-zero exit\n%s", err, stderr.String())
+	}
+	got := journalResults(t, journal)
+	if len(got) != 1 || got[0] != "remove done" {
+		t.Errorf("journal %q: want the removal in flight done, and nothing after it\n%s", got, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "run apply again") {
+		t.Errorf("stderr does not say how to go on:\n%s", stderr.String())
+	}
+	if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes"); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, stderr)
+	}
+	if got := journalResults(t, journal); len(got) != acmeIdle.Idle(60) {
+		t.Errorf("journal after the rerun %q, want %d removals", got, acmeIdle.Idle(60))
+	}
+}
