@@ -66,7 +66,7 @@ soak:
 # bare "context deadline exceeded" and writes no failing input is Go 1.26's
 # coordinator (golang/go#75804), not a finding.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := asana:FuzzDecodeClassifyPage asana:FuzzDecodeMembershipRecords asana:FuzzDecodeAuditPage asana:FuzzDecodeSingleRecord asana:FuzzAPIError asana:FuzzParseRetryAfter asana:FuzzBodyLimits config:FuzzParse internal/reconcile:FuzzReadConsole internal/reconcile:FuzzParseActivity internal/auditlog:FuzzReadState
+FUZZ_TARGETS := asana:FuzzDecodeClassifyPage asana:FuzzDecodeMembershipRecords asana:FuzzDecodeAuditPage asana:FuzzDecodeSingleRecord asana:FuzzAPIError asana:FuzzParseRetryAfter asana:FuzzBodyLimits config:FuzzParse internal/reconcile:FuzzReadConsole internal/reconcile:FuzzParseActivity internal/auditlog:FuzzReadState internal/reclaim:FuzzReadPlan internal/reclaim:FuzzReadExclusions internal/reclaim:FuzzReadJournal
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
