@@ -172,7 +172,7 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	}
 	run := reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Now: time.Now, Report: out}
 	outcome, err := reclaim.Apply(ctx, e.client, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Exclusions: exclusions, Current: current})
-	describeRun(errOut, "remove", outcome, o)
+	describeRun(errOut, "remove", "removed", outcome, o)
 	return err
 }
 
@@ -231,7 +231,7 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 		return fmt.Errorf("reading the token's own user: %w", err)
 	}
 	outcome, err := reclaim.Undo(ctx, e.client, j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Now: time.Now, Report: out})
-	describeRun(errOut, "add back", outcome, o)
+	describeRun(errOut, "add back", "added back", outcome, o)
 	if outcome.Done > 0 {
 		fmt.Fprintf(errOut, "%s: in an organisation Asana sends each person an invitation: the seat is taken again at once, and their access "+
 			"returns when they accept it. Tasks and projects reassigned at the removal stay with their new owner.\n", Program)
@@ -240,17 +240,17 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 }
 
 // describeRun says on errOut what an apply or undo did, or would do.
-func describeRun(errOut io.Writer, verb string, r reclaim.Outcome, o ReclaimOptions) {
+func describeRun(errOut io.Writer, verb, done string, r reclaim.Outcome, o ReclaimOptions) {
 	if !o.Yes {
-		fmt.Fprintf(errOut, "%s: dry run: would %s %d member(s), skip %d", Program, verb, r.Done, r.Skipped)
+		fmt.Fprintf(errOut, "%s: dry run: would %s %d member(s) and skip %d", Program, verb, r.Done, r.Skipped)
 	} else {
-		fmt.Fprintf(errOut, "%s: did %s %d member(s), skipped %d, failed %d", Program, verb, r.Done, r.Skipped, r.Failed)
+		fmt.Fprintf(errOut, "%s: %s %d member(s), skipped %d, failed %d", Program, done, r.Done, r.Skipped, r.Failed)
 	}
 	if r.Review > 0 {
 		fmt.Fprintf(errOut, ", %d left for review in the Admin Console", r.Review)
 	}
 	if r.Monthly > 0 {
-		fmt.Fprintf(errOut, "; %.2f a month", r.Monthly)
+		fmt.Fprintf(errOut, "; their seats cost %.2f a month", r.Monthly)
 	}
 	fmt.Fprintln(errOut)
 	if r.Left > 0 {

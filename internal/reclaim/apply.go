@@ -120,23 +120,27 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 		if why != "" {
 			out.Skipped++
 			o.say(where, row, "skipped: "+why)
-			if err := o.record(j, ActionRemove, ResultSkipped, row, "", why); err != nil {
+			if err := o.record(j, ActionRemove, ResultSkipped, row, &row, "", why); err != nil {
 				return out, err
 			}
 			continue
 		}
 		if !o.Yes {
 			out.Done++
-			out.Monthly += price(row)
+			out.Monthly += row.monthly()
 			o.say(where, row, "would remove: "+describe(row))
 			continue
+		}
+		if err := room(j); err != nil {
+			out.Left = countRemove(rows[i:])
+			return out, err
 		}
 		done, answer, err := o.remove(ctx, client, row)
 		result := ResultDone
 		if !done {
 			result = ResultFailed
 		}
-		if jerr := o.record(j, ActionRemove, result, row, answer, ""); jerr != nil {
+		if jerr := o.record(j, ActionRemove, result, row, &row, answer, ""); jerr != nil {
 			return out, jerr
 		}
 		if !done {
@@ -146,7 +150,7 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			return out, fmt.Errorf("plan line %d: removing the member failed: %s; the journal has Asana's answer, and a rerun re-reads the member first", line, brief(err))
 		}
 		out.Done++
-		out.Monthly += price(row)
+		out.Monthly += row.monthly()
 		o.say(where, row, "removed: "+describe(row))
 	}
 	return out, nil
@@ -224,17 +228,24 @@ func (o *ApplyOptions) remove(ctx context.Context, client Asana, row Row) (done 
 	return false, err.Error(), err
 }
 
+// room refuses to act when the journal could not record the action.
+func room(j *Journal) error {
+	if j.Full() {
+		return errors.New("the journal is nearly full, so nothing more is done: keep it for undo, and give --journal a new file for new runs")
+	}
+	return nil
+}
+
 // record appends one action or skip to the journal; a dry run records
 // nothing.
-func (r Run) record(j *Journal, action Action, result Result, row Row, answer, reason string) error {
+func (r Run) record(j *Journal, action Action, result Result, row Row, plan *Row, answer, reason string) error {
 	if !r.Yes {
 		return nil
 	}
-	planned := row
 	err := j.Append(Entry{
 		Time: r.Now(), Run: r.ID, ActorGID: r.Actor.GID, Action: action, Result: result,
 		WorkspaceGID: row.WorkspaceGID, MembershipGID: row.MembershipGID, UserGID: row.UserGID,
-		UserEmail: row.UserEmail, UserName: row.UserName, Answer: answer, Reason: reason, PlanRow: &planned,
+		UserEmail: row.UserEmail, UserName: row.UserName, Answer: answer, Reason: reason, PlanRow: plan,
 	})
 	if err != nil {
 		return fmt.Errorf("writing the journal, so stopping before the next action: %w", err)
@@ -297,11 +308,12 @@ func reviewWhy(row Row) string {
 	return describe(row)
 }
 
-func price(row Row) float64 {
-	if row.MonthlyPrice == nil {
+// monthly is the row's seat price, 0 when unknown.
+func (r Row) monthly() float64 {
+	if r.MonthlyPrice == nil {
 		return 0
 	}
-	return *row.MonthlyPrice
+	return *r.MonthlyPrice
 }
 
 func countRemove(rows []Row) int {

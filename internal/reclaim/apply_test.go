@@ -105,7 +105,7 @@ func scene(n int) (*fakeAsana, []Row, map[string]roster.Entry) {
 	return f, rows, current
 }
 
-func openJournal(t *testing.T) (*Journal, string) {
+func tempJournal(t *testing.T) (*Journal, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "journal.jsonl")
 	j, err := OpenJournal(path)
@@ -138,7 +138,7 @@ func results(t *testing.T, path string) []string {
 
 func TestApplyWithoutYesChangesNothing(t *testing.T) {
 	f, rows, current := scene(3)
-	j, path := openJournal(t)
+	j, path := tempJournal(t)
 	var report bytes.Buffer
 	out, err := Apply(context.Background(), f, j, rows, options(current, false, &report))
 	if err != nil {
@@ -157,7 +157,7 @@ func TestApplyWithoutYesChangesNothing(t *testing.T) {
 
 func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 	f, rows, current := scene(3)
-	j, path := openJournal(t)
+	j, path := tempJournal(t)
 	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err != nil || out.Done != 3 {
 		t.Fatalf("outcome %+v, error %v; want 3 removed", out, err)
@@ -175,7 +175,7 @@ func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 
 func TestApplyActsOnAtMostMax(t *testing.T) {
 	f, rows, current := scene(5)
-	j, _ := openJournal(t)
+	j, _ := tempJournal(t)
 	o := options(current, true, &bytes.Buffer{})
 	o.Max = 2
 	out, err := Apply(context.Background(), f, j, rows, o)
@@ -219,7 +219,7 @@ func TestApplySkipsWhatChangedWithTheReason(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f, rows, current := scene(2)
 			c.change(f, rows, current)
-			j, path := openJournal(t)
+			j, path := tempJournal(t)
 			var report bytes.Buffer
 			out, err := Apply(context.Background(), f, j, rows, options(current, true, &report))
 			if err != nil || out.Skipped != 1 || out.Done != 1 {
@@ -243,7 +243,7 @@ func TestApplyReadsBackALostAnswer(t *testing.T) {
 		t.Run(fmt.Sprint("applied=", applied), func(t *testing.T) {
 			f, rows, current := scene(2)
 			f.removeErr, f.applied = []error{lost}, applied
-			j, path := openJournal(t)
+			j, path := tempJournal(t)
 			out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 			got := results(t, path)
 			if applied {
@@ -265,7 +265,7 @@ func TestApplyStopsAtARefusalWithoutNamingThePerson(t *testing.T) {
 	f, rows, current := scene(3)
 	f.removeErr = []error{&asana.Error{Kind: asana.ErrForbidden, StatusCode: 403,
 		Messages: []asana.ErrorMessage{{Message: "p0@example.com may not be removed"}}}}
-	j, path := openJournal(t)
+	j, path := tempJournal(t)
 	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err == nil || f.removals() != 1 || out.Left != 2 {
 		t.Fatalf("outcome %+v, error %v, %d removals; want a stop after the first", out, err, f.removals())
@@ -284,7 +284,7 @@ func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f.onRemove = cancel
-	j, path := openJournal(t)
+	j, path := tempJournal(t)
 	out, err := Apply(ctx, f, j, rows, options(current, true, &bytes.Buffer{}))
 	if !errors.Is(err, context.Canceled) || out.Done != 1 || out.Left != 2 {
 		t.Errorf("outcome %+v, error %v; want 1 done, 2 left and the cancellation", out, err)
@@ -296,7 +296,7 @@ func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
 
 func TestApplyRefusesAStalePlan(t *testing.T) {
 	f, rows, current := scene(1)
-	j, _ := openJournal(t)
+	j, _ := tempJournal(t)
 	o := options(current, true, &bytes.Buffer{})
 	o.Now = func() time.Time { return planned.Add(DefaultMaxAge + time.Hour) }
 	if _, err := Apply(context.Background(), f, j, rows, o); err == nil || !strings.Contains(err.Error(), "--max-age") {
@@ -310,7 +310,7 @@ func TestApplyRefusesAStalePlan(t *testing.T) {
 func TestApplyLeavesReviewRowsAlone(t *testing.T) {
 	f, rows, current := scene(1)
 	rows[0].Action, rows[0].Reason = ActionReview, ReasonOutside
-	j, _ := openJournal(t)
+	j, _ := tempJournal(t)
 	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err != nil || out.Review != 1 || len(f.calls) != 0 {
 		t.Errorf("outcome %+v, error %v, calls %q; want one review row and no request", out, err, f.calls)
@@ -319,7 +319,7 @@ func TestApplyLeavesReviewRowsAlone(t *testing.T) {
 
 func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
 	f, rows, current := scene(2)
-	j, path := openJournal(t)
+	j, path := tempJournal(t)
 	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}

@@ -178,7 +178,8 @@ func syncDir(path string) error {
 	return nil
 }
 
-// Entries are the entries the journal held when it was opened, in order.
+// Entries are the entries the journal held when it was opened and those
+// appended since, in order.
 func (j *Journal) Entries() []Entry { return j.entries }
 
 // TornLine is the line number of a last line that was cut short (a crash
@@ -218,6 +219,7 @@ func (j *Journal) Append(e Entry) error {
 		return j.failed
 	}
 	j.size += int64(n)
+	j.entries = append(j.entries, e)
 	return nil
 }
 

@@ -47,7 +47,7 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		case err == nil && m.IsActive:
 			out.Skipped++
 			r.say(where, row, "skipped: already back in the workspace")
-			if err := r.record(j, ActionAdd, ResultSkipped, row, "", "already back in the workspace"); err != nil {
+			if err := r.record(j, ActionAdd, ResultSkipped, row, e.PlanRow, "", "already back in the workspace"); err != nil {
 				return out, err
 			}
 			continue
@@ -57,20 +57,24 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 			r.say(where, row, "would add back (an invitation, in an organization)")
 			continue
 		}
+		if err := room(j); err != nil {
+			out.Left = len(removed) - i
+			return out, err
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
 		_, err = client.AddUser(ctx, e.WorkspaceGID, e.UserEmail)
 		cancel()
 		if err != nil {
 			out.Failed++
 			out.Left = len(removed) - i - 1
-			if jerr := r.record(j, ActionAdd, ResultFailed, row, err.Error(), ""); jerr != nil {
+			if jerr := r.record(j, ActionAdd, ResultFailed, row, e.PlanRow, err.Error(), ""); jerr != nil {
 				return out, jerr
 			}
 			r.say(where, row, "failed: "+err.Error())
 			return out, fmt.Errorf("removal %d of the journal: adding the member back failed: %s; the journal has Asana's answer", line, brief(err))
 		}
 		out.Done++
-		if err := r.record(j, ActionAdd, ResultDone, row, "added", ""); err != nil {
+		if err := r.record(j, ActionAdd, ResultDone, row, e.PlanRow, "added", ""); err != nil {
 			return out, err
 		}
 		r.say(where, row, "added back (an invitation, in an organization)")
