@@ -27,7 +27,7 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		row := Row{WorkspaceGID: e.WorkspaceGID, MembershipGID: e.MembershipGID, UserGID: e.UserGID,
 			UserName: e.UserName, UserEmail: e.UserEmail}
 		if e.PlanRow != nil {
-			row.WorkspaceName = e.PlanRow.WorkspaceName
+			row.WorkspaceName, row.Domain = e.PlanRow.WorkspaceName, e.PlanRow.Domain
 		}
 		line := i + 1
 		where := fmt.Sprintf("removal %d of the journal", line)
@@ -54,7 +54,7 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		}
 		if !r.Yes {
 			out.Done++
-			r.say(where, row, "would add back (an invitation, in an organization)")
+			r.say(where, row, "would add back (an invitation, in an organization)"+asGuest(row))
 			continue
 		}
 		if err := room(j); err != nil {
@@ -77,7 +77,17 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		if err := r.record(j, ActionAdd, ResultDone, row, e.PlanRow, "added", ""); err != nil {
 			return out, err
 		}
-		r.say(where, row, "added back (an invitation, in an organization)")
+		r.say(where, row, "added back (an invitation, in an organization)"+asGuest(row))
 	}
 	return out, nil
+}
+
+// asGuest warns that a person whose email is outside the organization's
+// domains comes back as a guest (GUESS: as an invitation to such an
+// address makes one; the simulator does so), not in the seat they held.
+func asGuest(row Row) string {
+	if row.Domain != asana.Outside.String() {
+		return ""
+	}
+	return "; the email is outside the domains, so Asana makes them a guest: make them a member in the Admin Console if they need their seat"
 }

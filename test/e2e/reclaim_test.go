@@ -24,6 +24,11 @@ import (
 // idle 60 days or more, two more idle only 30, one paused.
 var acmeIdle = asanatest.UsageSpec{Idle30: 2, Idle60: 2, Idle90: 3, Paused: 1}
 
+// roomy is a simulated Asana whose rate limit leaves room for the exporter
+// and the commands at once: each process keeps to its own budget of 1,500
+// requests a minute, and the token's limit is not what these tests test.
+var roomy = asanatest.Config{RequestsPerWindow: 1 << 20}
+
 // reclaimRun runs one reclaim command of the built binary against s and
 // returns its standard output and error.
 func reclaimRun(t *testing.T, s *simulated, audit []string, args ...string) (string, string, error) {
@@ -96,7 +101,7 @@ func licensed(t *testing.T, families exposition.Families, gid string) int {
 // apply does nothing twice, and undo invites them back.
 func TestReclaimEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := newSimulated(t, asanatest.Config{})
+	s := newSimulated(t, roomy)
 	audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
 	acme := s.gids[0]
 	dir := t.TempDir()
@@ -111,8 +116,7 @@ func TestReclaimEndToEnd(t *testing.T) {
 		t.Fatalf("reclaim plan: %v\n%s", err, stderr)
 	}
 	idle := acmeIdle.Idle(60)
-	for _, want := range []string{fmt.Sprintf("proposes %d seat(s) to remove", idle), fmt.Sprintf("saves %.2f a month", float64(idle)*24.99),
-		"1 licence paused"} {
+	for _, want := range []string{fmt.Sprintf("proposes %d seat(s) to remove", idle), fmt.Sprintf("saves %.2f a month", float64(idle)*24.99)} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("reclaim plan's summary lacks %q:\n%s", want, stderr)
 		}
@@ -169,9 +173,20 @@ func TestReclaimEndToEnd(t *testing.T) {
 	if err != nil || posts(s, asana.EndpointAddUser) != idle-1 || !strings.Contains(stderr, "invitation") {
 		t.Fatalf("undo: %v, %d additions, want %d\nstdout:\n%s\nstderr:\n%s", err, posts(s, asana.EndpointAddUser), idle-1, stdout, stderr)
 	}
-	waitUntil(ctx, t, "the licensed count to come back (invitees are billed)", func() bool {
+	// Invitees are billed, so the seats come back at once, but for the
+	// people outside the domains: invited, they are guests.
+	outside := 0
+	for _, r := range rows[1:] {
+		if r.Domain == asana.Outside.String() {
+			outside++
+		}
+	}
+	if strings.Count(stdout, "Asana makes them a guest") != outside {
+		t.Errorf("undo does not warn of the %d people outside the domains who come back as guests:\n%s", outside, stdout)
+	}
+	waitUntil(ctx, t, "the licensed count to come back", func() bool {
 		_, families = e.scrape(t, "10")
-		return licensed(t, families, acme) == before
+		return licensed(t, families, acme) == before-outside
 	})
 	want := strings.Repeat("remove done ", idle-1) + strings.Repeat("add done ", idle-1)
 	if got := strings.Join(journalResults(t, journal), " ") + " "; got != want {
@@ -185,12 +200,15 @@ func TestReclaimEndToEnd(t *testing.T) {
 func TestReclaimApplyUnderFaults(t *testing.T) {
 	t.Parallel()
 	for _, c := range asanatest.ChangeScenarios {
-		if c.Slow {
+		switch {
+		case c.Slow:
 			continue // an answer that never comes waits out the removal's two minutes: TestApplyReadsBackALostAnswer covers its read-back
+		case c.Outcome == asana.ErrNotFound:
+			continue // the workspace itself is deleted: nothing is left to reclaim
 		}
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			s := newSimulated(t, asanatest.Config{})
+			s := newSimulated(t, roomy)
 			audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
 			dir := t.TempDir()
 			plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
@@ -258,7 +276,7 @@ func entriesDoneBefore(entries []reclaim.Entry) []reclaim.Entry {
 // finish and be journalled; the run stops there, and a rerun goes on.
 func TestReclaimApplyStopsCleanlyAtSIGTERM(t *testing.T) {
 	t.Parallel()
-	s := newSimulated(t, asanatest.Config{})
+	s := newSimulated(t, roomy)
 	audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
 	dir := t.TempDir()
 	plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
