@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,6 +125,20 @@ func OpenJournal(path string) (*Journal, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// ViewJournal reads the journal at path for a dry run, which writes
+// nothing: not locked, not created when absent (then it has no entries),
+// a torn last line left in the file; Append refuses.
+func ViewJournal(path string) (*Journal, error) {
+	entries, err := ReadJournal(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		entries, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Journal{path: path, entries: entries, failed: errors.New("a dry run writes no journal")}, nil
 }
 
 func openJournal(path string, f *os.File) (*Journal, error) {
@@ -362,7 +377,8 @@ type journalScan struct {
 	entries []Entry
 	end     int64 // the bytes of the whole lines: where the next line goes
 	// tornLine is the line number of a torn last line: one without its
-	// newline that is not even JSON (a crash while it was written).
+	// newline that is not even JSON but begins as an entry does (a crash
+	// while it was written).
 	tornLine int
 	// unterminated: the last line is a whole entry without its newline.
 	unterminated bool
@@ -379,7 +395,7 @@ func readJournal(r io.Reader, path string) (journalScan, error) {
 				"this is not a journal, or it is damaged; give --journal the journal's path, or restore it from a backup", maxJournalLineBytes)}
 		case errors.Is(err, io.EOF) && len(line) == 0:
 			return s, nil
-		case errors.Is(err, io.EOF) && !json.Valid(line):
+		case errors.Is(err, io.EOF) && !json.Valid(line) && tornEntry(line):
 			s.tornLine = n
 			return s, nil
 		case err != nil && !errors.Is(err, io.EOF):
@@ -399,6 +415,17 @@ func readJournal(r io.Reader, path string) (journalScan, error) {
 			return s, nil
 		}
 	}
+}
+
+// entryStart is how every line the journal writes begins.
+const entryStart = `{"time":"`
+
+// tornEntry reports whether a last line without its newline is the start
+// of an entry cut short. Anything else is no journal's, and is refused
+// rather than dropped: given the wrong file (a token file is one line
+// without a newline), dropping its "torn line" would empty it.
+func tornEntry(line []byte) bool {
+	return bytes.HasPrefix(line, []byte(entryStart)) || bytes.HasPrefix([]byte(entryStart), line)
 }
 
 // decodeEntry reads one line into e, or says what is wrong with it without
