@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -158,18 +159,18 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 
 // recheck says why row must not be acted on now, or "".
 func (o *ApplyOptions) recheck(ctx context.Context, client Asana, row Row) (string, error) {
+	cur, listed := o.Current[row.MembershipGID]
 	switch {
 	case row.UserGID == o.Actor.GID:
 		return string(SkipSelf), nil
-	case o.Exclusions.Excludes(row.UserGID, row.UserEmail):
+	case o.Exclusions.Excludes(row.UserGID, row.UserEmail) || listed && o.Exclusions.Excludes(cur.UserGID, cur.UserEmail):
 		return string(SkipExcluded), nil
-	}
-	cur, listed := o.Current[row.MembershipGID]
-	switch {
 	case !listed:
 		return "the membership is not in its workspace's roster now (removed already, or not a member of this workspace)", nil
-	case cur.WorkspaceGID != row.WorkspaceGID || cur.UserGID != row.UserGID:
-		return "the plan's workspace_gid or user_gid is not this membership's: the row was changed after the plan was made", nil
+	case cur.WorkspaceGID != row.WorkspaceGID || cur.UserGID != row.UserGID || !strings.EqualFold(cur.UserEmail, row.UserEmail):
+		// The email is checked too: undo invites the journal's email back.
+		return "the plan's workspace_gid, user_gid or user_email is not this membership's: the row was changed after the plan was made, " +
+			"or the person's email has changed since", nil
 	}
 	if why := stillHolds(row, cur); why != "" {
 		return why, nil
@@ -180,8 +181,9 @@ func (o *ApplyOptions) recheck(ctx context.Context, client Asana, row Row) (stri
 		return "Asana has no such membership", nil
 	case err != nil:
 		return "", err
-	case workspace != row.WorkspaceGID || m.User.GID != row.UserGID:
-		return "Asana says the membership is another workspace's or another user's: the row was changed after the plan was made", nil
+	case workspace != row.WorkspaceGID || m.User.GID != row.UserGID || !strings.EqualFold(m.User.Email, row.UserEmail):
+		return "Asana says the membership is another workspace's or another user's, or the user's email is not the plan's: " +
+			"the row was changed after the plan was made, or the person's email has changed since", nil
 	}
 	return stillHolds(row, roster.Entry{State: m.State(), IsAdmin: m.IsAdmin, IdleDays: cur.IdleDays, Domain: cur.Domain}), nil
 }

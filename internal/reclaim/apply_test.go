@@ -214,6 +214,10 @@ func TestApplySkipsWhatChangedWithTheReason(t *testing.T) {
 		{"workspace forged", "another workspace's", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { f.members["1000"].workspace = "2" }},
 		{"membership gone", "no such membership", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { delete(f.members, "1000") }},
 		{"the token's own user", "own user", func(_ *fakeAsana, r []Row, _ map[string]roster.Entry) { r[0].UserGID = "9" }},
+		{"email forged", "changed after the plan", func(_ *fakeAsana, r []Row, _ map[string]roster.Entry) { r[0].UserEmail = "mallory@example.net" }},
+		{"email changed in Asana since", "email has changed since", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) {
+			f.members["1000"].m.User.Email = "p0@example.org"
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -291,6 +295,30 @@ func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
 	}
 	if got := results(t, path); fmt.Sprint(got) != "[remove done 1000]" {
 		t.Errorf("journal %q", got)
+	}
+}
+
+// An exclusion protects by the member's email as it is now and in any
+// case, even when the plan's row was edited to another email.
+func TestApplyExcludesByTheEmailNow(t *testing.T) {
+	x, err := parseExclusions("exclude.txt", []byte("P0@Example.COM\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"p0@example.com", "mallory@example.net"} {
+		f, rows, current := scene(1)
+		rows[0].UserEmail = email
+		j, path := tempJournal(t)
+		var report bytes.Buffer
+		o := options(current, true, &report)
+		o.Exclusions = x
+		out, err := Apply(context.Background(), f, j, rows, o)
+		if err != nil || out.Skipped != 1 || f.removals() != 0 || !strings.Contains(report.String(), string(SkipExcluded)) {
+			t.Errorf("plan email %s: outcome %+v, error %v, %d removals; want the member skipped as excluded\n%s", email, out, err, f.removals(), report.String())
+		}
+		if got := results(t, path); fmt.Sprint(got) != "[remove skipped 1000]" {
+			t.Errorf("plan email %s: journal %q", email, got)
+		}
 	}
 }
 
