@@ -90,6 +90,9 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			return Outcome{}, fmt.Errorf("the plan's planned_at is %s in the future: it was not made by reclaim plan on this clock", (-age).Round(time.Minute))
 		}
 	}
+	if err := o.settle(ctx, client, j); err != nil {
+		return Outcome{}, err
+	}
 	removed := Removed(j.Entries())
 	var out Outcome
 	for i, row := range rows {
@@ -136,13 +139,17 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			out.Left = countRemove(rows[i:])
 			return out, err
 		}
+		if err := o.record(j, ActionRemove, ResultStarted, row, &row, "", ""); err != nil {
+			out.Left = countRemove(rows[i:])
+			return out, err
+		}
 		done, answer, err := o.remove(ctx, client, row)
 		result := ResultDone
 		if !done {
 			result = ResultFailed
 		}
 		if jerr := o.record(j, ActionRemove, result, row, &row, answer, ""); jerr != nil {
-			return out, jerr
+			return out, fmt.Errorf("%w; the removal of plan line %d was asked for: the next run reads it back and journals how it ended", jerr, line)
 		}
 		if !done {
 			out.Failed++
@@ -208,6 +215,37 @@ func stillHolds(row Row, cur roster.Entry) string {
 		return "the email is no longer outside the workspace's domains"
 	}
 	return ""
+}
+
+// settle journals how the removals that a stopped run began ended
+// (Interrupted), read back from Asana: done when the membership reads
+// inactive, failed when it reads active. Without it undo would not know of
+// a removal made just before a crash. A dry run only says so.
+func (r Run) settle(ctx context.Context, client Asana, j *Journal) error {
+	for _, e := range Interrupted(j.Entries()) {
+		where := fmt.Sprintf("the removal begun by run %s at %s", e.Run, e.Time.UTC().Format(time.RFC3339))
+		if !r.Yes {
+			r.say(where, e.row(), "how it ended was never journalled: a run with --yes reads the membership back and journals it first")
+			continue
+		}
+		m, _, err := client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
+		result, answer := ResultFailed, ""
+		switch {
+		case errors.Is(err, asana.ErrNotFound):
+			answer = "unknown: Asana has no such membership now"
+		case err != nil:
+			return fmt.Errorf("%s: reading the membership back: %s", where, brief(err))
+		case m.IsActive:
+			answer = "not removed: the membership reads active"
+		default:
+			result, answer = ResultDone, "removed: the membership reads inactive"
+		}
+		if err := r.record(j, ActionRemove, result, e.row(), e.PlanRow, answer+" (the run that asked stopped before it journalled the end)", ""); err != nil {
+			return err
+		}
+		r.say(where, e.row(), answer)
+	}
+	return nil
 }
 
 // remove asks Asana to remove row's member. When the answer is lost (a 5xx

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,6 +124,9 @@ func options(current map[string]roster.Entry, yes bool, report *bytes.Buffer) Ap
 	}
 }
 
+// results are the journal's entries as "action result membership", but
+// for the started lines before each removal, which
+// TestARemovalWhoseEndWasNotJournalledIsSettled checks.
 func results(t *testing.T, path string) []string {
 	t.Helper()
 	entries, err := ReadJournal(path)
@@ -131,7 +135,9 @@ func results(t *testing.T, path string) []string {
 	}
 	var got []string
 	for _, e := range entries {
-		got = append(got, fmt.Sprintf("%s %s %s", e.Action, e.Result, e.MembershipGID))
+		if e.Result != ResultStarted {
+			got = append(got, fmt.Sprintf("%s %s %s", e.Action, e.Result, e.MembershipGID))
+		}
 	}
 	return got
 }
@@ -320,6 +326,91 @@ func TestApplyExcludesByTheEmailNow(t *testing.T) {
 			t.Errorf("plan email %s: journal %q", email, got)
 		}
 	}
+}
+
+// A removal is journalled as started before it is asked for. When the line
+// with its end is lost (the disk full, a crash), the next run, apply or
+// undo, reads the membership back and journals how it ended, so that undo
+// knows of it; a dry run only says so. A journal that cannot take the
+// started line stops the run before anything is asked of Asana.
+func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
+	lostEnd := func(f *fakeAsana, j *Journal) {
+		f.onRemove = func() {
+			j.sync = func() error { j.f.Truncate(j.size); return syscall.ENOSPC } // the line never reaches the disk
+		}
+	}
+	t.Run("apply", func(t *testing.T) {
+		f, rows, current := scene(2)
+		j, path := tempJournal(t)
+		lostEnd(f, j)
+		_, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		if err == nil || !strings.Contains(err.Error(), "the removal of plan line 2 was asked for: the next run reads it back") {
+			t.Fatalf("error %v; want the run stopped, saying the removal was asked for", err)
+		}
+		j.Close()
+		f.onRemove = nil
+		if got := results(t, path); len(got) != 0 {
+			t.Fatalf("journal %q; want only the started line", got)
+		}
+		var report bytes.Buffer
+		j = reopen(t, path)
+		if _, err := Apply(context.Background(), f, j, rows, options(current, false, &report)); err != nil ||
+			!strings.Contains(report.String(), "how it ended was never journalled") || len(results(t, path)) != 0 {
+			t.Fatalf("dry run: %v, journal %q; want the interrupted removal reported and nothing written\n%s", err, results(t, path), report.String())
+		}
+		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		if err != nil || out.Done != 1 || out.Skipped != 1 || f.removals() != 2 {
+			t.Fatalf("rerun: outcome %+v, error %v, %d removals; want line 2 settled as done, line 3 removed", out, err, f.removals())
+		}
+		if got := results(t, path); fmt.Sprint(got) != "[remove done 1000 remove done 1001]" {
+			t.Errorf("journal %q", got)
+		}
+		if _, err := Undo(context.Background(), f, j, options(current, true, &bytes.Buffer{}).Run); err != nil || !f.members["1000"].m.IsActive {
+			t.Errorf("undo: %v; want the settled removal added back", err)
+		}
+	})
+	t.Run("undo", func(t *testing.T) {
+		f, rows, current := scene(1)
+		j, path := tempJournal(t)
+		lostEnd(f, j)
+		Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		j.Close()
+		out, err := Undo(context.Background(), f, reopen(t, path), options(current, true, &bytes.Buffer{}).Run)
+		if err != nil || out.Done != 1 || !f.members["1000"].m.IsActive {
+			t.Errorf("outcome %+v, error %v; want the interrupted removal settled and added back", out, err)
+		}
+	})
+	t.Run("never asked", func(t *testing.T) {
+		f, rows, current := scene(1)
+		j, path := tempJournal(t)
+		j.Append(Entry{Time: planned, Run: "crashed", ActorGID: "9", Action: ActionRemove, Result: ResultStarted,
+			WorkspaceGID: "1", MembershipGID: "1000", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &rows[0]})
+		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		if err != nil || out.Done != 1 || f.removals() != 1 {
+			t.Fatalf("outcome %+v, error %v, %d removals; want it settled as not removed, then removed", out, err, f.removals())
+		}
+		if got := results(t, path); fmt.Sprint(got) != "[remove failed 1000 remove done 1000]" {
+			t.Errorf("journal %q", got)
+		}
+	})
+	t.Run("no room for the started line", func(t *testing.T) {
+		f, rows, current := scene(1)
+		j, _ := tempJournal(t)
+		j.sync = func() error { return syscall.ENOSPC }
+		if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); !errors.Is(err, syscall.ENOSPC) || f.removals() != 0 {
+			t.Errorf("error %v, %d removals; want the run stopped before asking", err, f.removals())
+		}
+	})
+}
+
+func reopen(t *testing.T, path string) *Journal {
+	t.Helper()
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
 }
 
 func TestApplyRefusesAStalePlan(t *testing.T) {

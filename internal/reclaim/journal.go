@@ -22,6 +22,11 @@ import (
 type Result string
 
 const (
+	// ResultStarted: a removal is about to be asked for. The entry with
+	// its end follows, unless the run stopped first (killed, or the journal
+	// could not take the line): then the next run reads the member back
+	// and journals how it ended (Interrupted).
+	ResultStarted Result = "started"
 	// ResultDone: Asana confirmed it (a 2xx, or a re-read proved it).
 	ResultDone Result = "done"
 	// ResultSkipped: the re-check said not to act; Reason says why.
@@ -55,7 +60,8 @@ type Entry struct {
 const (
 	// maxJournalBytes bounds the journal, which is read whole into memory
 	// (by apply, undo and the exporter's metrics): a line is about 1 KiB,
-	// so some 60,000 actions, 6,000 runs at the default --max of 10. A full
+	// and a removal takes two (started, then its end), so some 30,000
+	// removals, 3,000 runs at the default --max of 10. A full
 	// journal is kept for undo, and a new one given for new runs.
 	maxJournalBytes = 64 << 20
 	// maxJournalLineBytes bounds a line with its newline: an entry with
@@ -76,6 +82,23 @@ func Removed(entries []Entry) map[Key]Entry { return lastDone(entries, ActionRem
 // AddedBack is each (workspace, user) whose last done action in entries is
 // an add: undone, and not removed again since.
 func AddedBack(entries []Entry) map[Key]Entry { return lastDone(entries, ActionAdd) }
+
+// Interrupted are the removals begun (result started) after which the
+// journal has no entry for that user in that workspace: the run stopped
+// before it journalled how they ended.
+func Interrupted(entries []Entry) []Entry {
+	last := map[Key]int{}
+	for i, e := range entries {
+		last[Key{e.WorkspaceGID, e.UserGID}] = i
+	}
+	var begun []Entry
+	for i, e := range entries {
+		if e.Result == ResultStarted && last[Key{e.WorkspaceGID, e.UserGID}] == i {
+			begun = append(begun, e)
+		}
+	}
+	return begun
+}
 
 func lastDone(entries []Entry, action Action) map[Key]Entry {
 	last := map[Key]Entry{}
@@ -276,8 +299,8 @@ func (e *Entry) validate() error {
 		return fmt.Errorf("run is not a run id (1 to %d letters, digits, '.', '_' or '-')", maxRunBytes)
 	case e.Action != ActionRemove && e.Action != ActionAdd:
 		return fmt.Errorf("action is neither %s nor %s", ActionRemove, ActionAdd)
-	case e.Result != ResultDone && e.Result != ResultSkipped && e.Result != ResultFailed:
-		return fmt.Errorf("result is none of %s, %s, %s", ResultDone, ResultSkipped, ResultFailed)
+	case e.Result != ResultStarted && e.Result != ResultDone && e.Result != ResultSkipped && e.Result != ResultFailed:
+		return fmt.Errorf("result is none of %s, %s, %s, %s", ResultStarted, ResultDone, ResultSkipped, ResultFailed)
 	case e.UserEmail != "" && !validEmail(e.UserEmail):
 		return errors.New("user_email is not an email address")
 	}

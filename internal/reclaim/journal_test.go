@@ -218,7 +218,7 @@ func TestJournalRefusesADamagedLine(t *testing.T) {
 		{"[1,2]\n", "not a journal entry"},
 		{edit(`"action":"remove"`, `"action":"delete"`), "action is neither remove nor add"},
 		{edit(`"action":"remove"`, `"action":7`), "action holds a number, which the journal never writes there"},
-		{edit(`"result":"done"`, `"result":"maybe"`), "result is none of done, skipped, failed"},
+		{edit(`"result":"done"`, `"result":"maybe"`), "result is none of started, done, skipped, failed"},
 		{edit(`"time":"2026-12-06T09:00:00Z"`, `"time":null`), "time is missing"},
 		{edit(`"time":"2026-12-06T09:00:00Z"`, `"time":"Saturday"`), "not a journal entry"},
 		{edit(`"run":"3f2a9c"`, `"run":"a run"`), "run is not a run id"},

@@ -18,17 +18,15 @@ import (
 // first: a member already back is skipped.
 func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error) {
 	r = r.defaults()
+	if err := r.settle(ctx, client, j); err != nil {
+		return Outcome{}, err
+	}
 	removed := slices.SortedFunc(maps.Values(Removed(j.Entries())), func(a, b Entry) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.MembershipGID, b.MembershipGID))
 	})
 	var out Outcome
 	for i, e := range removed {
-		// The entry's own fields, not its plan row's, say whom it removed.
-		row := Row{WorkspaceGID: e.WorkspaceGID, MembershipGID: e.MembershipGID, UserGID: e.UserGID,
-			UserName: e.UserName, UserEmail: e.UserEmail}
-		if e.PlanRow != nil {
-			row.WorkspaceName, row.Domain = e.PlanRow.WorkspaceName, e.PlanRow.Domain
-		}
+		row := e.row()
 		line := i + 1
 		where := fmt.Sprintf("removal %d of the journal", line)
 		if out.Done+out.Failed >= r.Max {
@@ -80,6 +78,17 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		r.say(where, row, "added back (an invitation, in an organization)"+asGuest(row))
 	}
 	return out, nil
+}
+
+// row is whom e acted on, as a report line names them: the entry's own
+// fields, not its plan row's, say whom it acted on.
+func (e Entry) row() Row {
+	row := Row{WorkspaceGID: e.WorkspaceGID, MembershipGID: e.MembershipGID, UserGID: e.UserGID,
+		UserName: e.UserName, UserEmail: e.UserEmail}
+	if e.PlanRow != nil {
+		row.WorkspaceName, row.Domain = e.PlanRow.WorkspaceName, e.PlanRow.Domain
+	}
+	return row
 }
 
 // asGuest warns that a person whose email is outside the organization's
