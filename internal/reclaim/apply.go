@@ -103,7 +103,9 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			o.say(where, row, "left for review in the Admin Console: "+reviewWhy(row))
 			continue
 		}
-		if e, ok := removed[Key{WorkspaceGID: row.WorkspaceGID, UserGID: row.UserGID}]; ok {
+		// A removal journalled before the plan was made does not count: the
+		// plan found the member again, so they were added back since.
+		if e, ok := removed[Key{WorkspaceGID: row.WorkspaceGID, UserGID: row.UserGID}]; ok && !e.Time.Before(row.PlannedAt) {
 			out.Skipped++
 			o.say(where, row, fmt.Sprintf("already removed by run %s at %s (journal)", e.Run, e.Time.UTC().Format(time.RFC3339)))
 			continue

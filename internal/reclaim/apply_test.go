@@ -179,6 +179,28 @@ func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 	}
 }
 
+// A member the journal removed before this plan was made, and whom the
+// plan finds again (added back by hand since, with a new membership), is
+// removed again: the journal's old removal does not stand for this plan's.
+func TestApplyActsOnAMemberAddedBackBeforeThePlan(t *testing.T) {
+	f, rows, current := scene(1)
+	j, path := tempJournal(t)
+	old := rows[0]
+	old.PlannedAt, old.MembershipGID = planned.Add(-30*24*time.Hour), "999"
+	j.Append(Entry{Time: old.PlannedAt.Add(time.Hour), Run: "old", ActorGID: "9", Action: ActionRemove, Result: ResultDone,
+		WorkspaceGID: "1", MembershipGID: "999", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &old})
+	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	if err != nil || out.Done != 1 || f.removals() != 1 {
+		t.Fatalf("outcome %+v, error %v, %d removals; want the member removed again", out, err, f.removals())
+	}
+	if got := results(t, path); fmt.Sprint(got) != "[remove done 999 remove done 1000]" {
+		t.Errorf("journal %q", got)
+	}
+	if out, err := Undo(context.Background(), f, j, options(current, true, &bytes.Buffer{}).Run); err != nil || out.Done != 1 {
+		t.Errorf("undo: outcome %+v, error %v; want the last removal added back, once", out, err)
+	}
+}
+
 func TestApplyActsOnAtMostMax(t *testing.T) {
 	f, rows, current := scene(5)
 	j, _ := tempJournal(t)
