@@ -25,6 +25,11 @@ type Asana interface {
 // wrong plan does bounded harm before a person looks again.
 const DefaultMax = 10
 
+// MaxPerRun bounds --max: a person reads a plan row by row before a run,
+// which a thousand rows already stretch, and undo brings a wrong removal
+// back one invitation at a time.
+const MaxPerRun = 1000
+
 // DefaultMaxAge is --max-age: a plan older than this is refused, since the
 // people in it may have come back to work.
 const DefaultMaxAge = 7 * 24 * time.Hour

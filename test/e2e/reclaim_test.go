@@ -198,6 +198,36 @@ func TestReclaimEndToEnd(t *testing.T) {
 	}
 }
 
+// TestReclaimRefusesNonsenseFlags: a flag that would cap nothing, act
+// without the exclude list or never give up is refused before anything
+// runs, by a message that names it.
+func TestReclaimRefusesNonsenseFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "journal.jsonl")
+	apply := "apply --plan=" + filepath.Join(dir, "plan.csv") + " --journal=" + journal
+	for _, c := range []struct{ args, want string }{
+		{apply + " --max=0", `--max="0" is not a number of members from 1 to 1000`},
+		{apply + " --max=-1", `--max="-1" is not a number`},
+		{apply + " --max=ten", `--max="ten" is not a number`},
+		{"undo --journal=" + journal + " --max=1000000", `--max="1000000" is not a number`},
+		{apply + " --max-age=0", `--max-age="0" is not a duration above 0`},
+		{apply + " --exclude=", "--exclude is empty: give the file's path, or leave the flag out"},
+		{"plan --idle=60d --output=plan.csv --exclude=", "--exclude is empty"},
+		{"plan --idle=0d --output=plan.csv", `--idle="0d" is not a whole number of days above 0`},
+		{"plan --idle=36h --output=plan.csv", `--idle="36h" is not a whole number of days`},
+		{"plan --idle=60d --output=plan.csv --timeout=-1s", "--timeout must not be negative"},
+	} {
+		out, err := exec.Command(exporterBinary(t), append([]string{"reclaim"}, strings.Fields(c.args)...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: %v, output %q; want it refused with %q", c.args, err, out, c.want)
+		}
+	}
+	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused command touched the journal: %v", err)
+	}
+}
+
 // TestReclaimApplyUnderFaults: whatever goes wrong with a removal, the
 // journal says done exactly for the members Asana removed, and a rerun
 // finishes the rest without asking Asana to remove anyone twice.
