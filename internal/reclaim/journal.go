@@ -165,10 +165,19 @@ func ViewJournal(path string) (*Journal, error) {
 }
 
 func openJournal(path string, f *os.File) (*Journal, error) {
-	if st, err := f.Stat(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, &inputfile.NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	// A journal made beforehand (touch, under umask 022) would show the
+	// names and emails it is about to hold to everyone.
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return nil, fmt.Errorf("the journal %s is readable by others (mode %v), and making it 0600 failed: %w; "+
+				"chmod 600 it, or give --journal a new file", path, st.Mode().Perm(), err)
+		}
 	}
 	if err := lock(f); errors.Is(err, errLocked) {
 		return nil, fmt.Errorf("another reclaim run holds the journal %s (apply or undo): wait for it to end; "+

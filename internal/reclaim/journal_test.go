@@ -95,6 +95,24 @@ func TestJournalAppendsAndReadsBack(t *testing.T) {
 	}
 }
 
+// TestOpenJournalMakesItPrivate: a journal made beforehand with a mode
+// others can read is made 0600 before a line is written to it.
+func TestOpenJournalMakesItPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", st.Mode().Perm(), err)
+	}
+}
+
 // TestJournalLock: while one run holds the journal a second is refused,
 // naming the file; after Close it opens. The lock is the file's own, so
 // ReadJournal (the metrics) reads all the while.
