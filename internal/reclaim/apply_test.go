@@ -26,6 +26,7 @@ type member struct {
 type fakeAsana struct {
 	members   map[string]*member // by membership gid
 	removeErr []error            // the next RemoveUser calls' errors, in order
+	addErr    map[string]error   // AddUser's error for a user, by what names them
 	applied   bool               // whether a failing RemoveUser still removed
 	calls     []string
 	onRemove  func() // runs after each removal (a signal, say)
@@ -66,6 +67,9 @@ func (f *fakeAsana) RemoveUser(_ context.Context, workspace, user string) error 
 
 func (f *fakeAsana) AddUser(_ context.Context, workspace, user string) (asana.User, error) {
 	f.calls = append(f.calls, "add "+user)
+	if err := f.addErr[user]; err != nil {
+		return asana.User{}, err
+	}
 	m := f.find(workspace, user)
 	if m == nil {
 		return asana.User{}, &asana.Error{Kind: asana.ErrNotFound, StatusCode: 404}
@@ -485,5 +489,35 @@ func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
 	want := "[remove done 1000 remove done 1001 add done 1000 add done 1001]"
 	if got := results(t, path); fmt.Sprint(got) != want {
 		t.Errorf("journal %q, want %s", got, want)
+	}
+}
+
+// Undo goes on past a member Asana refuses to add back (a run stopped
+// there would stop there at every run), says so in its error, and adds
+// back by user gid a member whose email the journal lacks.
+func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
+	f, rows, current := scene(3)
+	rows[2].UserEmail, f.members["1002"].m.User.Email = "", ""
+	e := current["1002"]
+	e.UserEmail = ""
+	current["1002"] = e
+	j, path := tempJournal(t)
+	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	f.addErr = map[string]error{"p0@example.com": &asana.Error{Kind: asana.ErrBadRequest, StatusCode: 400}}
+	run := options(current, true, &bytes.Buffer{}).Run
+	out, err := Undo(context.Background(), f, j, run)
+	if err == nil || out.Done != 2 || out.Failed != 1 || !f.members["1001"].m.IsActive || !f.members["1002"].m.IsActive {
+		t.Fatalf("outcome %+v, error %v; want the refused one failed and the two others added back", out, err)
+	}
+	if !strings.Contains(fmt.Sprint(f.calls), "add 2002") {
+		t.Errorf("calls %q: want the member without an email added back by user gid", f.calls)
+	}
+	if got := results(t, path); fmt.Sprint(got[3:]) != "[add failed 1000 add done 1001 add done 1002]" {
+		t.Errorf("journal %q", got)
+	}
+	if _, err := Undo(context.Background(), f, j, run); err == nil || !strings.Contains(err.Error(), "1 member(s) could not be added back") {
+		t.Errorf("a rerun: %v; want the refused one tried again and reported", err)
 	}
 }

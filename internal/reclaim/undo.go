@@ -60,15 +60,21 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 			return out, err
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
-		_, err = client.AddUser(ctx, e.WorkspaceGID, e.UserEmail)
+		// By gid when the journal has no email: that would fail at every run.
+		_, err = client.AddUser(ctx, e.WorkspaceGID, cmp.Or(e.UserEmail, e.UserGID))
 		cancel()
 		if err != nil {
 			out.Failed++
-			out.Left = len(removed) - i - 1
 			if jerr := r.record(j, ActionAdd, ResultFailed, row, e.PlanRow, err.Error(), ""); jerr != nil {
 				return out, jerr
 			}
 			r.say(where, row, "failed: "+err.Error())
+			if errors.Is(err, asana.ErrBadRequest) || errors.Is(err, asana.ErrNotFound) {
+				// Refused for this person alone: the others are not held
+				// back behind them at every run.
+				continue
+			}
+			out.Left = len(removed) - i - 1
 			return out, fmt.Errorf("removal %d of the journal: adding the member back failed: %s; the journal has Asana's answer", line, brief(err))
 		}
 		out.Done++
@@ -76,6 +82,9 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 			return out, err
 		}
 		r.say(where, row, "added back (an invitation, in an organization)"+asGuest(row))
+	}
+	if out.Failed > 0 {
+		return out, fmt.Errorf("%d member(s) could not be added back: the report and the journal have Asana's answers; run undo again to try them again", out.Failed)
 	}
 	return out, nil
 }
