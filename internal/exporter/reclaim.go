@@ -201,7 +201,7 @@ func (e *Exporter) currentMembers(ctx context.Context, rows []reclaim.Row, o Rec
 	listings, _, err := e.listSeats(ctx, SeatsOptions{IdleDays: threshold, ConsoleExport: o.ConsoleExport, Workspaces: workspaces, Now: o.Now},
 		roster.ListOptions{}, errOut)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("re-checking the plan's members (its idle rows were planned with --idle=%dd): %w", threshold, err)
 	}
 	defer listings.Close()
 	if failed := listings.Failed(); len(failed) > 0 {
