@@ -126,6 +126,9 @@ func parseFlags(args []string) (*flags, error) {
 	if o.RefreshInterval < 0 {
 		return nil, errors.New("--asana.refresh-interval must not be negative")
 	}
+	if f.seats.Timeout < 0 || f.reclaim.Timeout < 0 {
+		return nil, errors.New("--timeout must not be negative")
+	}
 	if f.maxProcs < 1 {
 		return nil, errors.New("--runtime.gomaxprocs (or $GOMAXPROCS) must be at least 1")
 	}
@@ -199,9 +202,10 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 		"Every action goes to --journal; a rerun repeats nothing.")
 	apply.Flag("plan", "The plan file, as reclaim plan wrote it and a person edited it (rows deleted to keep those people).").
 		PlaceHolder("FILE").StringVar(&r.Plan)
-	apply.Flag("max-age", "Refuse a plan older than this.").Default("7d").SetValue(&durationFlag{&r.MaxAge})
+	apply.Flag("max-age", "Refuse a plan older than this.").Default("7d").SetValue(&durationFlag{"max-age", &r.MaxAge})
 	for _, c := range []*kingpin.CmdClause{plan, apply} {
-		c.Flag("exclude", "FILE of emails or user gids never to touch, one a line; # starts a comment.").PlaceHolder("FILE").StringVar(&r.Exclude)
+		c.Flag("exclude", "FILE of emails or user gids never to touch, one a line; # starts a comment.").PlaceHolder("FILE").
+			SetValue(&fileFlag{"exclude", &r.Exclude})
 		c.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
 			"where the audit log cannot tell.").PlaceHolder("FILE").StringVar(&r.ConsoleExport)
 		c.Flag("timeout", "Give up the listings and re-checks after this long.").Default("2h").DurationVar(&r.Timeout)
@@ -212,17 +216,21 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 		c.Flag("journal", "The journal: every action, JSON lines, mode 0600, appended and synced before the next action.").
 			PlaceHolder("FILE").StringVar(&r.Journal)
 		c.Flag("yes", "Act. Without it, say what would be done and change nothing.").BoolVar(&r.Yes)
-		c.Flag("max", "Act on at most this many members per run.").Default(strconv.Itoa(reclaim.DefaultMax)).IntVar(&r.Max)
+		c.Flag("max", fmt.Sprintf("Act on at most this many members per run (1 to %d).", reclaim.MaxPerRun)).
+			Default(strconv.Itoa(reclaim.DefaultMax)).SetValue(&perRun{&r.Max})
 	}
 }
 
 // durationFlag is a duration flag that also takes days and weeks (7d, 2w).
-type durationFlag struct{ d *time.Duration }
+type durationFlag struct {
+	name string
+	d    *time.Duration
+}
 
 func (f *durationFlag) Set(s string) error {
 	v, err := model.ParseDuration(s)
 	if err != nil || v <= 0 {
-		return fmt.Errorf("%q is not a duration; write it as 7d, 48h or 2w", s)
+		return fmt.Errorf("--%s=%q is not a duration above 0; write it as 7d, 48h or 2w", f.name, s)
 	}
 	*f.d = time.Duration(v)
 	return nil
@@ -236,7 +244,7 @@ type idleDays struct{ days *int }
 func (d *idleDays) Set(s string) error {
 	v, err := model.ParseDuration(s)
 	if err != nil || v <= 0 || time.Duration(v)%idle.Day != 0 {
-		return fmt.Errorf("%q is not a whole number of days; write it as 30d, 60d or 12w", s)
+		return fmt.Errorf("--idle=%q is not a whole number of days above 0; write it as 30d, 60d or 12w", s)
 	}
 	*d.days = int(time.Duration(v) / idle.Day)
 	return nil
@@ -248,6 +256,38 @@ func (d *idleDays) String() string {
 	}
 	return fmt.Sprintf("%dd", *d.days)
 }
+
+// perRun is --max: how many members one run acts on.
+type perRun struct{ n *int }
+
+func (p *perRun) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > reclaim.MaxPerRun {
+		return fmt.Errorf("--max=%q is not a number of members from 1 to %d", s, reclaim.MaxPerRun)
+	}
+	*p.n = n
+	return nil
+}
+
+func (p *perRun) String() string { return strconv.Itoa(*p.n) }
+
+// fileFlag is a FILE flag that refuses an empty value: given as
+// --exclude="$LIST" with $LIST unset, a run must stop, not go on without
+// the file.
+type fileFlag struct {
+	name string
+	path *string
+}
+
+func (f *fileFlag) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("--%s is empty: give the file's path, or leave the flag out", f.name)
+	}
+	*f.path = s
+	return nil
+}
+
+func (f *fileFlag) String() string { return *f.path }
 
 func main() {
 	err := run(os.Args[1:], os.Stdout)

@@ -155,7 +155,7 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	if err != nil {
 		return err
 	}
-	j, err := reclaim.OpenJournal(o.Journal)
+	j, err := openJournal(o)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (e *Exporter) currentMembers(ctx context.Context, rows []reclaim.Row, o Rec
 	listings, _, err := e.listSeats(ctx, SeatsOptions{IdleDays: threshold, ConsoleExport: o.ConsoleExport, Workspaces: workspaces, Now: o.Now},
 		roster.ListOptions{}, errOut)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("re-checking the plan's members (its idle rows were planned with --idle=%dd): %w", threshold, err)
 	}
 	defer listings.Close()
 	if failed := listings.Failed(); len(failed) > 0 {
@@ -221,7 +221,7 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 	if o.Journal == "" {
 		return errors.New("reclaim undo needs --journal=FILE, the journal reclaim apply wrote")
 	}
-	j, err := reclaim.OpenJournal(o.Journal)
+	j, err := openJournal(o)
 	if err != nil {
 		return err
 	}
@@ -266,6 +266,15 @@ func maxOr(n int) int {
 		return reclaim.DefaultMax
 	}
 	return n
+}
+
+// openJournal opens --journal for a run; for a dry run (no --yes) only
+// reads it, since a dry run writes nothing.
+func openJournal(o ReclaimOptions) (*reclaim.Journal, error) {
+	if !o.Yes {
+		return reclaim.ViewJournal(o.Journal)
+	}
+	return reclaim.OpenJournal(o.Journal)
 }
 
 func readExclusions(path string) (reclaim.Exclusions, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
@@ -23,6 +24,11 @@ type Asana interface {
 // most, as the open-source deprovisioning scripts cap theirs, so that a
 // wrong plan does bounded harm before a person looks again.
 const DefaultMax = 10
+
+// MaxPerRun bounds --max: a person reads a plan row by row before a run,
+// which a thousand rows already stretch, and undo brings a wrong removal
+// back one invitation at a time.
+const MaxPerRun = 1000
 
 // DefaultMaxAge is --max-age: a plan older than this is refused, since the
 // people in it may have come back to work.
@@ -89,6 +95,9 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			return Outcome{}, fmt.Errorf("the plan's planned_at is %s in the future: it was not made by reclaim plan on this clock", (-age).Round(time.Minute))
 		}
 	}
+	if err := o.settle(ctx, client, j); err != nil {
+		return Outcome{}, err
+	}
 	removed := Removed(j.Entries())
 	var out Outcome
 	for i, row := range rows {
@@ -99,7 +108,9 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			o.say(where, row, "left for review in the Admin Console: "+reviewWhy(row))
 			continue
 		}
-		if e, ok := removed[Key{WorkspaceGID: row.WorkspaceGID, UserGID: row.UserGID}]; ok {
+		// A removal journalled before the plan was made does not count: the
+		// plan found the member again, so they were added back since.
+		if e, ok := removed[Key{WorkspaceGID: row.WorkspaceGID, UserGID: row.UserGID}]; ok && !e.Time.Before(row.PlannedAt) {
 			out.Skipped++
 			o.say(where, row, fmt.Sprintf("already removed by run %s at %s (journal)", e.Run, e.Time.UTC().Format(time.RFC3339)))
 			continue
@@ -135,13 +146,17 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			out.Left = countRemove(rows[i:])
 			return out, err
 		}
+		if err := o.record(j, ActionRemove, ResultStarted, row, &row, "", ""); err != nil {
+			out.Left = countRemove(rows[i:])
+			return out, err
+		}
 		done, answer, err := o.remove(ctx, client, row)
 		result := ResultDone
 		if !done {
 			result = ResultFailed
 		}
 		if jerr := o.record(j, ActionRemove, result, row, &row, answer, ""); jerr != nil {
-			return out, jerr
+			return out, fmt.Errorf("%w; the removal of plan line %d was asked for: the next run reads it back and journals how it ended", jerr, line)
 		}
 		if !done {
 			out.Failed++
@@ -158,18 +173,18 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 
 // recheck says why row must not be acted on now, or "".
 func (o *ApplyOptions) recheck(ctx context.Context, client Asana, row Row) (string, error) {
+	cur, listed := o.Current[row.MembershipGID]
 	switch {
 	case row.UserGID == o.Actor.GID:
 		return string(SkipSelf), nil
-	case o.Exclusions.Excludes(row.UserGID, row.UserEmail):
+	case o.Exclusions.Excludes(row.UserGID, row.UserEmail) || listed && o.Exclusions.Excludes(cur.UserGID, cur.UserEmail):
 		return string(SkipExcluded), nil
-	}
-	cur, listed := o.Current[row.MembershipGID]
-	switch {
 	case !listed:
 		return "the membership is not in its workspace's roster now (removed already, or not a member of this workspace)", nil
-	case cur.WorkspaceGID != row.WorkspaceGID || cur.UserGID != row.UserGID:
-		return "the plan's workspace_gid or user_gid is not this membership's: the row was changed after the plan was made", nil
+	case cur.WorkspaceGID != row.WorkspaceGID || cur.UserGID != row.UserGID || !strings.EqualFold(cur.UserEmail, row.UserEmail):
+		// The email is checked too: undo invites the journal's email back.
+		return "the plan's workspace_gid, user_gid or user_email is not this membership's: the row was changed after the plan was made, " +
+			"or the person's email has changed since", nil
 	}
 	if why := stillHolds(row, cur); why != "" {
 		return why, nil
@@ -180,8 +195,9 @@ func (o *ApplyOptions) recheck(ctx context.Context, client Asana, row Row) (stri
 		return "Asana has no such membership", nil
 	case err != nil:
 		return "", err
-	case workspace != row.WorkspaceGID || m.User.GID != row.UserGID:
-		return "Asana says the membership is another workspace's or another user's: the row was changed after the plan was made", nil
+	case workspace != row.WorkspaceGID || m.User.GID != row.UserGID || !strings.EqualFold(m.User.Email, row.UserEmail):
+		return "Asana says the membership is another workspace's or another user's, or the user's email is not the plan's: " +
+			"the row was changed after the plan was made, or the person's email has changed since", nil
 	}
 	return stillHolds(row, roster.Entry{State: m.State(), IsAdmin: m.IsAdmin, IdleDays: cur.IdleDays, Domain: cur.Domain}), nil
 }
@@ -206,6 +222,37 @@ func stillHolds(row Row, cur roster.Entry) string {
 		return "the email is no longer outside the workspace's domains"
 	}
 	return ""
+}
+
+// settle journals how the removals that a stopped run began ended
+// (Interrupted), read back from Asana: done when the membership reads
+// inactive, failed when it reads active. Without it undo would not know of
+// a removal made just before a crash. A dry run only says so.
+func (r Run) settle(ctx context.Context, client Asana, j *Journal) error {
+	for _, e := range Interrupted(j.Entries()) {
+		where := fmt.Sprintf("the removal begun by run %s at %s", e.Run, e.Time.UTC().Format(time.RFC3339))
+		if !r.Yes {
+			r.say(where, e.row(), "how it ended was never journalled: a run with --yes reads the membership back and journals it first")
+			continue
+		}
+		m, _, err := client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
+		result, answer := ResultFailed, ""
+		switch {
+		case errors.Is(err, asana.ErrNotFound):
+			answer = "unknown: Asana has no such membership now"
+		case err != nil:
+			return fmt.Errorf("%s: reading the membership back: %s", where, brief(err))
+		case m.IsActive:
+			answer = "not removed: the membership reads active"
+		default:
+			result, answer = ResultDone, "removed: the membership reads inactive"
+		}
+		if err := r.record(j, ActionRemove, result, e.row(), e.PlanRow, answer+" (the run that asked stopped before it journalled the end)", ""); err != nil {
+			return err
+		}
+		r.say(where, e.row(), answer)
+	}
+	return nil
 }
 
 // remove asks Asana to remove row's member. When the answer is lost (a 5xx

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type member struct {
 type fakeAsana struct {
 	members   map[string]*member // by membership gid
 	removeErr []error            // the next RemoveUser calls' errors, in order
+	addErr    map[string]error   // AddUser's error for a user, by what names them
 	applied   bool               // whether a failing RemoveUser still removed
 	calls     []string
 	onRemove  func() // runs after each removal (a signal, say)
@@ -65,6 +67,9 @@ func (f *fakeAsana) RemoveUser(_ context.Context, workspace, user string) error 
 
 func (f *fakeAsana) AddUser(_ context.Context, workspace, user string) (asana.User, error) {
 	f.calls = append(f.calls, "add "+user)
+	if err := f.addErr[user]; err != nil {
+		return asana.User{}, err
+	}
 	m := f.find(workspace, user)
 	if m == nil {
 		return asana.User{}, &asana.Error{Kind: asana.ErrNotFound, StatusCode: 404}
@@ -123,6 +128,9 @@ func options(current map[string]roster.Entry, yes bool, report *bytes.Buffer) Ap
 	}
 }
 
+// results are the journal's entries as "action result membership", but
+// for the started lines before each removal, which
+// TestARemovalWhoseEndWasNotJournalledIsSettled checks.
 func results(t *testing.T, path string) []string {
 	t.Helper()
 	entries, err := ReadJournal(path)
@@ -131,7 +139,9 @@ func results(t *testing.T, path string) []string {
 	}
 	var got []string
 	for _, e := range entries {
-		got = append(got, fmt.Sprintf("%s %s %s", e.Action, e.Result, e.MembershipGID))
+		if e.Result != ResultStarted {
+			got = append(got, fmt.Sprintf("%s %s %s", e.Action, e.Result, e.MembershipGID))
+		}
 	}
 	return got
 }
@@ -170,6 +180,28 @@ func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 	out, err = Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err != nil || out.Done != 0 || out.Skipped != 3 || f.removals() != before {
 		t.Errorf("rerun: outcome %+v, error %v, %d more removals; want 3 skipped and none made", out, err, f.removals()-before)
+	}
+}
+
+// A member the journal removed before this plan was made, and whom the
+// plan finds again (added back by hand since, with a new membership), is
+// removed again: the journal's old removal does not stand for this plan's.
+func TestApplyActsOnAMemberAddedBackBeforeThePlan(t *testing.T) {
+	f, rows, current := scene(1)
+	j, path := tempJournal(t)
+	old := rows[0]
+	old.PlannedAt, old.MembershipGID = planned.Add(-30*24*time.Hour), "999"
+	j.Append(Entry{Time: old.PlannedAt.Add(time.Hour), Run: "old", ActorGID: "9", Action: ActionRemove, Result: ResultDone,
+		WorkspaceGID: "1", MembershipGID: "999", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &old})
+	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	if err != nil || out.Done != 1 || f.removals() != 1 {
+		t.Fatalf("outcome %+v, error %v, %d removals; want the member removed again", out, err, f.removals())
+	}
+	if got := results(t, path); fmt.Sprint(got) != "[remove done 999 remove done 1000]" {
+		t.Errorf("journal %q", got)
+	}
+	if out, err := Undo(context.Background(), f, j, options(current, true, &bytes.Buffer{}).Run); err != nil || out.Done != 1 {
+		t.Errorf("undo: outcome %+v, error %v; want the last removal added back, once", out, err)
 	}
 }
 
@@ -214,6 +246,10 @@ func TestApplySkipsWhatChangedWithTheReason(t *testing.T) {
 		{"workspace forged", "another workspace's", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { f.members["1000"].workspace = "2" }},
 		{"membership gone", "no such membership", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) { delete(f.members, "1000") }},
 		{"the token's own user", "own user", func(_ *fakeAsana, r []Row, _ map[string]roster.Entry) { r[0].UserGID = "9" }},
+		{"email forged", "changed after the plan", func(_ *fakeAsana, r []Row, _ map[string]roster.Entry) { r[0].UserEmail = "mallory@example.net" }},
+		{"email changed in Asana since", "email has changed since", func(f *fakeAsana, _ []Row, _ map[string]roster.Entry) {
+			f.members["1000"].m.User.Email = "p0@example.org"
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -294,6 +330,115 @@ func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
 	}
 }
 
+// An exclusion protects by the member's email as it is now and in any
+// case, even when the plan's row was edited to another email.
+func TestApplyExcludesByTheEmailNow(t *testing.T) {
+	x, err := parseExclusions("exclude.txt", []byte("P0@Example.COM\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"p0@example.com", "mallory@example.net"} {
+		f, rows, current := scene(1)
+		rows[0].UserEmail = email
+		j, path := tempJournal(t)
+		var report bytes.Buffer
+		o := options(current, true, &report)
+		o.Exclusions = x
+		out, err := Apply(context.Background(), f, j, rows, o)
+		if err != nil || out.Skipped != 1 || f.removals() != 0 || !strings.Contains(report.String(), string(SkipExcluded)) {
+			t.Errorf("plan email %s: outcome %+v, error %v, %d removals; want the member skipped as excluded\n%s", email, out, err, f.removals(), report.String())
+		}
+		if got := results(t, path); fmt.Sprint(got) != "[remove skipped 1000]" {
+			t.Errorf("plan email %s: journal %q", email, got)
+		}
+	}
+}
+
+// A removal is journalled as started before it is asked for. When the line
+// with its end is lost (the disk full, a crash), the next run, apply or
+// undo, reads the membership back and journals how it ended, so that undo
+// knows of it; a dry run only says so. A journal that cannot take the
+// started line stops the run before anything is asked of Asana.
+func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
+	lostEnd := func(f *fakeAsana, j *Journal) {
+		f.onRemove = func() {
+			j.sync = func() error { j.f.Truncate(j.size); return syscall.ENOSPC } // the line never reaches the disk
+		}
+	}
+	t.Run("apply", func(t *testing.T) {
+		f, rows, current := scene(2)
+		j, path := tempJournal(t)
+		lostEnd(f, j)
+		_, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		if err == nil || !strings.Contains(err.Error(), "the removal of plan line 2 was asked for: the next run reads it back") {
+			t.Fatalf("error %v; want the run stopped, saying the removal was asked for", err)
+		}
+		j.Close()
+		f.onRemove = nil
+		if got := results(t, path); len(got) != 0 {
+			t.Fatalf("journal %q; want only the started line", got)
+		}
+		var report bytes.Buffer
+		j = reopen(t, path)
+		if _, err := Apply(context.Background(), f, j, rows, options(current, false, &report)); err != nil ||
+			!strings.Contains(report.String(), "how it ended was never journalled") || len(results(t, path)) != 0 {
+			t.Fatalf("dry run: %v, journal %q; want the interrupted removal reported and nothing written\n%s", err, results(t, path), report.String())
+		}
+		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		if err != nil || out.Done != 1 || out.Skipped != 1 || f.removals() != 2 {
+			t.Fatalf("rerun: outcome %+v, error %v, %d removals; want line 2 settled as done, line 3 removed", out, err, f.removals())
+		}
+		if got := results(t, path); fmt.Sprint(got) != "[remove done 1000 remove done 1001]" {
+			t.Errorf("journal %q", got)
+		}
+		if _, err := Undo(context.Background(), f, j, options(current, true, &bytes.Buffer{}).Run); err != nil || !f.members["1000"].m.IsActive {
+			t.Errorf("undo: %v; want the settled removal added back", err)
+		}
+	})
+	t.Run("undo", func(t *testing.T) {
+		f, rows, current := scene(1)
+		j, path := tempJournal(t)
+		lostEnd(f, j)
+		Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		j.Close()
+		out, err := Undo(context.Background(), f, reopen(t, path), options(current, true, &bytes.Buffer{}).Run)
+		if err != nil || out.Done != 1 || !f.members["1000"].m.IsActive {
+			t.Errorf("outcome %+v, error %v; want the interrupted removal settled and added back", out, err)
+		}
+	})
+	t.Run("never asked", func(t *testing.T) {
+		f, rows, current := scene(1)
+		j, path := tempJournal(t)
+		j.Append(Entry{Time: planned, Run: "crashed", ActorGID: "9", Action: ActionRemove, Result: ResultStarted,
+			WorkspaceGID: "1", MembershipGID: "1000", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &rows[0]})
+		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		if err != nil || out.Done != 1 || f.removals() != 1 {
+			t.Fatalf("outcome %+v, error %v, %d removals; want it settled as not removed, then removed", out, err, f.removals())
+		}
+		if got := results(t, path); fmt.Sprint(got) != "[remove failed 1000 remove done 1000]" {
+			t.Errorf("journal %q", got)
+		}
+	})
+	t.Run("no room for the started line", func(t *testing.T) {
+		f, rows, current := scene(1)
+		j, _ := tempJournal(t)
+		j.sync = func() error { return syscall.ENOSPC }
+		if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); !errors.Is(err, syscall.ENOSPC) || f.removals() != 0 {
+			t.Errorf("error %v, %d removals; want the run stopped before asking", err, f.removals())
+		}
+	})
+}
+
+func reopen(t *testing.T, path string) *Journal {
+	t.Helper()
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
 func TestApplyRefusesAStalePlan(t *testing.T) {
 	f, rows, current := scene(1)
 	j, _ := tempJournal(t)
@@ -344,5 +489,35 @@ func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
 	want := "[remove done 1000 remove done 1001 add done 1000 add done 1001]"
 	if got := results(t, path); fmt.Sprint(got) != want {
 		t.Errorf("journal %q, want %s", got, want)
+	}
+}
+
+// Undo goes on past a member Asana refuses to add back (a run stopped
+// there would stop there at every run), says so in its error, and adds
+// back by user gid a member whose email the journal lacks.
+func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
+	f, rows, current := scene(3)
+	rows[2].UserEmail, f.members["1002"].m.User.Email = "", ""
+	e := current["1002"]
+	e.UserEmail = ""
+	current["1002"] = e
+	j, path := tempJournal(t)
+	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	f.addErr = map[string]error{"p0@example.com": &asana.Error{Kind: asana.ErrBadRequest, StatusCode: 400}}
+	run := options(current, true, &bytes.Buffer{}).Run
+	out, err := Undo(context.Background(), f, j, run)
+	if err == nil || out.Done != 2 || out.Failed != 1 || !f.members["1001"].m.IsActive || !f.members["1002"].m.IsActive {
+		t.Fatalf("outcome %+v, error %v; want the refused one failed and the two others added back", out, err)
+	}
+	if !strings.Contains(fmt.Sprint(f.calls), "add 2002") {
+		t.Errorf("calls %q: want the member without an email added back by user gid", f.calls)
+	}
+	if got := results(t, path); fmt.Sprint(got[3:]) != "[add failed 1000 add done 1001 add done 1002]" {
+		t.Errorf("journal %q", got)
+	}
+	if _, err := Undo(context.Background(), f, j, run); err == nil || !strings.Contains(err.Error(), "1 member(s) could not be added back") {
+		t.Errorf("a rerun: %v; want the refused one tried again and reported", err)
 	}
 }

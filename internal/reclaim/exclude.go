@@ -72,6 +72,10 @@ func parseExclusions(path string, data []byte) (Exclusions, error) {
 			return fail(fmt.Sprintf("a number of more than %d digits is not a user gid", maxGIDDigits))
 		case !strings.Contains(v, "@"):
 			return fail("neither an email (it has no @) nor a user gid (digits only)")
+		case strings.ContainsAny(v, `<>()[],;:"\`):
+			// Pasted from a mail client (<name@example.com>, a list with
+			// commas), it would match no one and protect no one.
+			return fail("an email with brackets, quotes or separators in it: write the address alone, such as name@example.com")
 		case !validEmail(v):
 			return fail("not an email address (something, an @, a domain)")
 		default:

@@ -64,10 +64,15 @@ func TestExclusionsRefuseWhatIsNeither(t *testing.T) {
 		"\n\nceo.acme.example\n":                      "exclude.txt line 3: neither an email (it has no @) nor a user gid (digits only)",
 		"14000000000000a7":                            "exclude.txt line 1: neither an email",
 		"1400000000000007\n1234567890123456789012345": "exclude.txt line 2: a number of more than 24 digits is not a user gid",
-		"ceo@":                 "exclude.txt line 1: not an email address",
-		"@acme.example":        "exclude.txt line 1: not an email address",
-		"ceo@acme\x00.example": "exclude.txt line 1: not an email address",
-		"ceo\xff@acme.example": "exclude.txt line 1: not UTF-8 text: save the file as UTF-8",
+		"<ceo@acme.example>":                          "exclude.txt line 1: an email with brackets, quotes or separators",
+		"ceo@acme.example,cto@acme.example":           "exclude.txt line 1: an email with brackets",
+		"ceo@acme.example;":                           "exclude.txt line 1: an email with brackets",
+		"mailto:ceo@acme.example":                     "exclude.txt line 1: an email with brackets",
+		"\"ceo@acme.example\"":                        "exclude.txt line 1: an email with brackets",
+		"ceo@":                                        "exclude.txt line 1: not an email address",
+		"@acme.example":                               "exclude.txt line 1: not an email address",
+		"ceo@acme\x00.example":                        "exclude.txt line 1: not an email address",
+		"ceo\xff@acme.example":                        "exclude.txt line 1: not UTF-8 text: save the file as UTF-8",
 	} {
 		_, err := parseExclusions("exclude.txt", []byte(in))
 		var e *Error

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,11 @@ import (
 type Result string
 
 const (
+	// ResultStarted: a removal is about to be asked for. The entry with
+	// its end follows, unless the run stopped first (killed, or the journal
+	// could not take the line): then the next run reads the member back
+	// and journals how it ended (Interrupted).
+	ResultStarted Result = "started"
 	// ResultDone: Asana confirmed it (a 2xx, or a re-read proved it).
 	ResultDone Result = "done"
 	// ResultSkipped: the re-check said not to act; Reason says why.
@@ -54,7 +60,8 @@ type Entry struct {
 const (
 	// maxJournalBytes bounds the journal, which is read whole into memory
 	// (by apply, undo and the exporter's metrics): a line is about 1 KiB,
-	// so some 60,000 actions, 6,000 runs at the default --max of 10. A full
+	// and a removal takes two (started, then its end), so some 30,000
+	// removals, 3,000 runs at the default --max of 10. A full
 	// journal is kept for undo, and a new one given for new runs.
 	maxJournalBytes = 64 << 20
 	// maxJournalLineBytes bounds a line with its newline: an entry with
@@ -75,6 +82,23 @@ func Removed(entries []Entry) map[Key]Entry { return lastDone(entries, ActionRem
 // AddedBack is each (workspace, user) whose last done action in entries is
 // an add: undone, and not removed again since.
 func AddedBack(entries []Entry) map[Key]Entry { return lastDone(entries, ActionAdd) }
+
+// Interrupted are the removals begun (result started) after which the
+// journal has no entry for that user in that workspace: the run stopped
+// before it journalled how they ended.
+func Interrupted(entries []Entry) []Entry {
+	last := map[Key]int{}
+	for i, e := range entries {
+		last[Key{e.WorkspaceGID, e.UserGID}] = i
+	}
+	var begun []Entry
+	for i, e := range entries {
+		if e.Result == ResultStarted && last[Key{e.WorkspaceGID, e.UserGID}] == i {
+			begun = append(begun, e)
+		}
+	}
+	return begun
+}
 
 func lastDone(entries []Entry, action Action) map[Key]Entry {
 	last := map[Key]Entry{}
@@ -126,11 +150,34 @@ func OpenJournal(path string) (*Journal, error) {
 	return j, nil
 }
 
+// ViewJournal reads the journal at path for a dry run, which writes
+// nothing: not locked, not created when absent (then it has no entries),
+// a torn last line left in the file; Append refuses.
+func ViewJournal(path string) (*Journal, error) {
+	entries, err := ReadJournal(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		entries, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Journal{path: path, entries: entries, failed: errors.New("a dry run writes no journal")}, nil
+}
+
 func openJournal(path string, f *os.File) (*Journal, error) {
-	if st, err := f.Stat(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, &inputfile.NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	// A journal made beforehand (touch, under umask 022) would show the
+	// names and emails it is about to hold to everyone.
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return nil, fmt.Errorf("the journal %s is readable by others (mode %v), and making it 0600 failed: %w; "+
+				"chmod 600 it, or give --journal a new file", path, st.Mode().Perm(), err)
+		}
 	}
 	if err := lock(f); errors.Is(err, errLocked) {
 		return nil, fmt.Errorf("another reclaim run holds the journal %s (apply or undo): wait for it to end; "+
@@ -261,8 +308,8 @@ func (e *Entry) validate() error {
 		return fmt.Errorf("run is not a run id (1 to %d letters, digits, '.', '_' or '-')", maxRunBytes)
 	case e.Action != ActionRemove && e.Action != ActionAdd:
 		return fmt.Errorf("action is neither %s nor %s", ActionRemove, ActionAdd)
-	case e.Result != ResultDone && e.Result != ResultSkipped && e.Result != ResultFailed:
-		return fmt.Errorf("result is none of %s, %s, %s", ResultDone, ResultSkipped, ResultFailed)
+	case e.Result != ResultStarted && e.Result != ResultDone && e.Result != ResultSkipped && e.Result != ResultFailed:
+		return fmt.Errorf("result is none of %s, %s, %s, %s", ResultStarted, ResultDone, ResultSkipped, ResultFailed)
 	case e.UserEmail != "" && !validEmail(e.UserEmail):
 		return errors.New("user_email is not an email address")
 	}
@@ -362,7 +409,8 @@ type journalScan struct {
 	entries []Entry
 	end     int64 // the bytes of the whole lines: where the next line goes
 	// tornLine is the line number of a torn last line: one without its
-	// newline that is not even JSON (a crash while it was written).
+	// newline that is not even JSON but begins as an entry does (a crash
+	// while it was written).
 	tornLine int
 	// unterminated: the last line is a whole entry without its newline.
 	unterminated bool
@@ -379,7 +427,7 @@ func readJournal(r io.Reader, path string) (journalScan, error) {
 				"this is not a journal, or it is damaged; give --journal the journal's path, or restore it from a backup", maxJournalLineBytes)}
 		case errors.Is(err, io.EOF) && len(line) == 0:
 			return s, nil
-		case errors.Is(err, io.EOF) && !json.Valid(line):
+		case errors.Is(err, io.EOF) && !json.Valid(line) && tornEntry(line):
 			s.tornLine = n
 			return s, nil
 		case err != nil && !errors.Is(err, io.EOF):
@@ -399,6 +447,17 @@ func readJournal(r io.Reader, path string) (journalScan, error) {
 			return s, nil
 		}
 	}
+}
+
+// entryStart is how every line the journal writes begins.
+const entryStart = `{"time":"`
+
+// tornEntry reports whether a last line without its newline is the start
+// of an entry cut short. Anything else is no journal's, and is refused
+// rather than dropped: given the wrong file (a token file is one line
+// without a newline), dropping its "torn line" would empty it.
+func tornEntry(line []byte) bool {
+	return bytes.HasPrefix(line, []byte(entryStart)) || bytes.HasPrefix([]byte(entryStart), line)
 }
 
 // decodeEntry reads one line into e, or says what is wrong with it without

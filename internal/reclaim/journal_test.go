@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,6 +92,24 @@ func TestJournalAppendsAndReadsBack(t *testing.T) {
 	}
 	if !strings.HasSuffix(lines[0], `"action":"remove","monthly_price":"10.99"}}`) || !strings.HasSuffix(lines[2], `"plan_row":null}`) {
 		t.Errorf("the plan rows end wrong:\n%s", raw)
+	}
+}
+
+// TestOpenJournalMakesItPrivate: a journal made beforehand with a mode
+// others can read is made 0600 before a line is written to it.
+func TestOpenJournalMakesItPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", st.Mode().Perm(), err)
 	}
 }
 
@@ -217,7 +236,7 @@ func TestJournalRefusesADamagedLine(t *testing.T) {
 		{"[1,2]\n", "not a journal entry"},
 		{edit(`"action":"remove"`, `"action":"delete"`), "action is neither remove nor add"},
 		{edit(`"action":"remove"`, `"action":7`), "action holds a number, which the journal never writes there"},
-		{edit(`"result":"done"`, `"result":"maybe"`), "result is none of done, skipped, failed"},
+		{edit(`"result":"done"`, `"result":"maybe"`), "result is none of started, done, skipped, failed"},
 		{edit(`"time":"2026-12-06T09:00:00Z"`, `"time":null`), "time is missing"},
 		{edit(`"time":"2026-12-06T09:00:00Z"`, `"time":"Saturday"`), "not a journal entry"},
 		{edit(`"run":"3f2a9c"`, `"run":"a run"`), "run is not a run id"},
@@ -371,6 +390,65 @@ func TestOpenJournalRefusesWhatIsNotAFile(t *testing.T) {
 	if _, err := ReadJournal(filepath.Join(dir, "absent.jsonl")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadJournal of no file: %v", err)
 	}
+}
+
+// TestJournalGivenTheWrongFile: a file whose last line lacks its newline
+// and does not begin as an entry (a token file, say) is no journal's: it
+// is refused, naming the line, and left as it was, never cut as torn.
+func TestJournalGivenTheWrongFile(t *testing.T) {
+	good, _ := encodeEntry(sampleEntries()[0])
+	for _, content := range []string{"0/1234567890abcdef", "x", string(good) + "password"} {
+		path := filepath.Join(t.TempDir(), "token")
+		os.WriteFile(path, []byte(content), 0o600)
+		j, err := OpenJournal(path)
+		if err == nil {
+			j.Close()
+		}
+		line := strings.Count(content, "\n") + 1
+		if want := fmt.Sprintf("%s line %d: not JSON", path, line); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", content, err, want)
+		}
+		if _, err := ReadJournal(path); err == nil {
+			t.Errorf("%q: ReadJournal reads it as a journal", content)
+		}
+		if got, _ := os.ReadFile(path); string(got) != content {
+			t.Errorf("%q: the file now holds %q", content, got)
+		}
+	}
+}
+
+// TestViewJournalWritesNothing: a dry run's journal is read, never
+// created, repaired or locked, and takes no entry.
+func TestViewJournalWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	absent := filepath.Join(dir, "absent.jsonl")
+	j, err := ViewJournal(absent)
+	if err != nil || len(j.Entries()) != 0 {
+		t.Fatalf("no journal yet: %v, %d entries", err, len(j.Entries()))
+	}
+	if err := j.Append(sampleEntries()[0]); err == nil {
+		t.Error("a dry run's journal took an entry")
+	}
+	j.Close()
+	if _, err := os.Stat(absent); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dry run made the journal: %v", err)
+	}
+	first, _ := encodeEntry(sampleEntries()[0])
+	torn := append(bytes.Clone(first), first[:20]...)
+	path := filepath.Join(dir, "journal.jsonl")
+	os.WriteFile(path, torn, 0o600)
+	if j, err = ViewJournal(path); err != nil || len(j.Entries()) != 1 {
+		t.Fatalf("a torn journal: %v, %d entries", err, len(j.Entries()))
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, torn) {
+		t.Error("the dry run cut the torn line")
+	}
+	// It holds no lock: a run may take the journal meanwhile.
+	run, err := OpenJournal(path)
+	if err != nil {
+		t.Fatalf("a run beside a dry run: %v", err)
+	}
+	run.Close()
 }
 
 // TestRemovedAndAddedBack: a user counts as removed when their last done

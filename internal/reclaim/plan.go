@@ -418,6 +418,10 @@ func parseRow(c *planCells) (Row, error) {
 	if r.Action != ActionRemove && r.Action != ActionReview {
 		return Row{}, fmt.Errorf("action is neither %s nor %s", ActionRemove, ActionReview)
 	}
+	if r.Action == ActionRemove && r.Reason == ReasonOutside {
+		return Row{}, fmt.Errorf("action is %s on a row whose reason is only %s: a plan proposes such a member, who uses the seat, "+
+			"for %s (made a guest in the Admin Console, they keep their access), never for removal", ActionRemove, ReasonOutside, ActionReview)
+	}
 	if s := c[colMonthlyPrice]; s != "" {
 		p, ok := parsePrice(s)
 		if !ok {
@@ -553,11 +557,13 @@ func validEmail(s string) bool {
 		!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
-// planCheck holds what a plan's rows must agree on: one planned_at, each
-// membership once, each user once a workspace.
+// planCheck holds what a plan's rows must agree on: one planned_at, one
+// idle threshold, each membership once, each user once a workspace.
 type planCheck struct {
 	plannedAt   time.Time
 	firstLine   int
+	threshold   int               // the first idle row's idle_threshold_days
+	idleLine    int               // its line; 0 before an idle row
 	memberships map[string]int    // membership gid: its line
 	users       map[[2]string]int // workspace and user gid: its line
 }
@@ -569,6 +575,11 @@ func (p *planCheck) add(line int, r *Row) error {
 	}
 	if !r.PlannedAt.Equal(p.plannedAt) {
 		return fmt.Errorf("planned_at differs from line %d's: a plan is made at one time, so this row was not in it", p.firstLine)
+	}
+	if r.Reason.Idle() && p.idleLine == 0 {
+		p.threshold, p.idleLine = r.IdleThresholdDays, line
+	} else if r.Reason.Idle() && r.IdleThresholdDays != p.threshold {
+		return fmt.Errorf("idle_threshold_days differs from line %d's: a plan is made with one --idle, so this row was changed or was not in it", p.idleLine)
 	}
 	if first, ok := p.memberships[r.MembershipGID]; ok {
 		return fmt.Errorf("membership_gid repeats line %d's: each membership is planned once; delete one of the two rows", first)

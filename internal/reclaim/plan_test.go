@@ -38,12 +38,12 @@ func sampleRows() []Row {
 			PlannedAt: plannedAt, WorkspaceGID: "1200000000000001", WorkspaceName: "Acme, Inc.",
 			MembershipGID: "1300000000000002", UserGID: "1400000000000002", UserName: "'quoted\nover two lines",
 			UserEmail: "bob@gmail.example", State: asana.Licensed, Reason: ReasonOutside, IdleDays: -1,
-			Domain: "outside", Action: ActionRemove,
+			Domain: "outside", Action: ActionReview,
 		},
 		{
 			PlannedAt: plannedAt, WorkspaceGID: "1200000000000002", WorkspaceName: "-Second",
 			MembershipGID: "1300000000000003", UserGID: "1400000000000003", UserName: "Zoë Ørsted 日本",
-			UserEmail: "zoe@other.example", State: asana.ViewOnly, Reason: ReasonBoth, IdleThresholdDays: 30,
+			UserEmail: "zoe@other.example", State: asana.ViewOnly, Reason: ReasonBoth, IdleThresholdDays: 90,
 			IdleDays: 400, ActivitySource: roster.SourceAuditLog, Domain: "outside", Action: ActionReview,
 			MonthlyPrice: price(0),
 		},
@@ -87,7 +87,7 @@ func TestWritePlanReadsBack(t *testing.T) {
 			t.Errorf("no header line %q", header)
 		}
 		for _, want := range []string{`"'=HYPERLINK(""http://evil"")"`, `'-Second`, `"''quoted` + "\n" + `over two lines"`,
-			"2026-12-05T14:00:00Z", "2026-08-07T23:59:59.999999999Z", ",10.99\n", ",idle+outside_domains,30,400,,audit_log,outside,review,0\n"} {
+			"2026-12-05T14:00:00Z", "2026-08-07T23:59:59.999999999Z", ",10.99\n", ",idle+outside_domains,90,400,,audit_log,outside,review,0\n"} {
 			if !bytes.Contains(raw, []byte(want)) {
 				t.Errorf("the file lacks %q:\n%s", want, raw)
 			}
@@ -184,6 +184,8 @@ func TestReadPlanRefusesBrokenRules(t *testing.T) {
 		{"domain inside on outside", set(3, colDomain, "inside"), 5, "domain is not outside, or user_email is empty, on a row whose reason is outside_domains"},
 		{"no email on outside", set(2, colUserEmail, ""), 3, "domain is not outside, or user_email is empty"},
 		{"action unknown", set(1, colAction, "delete"), 2, "action is neither remove nor review"},
+		{"review turned into remove", set(2, colAction, "remove"), 3, "action is remove on a row whose reason is only outside_domains"},
+		{"threshold differs", set(3, colIdleThresholdDays, "60"), 5, "idle_threshold_days differs from line 2's"},
 		{"price negative", set(1, colMonthlyPrice, "-1"), 2, "monthly_price is not a price from 0 up, below 1e+09"},
 		{"price with exponent", set(1, colMonthlyPrice, "1e3"), 2, "monthly_price is not a price"},
 		{"price NaN", set(1, colMonthlyPrice, "NaN"), 2, "monthly_price is not a price"},
@@ -263,7 +265,7 @@ func TestPlanLimits(t *testing.T) {
 	b.WriteString(strings.Join(PlanColumns[:], ",") + "\n")
 	for i := range maxPlanRows + 1 {
 		n := strconv.Itoa(1e9 + i)
-		b.WriteString("2026-12-05T14:00:00Z,1,," + n + "," + n + ",,a@b,licensed,outside_domains,,,,,outside,remove,\n")
+		b.WriteString("2026-12-05T14:00:00Z,1,," + n + "," + n + ",,a@b,licensed,outside_domains,,,,,outside,review,\n")
 	}
 	_, err := readPlan(strings.NewReader(b.String()), "plan.csv")
 	if want := "plan.csv line 100002: more than 100000 rows"; err == nil || !strings.HasPrefix(err.Error(), want) {

@@ -18,17 +18,15 @@ import (
 // first: a member already back is skipped.
 func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error) {
 	r = r.defaults()
+	if err := r.settle(ctx, client, j); err != nil {
+		return Outcome{}, err
+	}
 	removed := slices.SortedFunc(maps.Values(Removed(j.Entries())), func(a, b Entry) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.MembershipGID, b.MembershipGID))
 	})
 	var out Outcome
 	for i, e := range removed {
-		// The entry's own fields, not its plan row's, say whom it removed.
-		row := Row{WorkspaceGID: e.WorkspaceGID, MembershipGID: e.MembershipGID, UserGID: e.UserGID,
-			UserName: e.UserName, UserEmail: e.UserEmail}
-		if e.PlanRow != nil {
-			row.WorkspaceName, row.Domain = e.PlanRow.WorkspaceName, e.PlanRow.Domain
-		}
+		row := e.row()
 		line := i + 1
 		where := fmt.Sprintf("removal %d of the journal", line)
 		if out.Done+out.Failed >= r.Max {
@@ -62,15 +60,21 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 			return out, err
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
-		_, err = client.AddUser(ctx, e.WorkspaceGID, e.UserEmail)
+		// By gid when the journal has no email: that would fail at every run.
+		_, err = client.AddUser(ctx, e.WorkspaceGID, cmp.Or(e.UserEmail, e.UserGID))
 		cancel()
 		if err != nil {
 			out.Failed++
-			out.Left = len(removed) - i - 1
 			if jerr := r.record(j, ActionAdd, ResultFailed, row, e.PlanRow, err.Error(), ""); jerr != nil {
 				return out, jerr
 			}
 			r.say(where, row, "failed: "+err.Error())
+			if errors.Is(err, asana.ErrBadRequest) || errors.Is(err, asana.ErrNotFound) {
+				// Refused for this person alone: the others are not held
+				// back behind them at every run.
+				continue
+			}
+			out.Left = len(removed) - i - 1
 			return out, fmt.Errorf("removal %d of the journal: adding the member back failed: %s; the journal has Asana's answer", line, brief(err))
 		}
 		out.Done++
@@ -79,7 +83,21 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		}
 		r.say(where, row, "added back (an invitation, in an organization)"+asGuest(row))
 	}
+	if out.Failed > 0 {
+		return out, fmt.Errorf("%d member(s) could not be added back: the report and the journal have Asana's answers; run undo again to try them again", out.Failed)
+	}
 	return out, nil
+}
+
+// row is whom e acted on, as a report line names them: the entry's own
+// fields, not its plan row's, say whom it acted on.
+func (e Entry) row() Row {
+	row := Row{WorkspaceGID: e.WorkspaceGID, MembershipGID: e.MembershipGID, UserGID: e.UserGID,
+		UserName: e.UserName, UserEmail: e.UserEmail}
+	if e.PlanRow != nil {
+		row.WorkspaceName, row.Domain = e.PlanRow.WorkspaceName, e.PlanRow.Domain
+	}
+	return row
 }
 
 // asGuest warns that a person whose email is outside the organization's

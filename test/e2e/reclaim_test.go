@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,7 +52,8 @@ func posts(s *simulated, route string) int {
 	return n
 }
 
-// journalResults are the journal's lines as "action result", in order.
+// journalResults are the journal's lines as "action result", in order,
+// but for the started line before each removal.
 func journalResults(t *testing.T, path string) []string {
 	t.Helper()
 	entries, err := reclaim.ReadJournal(path)
@@ -60,7 +62,9 @@ func journalResults(t *testing.T, path string) []string {
 	}
 	var got []string
 	for _, e := range entries {
-		got = append(got, string(e.Action)+" "+string(e.Result))
+		if e.Result != reclaim.ResultStarted {
+			got = append(got, string(e.Action)+" "+string(e.Result))
+		}
 	}
 	return got
 }
@@ -194,6 +198,36 @@ func TestReclaimEndToEnd(t *testing.T) {
 	}
 }
 
+// TestReclaimRefusesNonsenseFlags: a flag that would cap nothing, act
+// without the exclude list or never give up is refused before anything
+// runs, by a message that names it.
+func TestReclaimRefusesNonsenseFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "journal.jsonl")
+	apply := "apply --plan=" + filepath.Join(dir, "plan.csv") + " --journal=" + journal
+	for _, c := range []struct{ args, want string }{
+		{apply + " --max=0", `--max="0" is not a number of members from 1 to 1000`},
+		{apply + " --max=-1", `--max="-1" is not a number`},
+		{apply + " --max=ten", `--max="ten" is not a number`},
+		{"undo --journal=" + journal + " --max=1000000", `--max="1000000" is not a number`},
+		{apply + " --max-age=0", `--max-age="0" is not a duration above 0`},
+		{apply + " --exclude=", "--exclude is empty: give the file's path, or leave the flag out"},
+		{"plan --idle=60d --output=plan.csv --exclude=", "--exclude is empty"},
+		{"plan --idle=0d --output=plan.csv", `--idle="0d" is not a whole number of days above 0`},
+		{"plan --idle=36h --output=plan.csv", `--idle="36h" is not a whole number of days`},
+		{"plan --idle=60d --output=plan.csv --timeout=-1s", "--timeout must not be negative"},
+	} {
+		out, err := exec.Command(exporterBinary(t), append([]string{"reclaim"}, strings.Fields(c.args)...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: %v, output %q; want it refused with %q", c.args, err, out, c.want)
+		}
+	}
+	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused command touched the journal: %v", err)
+	}
+}
+
 // TestReclaimApplyUnderFaults: whatever goes wrong with a removal, the
 // journal says done exactly for the members Asana removed, and a rerun
 // finishes the rest without asking Asana to remove anyone twice.
@@ -273,9 +307,21 @@ func entriesDoneBefore(entries []reclaim.Entry) []reclaim.Entry {
 }
 
 // TestReclaimApplyStopsCleanlyAtSIGTERM: a SIGTERM during a removal lets it
-// finish and be journalled; the run stops there, and a rerun goes on.
+// finish and be journalled; the run stops there, and a rerun goes on. A
+// SIGKILL there (a crash between Asana's answer and the journal line)
+// leaves the removal journalled as started: the rerun reads it back and
+// journals it done, once, so that undo knows of it.
 func TestReclaimApplyStopsCleanlyAtSIGTERM(t *testing.T) {
 	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			applyStoppedBy(t, sig)
+		})
+	}
+}
+
+func applyStoppedBy(t *testing.T, sig syscall.Signal) {
 	s := newSimulated(t, roomy)
 	audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
 	dir := t.TempDir()
@@ -308,23 +354,31 @@ func TestReclaimApplyStopsCleanlyAtSIGTERM(t *testing.T) {
 		})
 		return inactive
 	})
-	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(sig)
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) {
-		t.Fatalf("apply after SIGTERM: %v, want a non-zero exit\n%s", err, stderr.String())
+		t.Fatalf("apply after %s: %v, want a non-zero exit\n%s", sig, err, stderr.String())
 	}
-	got := journalResults(t, journal)
-	if len(got) != 1 || got[0] != "remove done" {
-		t.Errorf("journal %q: want the removal in flight done, and nothing after it\n%s", got, stderr.String())
+	got, want := journalResults(t, journal), []string{"remove done"}
+	if sig == syscall.SIGKILL {
+		want = nil // only the started line
 	}
-	if !strings.Contains(stderr.String(), "run apply again") {
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("journal %q: want %q, and nothing after it\n%s", got, want, stderr.String())
+	}
+	if sig == syscall.SIGTERM && !strings.Contains(stderr.String(), "run apply again") {
 		t.Errorf("stderr does not say how to go on:\n%s", stderr.String())
 	}
+	s.srv.ResetRequests()
 	if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes"); err != nil {
 		t.Fatalf("rerun: %v\n%s", err, stderr)
 	}
-	if got := journalResults(t, journal); len(got) != acmeIdle.Idle(60) {
-		t.Errorf("journal after the rerun %q, want %d removals", got, acmeIdle.Idle(60))
+	idle := acmeIdle.Idle(60)
+	if got := journalResults(t, journal); fmt.Sprint(got) != fmt.Sprint(slices.Repeat([]string{"remove done"}, idle)) {
+		t.Errorf("journal after the rerun %q, want %d removals done", got, idle)
+	}
+	if n := posts(s, asana.EndpointRemoveUser); n != idle-1 {
+		t.Errorf("the rerun asked for %d removals, want %d: none for the member removed before the signal", n, idle-1)
 	}
 }
