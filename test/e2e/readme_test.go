@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
 	"github.com/asana-exporter/asana_exporter/internal/testutil/exposition"
 )
 
@@ -35,7 +37,7 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 	// against the audit log, exports every metric it has but the OAuth
 	// app's; one authenticated as an OAuth app exports those too.
 	families := exposition.Families{}
-	demo := exporter.Options{Demo: true, RefreshInterval: time.Second}
+	demo := exporter.Options{Demo: true, RefreshInterval: time.Second, ReclaimJournal: oneRemoval(t)}
 	maps.Copy(families, collected(t, demo, func(f exposition.Families) bool { return f["asana_workspace_seats_idle"] != nil }))
 	maps.Copy(families, collected(t, oauthExporterOptions(t), func(f exposition.Families) bool {
 		up, _ := f.Sample("asana_up")
@@ -77,7 +79,7 @@ func TestREADMEMetricsTableMatchesTheCode(t *testing.T) {
 			t.Errorf("README types %s as %q, the exporter as %q", mf.GetName(), documented[mf.GetName()], want)
 		}
 	}
-	if len(registered) != 34 {
+	if len(registered) != 39 {
 		t.Errorf("%d asana_* metrics registered: %v", len(registered), registered)
 	}
 }
@@ -158,4 +160,26 @@ func TestREADMEDescribesEveryPanelAndAlert(t *testing.T) {
 			}
 		}
 	}
+}
+
+// oneRemoval is a reclaim journal holding one confirmed removal, so that
+// the exporter exports every asana_reclaim_* metric.
+func oneRemoval(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := reclaim.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	at := time.Now().UTC().Truncate(time.Second)
+	price := 24.99
+	row := &reclaim.Row{PlannedAt: at.Add(-time.Hour), WorkspaceGID: "1", MembershipGID: "2", UserGID: "3", UserEmail: "a@example.com",
+		State: asana.Licensed, Reason: reclaim.ReasonIdle, IdleThresholdDays: 60, IdleDays: 90, ActivitySource: "audit_log",
+		Domain: "inside", Action: reclaim.ActionRemove, MonthlyPrice: &price}
+	if err := j.Append(reclaim.Entry{Time: at, Run: "r1", ActorGID: "9", Action: reclaim.ActionRemove, Result: reclaim.ResultDone,
+		WorkspaceGID: "1", MembershipGID: "2", UserGID: "3", UserEmail: "a@example.com", PlanRow: row}); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
