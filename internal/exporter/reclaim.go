@@ -63,7 +63,11 @@ func (e *Exporter) ReclaimPlan(ctx context.Context, o ReclaimOptions, errOut io.
 	if err != nil {
 		return fmt.Errorf("reading the token's own user: %w", err)
 	}
-	listings, _, err := e.listSeats(ctx, SeatsOptions{IdleDays: o.IdleDays, ConsoleExport: o.ConsoleExport, Workspaces: o.Workspaces, Now: o.Now},
+	targets, err := e.seatTargets(ctx, o.Workspaces)
+	if err != nil {
+		return err
+	}
+	listings, _, err := e.listSeats(ctx, targets, SeatsOptions{IdleDays: o.IdleDays, ConsoleExport: o.ConsoleExport, Now: o.Now},
 		roster.ListOptions{}, errOut)
 	if err != nil {
 		return err
@@ -185,20 +189,20 @@ func (e *Exporter) currentMembers(ctx context.Context, rows []reclaim.Row, o Rec
 	if err != nil {
 		return nil, fmt.Errorf("listing workspaces: %w", err)
 	}
-	var workspaces []string
+	var targets []asana.Workspace
 	threshold := 0
 	for _, r := range rows {
-		seen := slices.ContainsFunc(visible, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID })
-		if seen && !slices.Contains(workspaces, r.WorkspaceGID) && r.Action == reclaim.ActionRemove {
-			workspaces = append(workspaces, r.WorkspaceGID)
+		i := slices.IndexFunc(visible, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID })
+		if i >= 0 && r.Action == reclaim.ActionRemove && !slices.ContainsFunc(targets, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID }) {
+			targets = append(targets, visible[i])
 		}
 		threshold = max(threshold, r.IdleThresholdDays)
 	}
 	current := map[string]roster.Entry{}
-	if len(workspaces) == 0 {
+	if len(targets) == 0 {
 		return current, nil
 	}
-	listings, _, err := e.listSeats(ctx, SeatsOptions{IdleDays: threshold, ConsoleExport: o.ConsoleExport, Workspaces: workspaces, Now: o.Now},
+	listings, _, err := e.listSeats(ctx, targets, SeatsOptions{IdleDays: threshold, ConsoleExport: o.ConsoleExport, Now: o.Now},
 		roster.ListOptions{}, errOut)
 	if err != nil {
 		return nil, fmt.Errorf("re-checking the plan's members (its idle rows were planned with --idle=%dd): %w", threshold, err)

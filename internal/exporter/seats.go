@@ -108,7 +108,11 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 	if opts.Summary { // it counts every state and judges idle seats by each threshold itself
 		filter = roster.ListOptions{}
 	}
-	listings, listOpts, err := e.listSeats(ctx, opts, filter, errOut)
+	targets, err := e.seatTargets(ctx, opts.Workspaces)
+	if err != nil {
+		return err
+	}
+	listings, listOpts, err := e.listSeats(ctx, targets, opts, filter, errOut)
 	if err != nil {
 		return err
 	}
@@ -154,15 +158,11 @@ func writeOutput(listings roster.Listings, output, what string, out io.Writer, w
 	return nil
 }
 
-// listSeats lists the rosters of the workspaces opts names, filtered as
+// listSeats lists the rosters of targets, filtered as
 // filter says, with the audit log's columns when the config reads it. A
 // listing that failed is in the result with its Err, which listSeats has
 // told errOut.
-func (e *Exporter) listSeats(ctx context.Context, opts SeatsOptions, filter roster.ListOptions, errOut io.Writer) (roster.Listings, roster.ListOptions, error) {
-	targets, err := e.seatTargets(ctx, opts.Workspaces)
-	if err != nil {
-		return nil, filter, err
-	}
+func (e *Exporter) listSeats(ctx context.Context, targets []asana.Workspace, opts SeatsOptions, filter roster.ListOptions, errOut io.Writer) (roster.Listings, roster.ListOptions, error) {
 	cfg := e.config.Get()
 	listOpts := filter
 	listOpts.Prices = prices(cfg)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,17 +109,6 @@ func scene(n int) (*fakeAsana, []Row, map[string]roster.Entry) {
 	return f, rows, current
 }
 
-func tempJournal(t *testing.T) (*Journal, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	j, err := OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
-	return j, path
-}
-
 func options(current map[string]roster.Entry, yes bool, report *bytes.Buffer) ApplyOptions {
 	return ApplyOptions{
 		Run:     Run{ID: "run1", Actor: asana.User{GID: "9"}, Yes: yes, Now: func() time.Time { return planned.Add(time.Hour) }, Report: report},
@@ -148,7 +136,7 @@ func results(t *testing.T, path string) []string {
 
 func TestApplyWithoutYesChangesNothing(t *testing.T) {
 	f, rows, current := scene(3)
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	var report bytes.Buffer
 	out, err := Apply(context.Background(), f, j, rows, options(current, false, &report))
 	if err != nil {
@@ -167,7 +155,7 @@ func TestApplyWithoutYesChangesNothing(t *testing.T) {
 
 func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 	f, rows, current := scene(3)
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err != nil || out.Done != 3 {
 		t.Fatalf("outcome %+v, error %v; want 3 removed", out, err)
@@ -188,7 +176,7 @@ func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 // removed again: the journal's old removal does not stand for this plan's.
 func TestApplyActsOnAMemberAddedBackBeforeThePlan(t *testing.T) {
 	f, rows, current := scene(1)
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	old := rows[0]
 	old.PlannedAt, old.MembershipGID = planned.Add(-30*24*time.Hour), "999"
 	j.Append(Entry{Time: old.PlannedAt.Add(time.Hour), Run: "old", ActorGID: "9", Action: ActionRemove, Result: ResultDone,
@@ -207,7 +195,7 @@ func TestApplyActsOnAMemberAddedBackBeforeThePlan(t *testing.T) {
 
 func TestApplyActsOnAtMostMax(t *testing.T) {
 	f, rows, current := scene(5)
-	j, _ := tempJournal(t)
+	j, _ := openTemp(t)
 	o := options(current, true, &bytes.Buffer{})
 	o.Max = 2
 	out, err := Apply(context.Background(), f, j, rows, o)
@@ -255,7 +243,7 @@ func TestApplySkipsWhatChangedWithTheReason(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f, rows, current := scene(2)
 			c.change(f, rows, current)
-			j, path := tempJournal(t)
+			j, path := openTemp(t)
 			var report bytes.Buffer
 			out, err := Apply(context.Background(), f, j, rows, options(current, true, &report))
 			if err != nil || out.Skipped != 1 || out.Done != 1 {
@@ -279,7 +267,7 @@ func TestApplyReadsBackALostAnswer(t *testing.T) {
 		t.Run(fmt.Sprint("applied=", applied), func(t *testing.T) {
 			f, rows, current := scene(2)
 			f.removeErr, f.applied = []error{lost}, applied
-			j, path := tempJournal(t)
+			j, path := openTemp(t)
 			out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 			got := results(t, path)
 			if applied {
@@ -301,7 +289,7 @@ func TestApplyStopsAtARefusalWithoutNamingThePerson(t *testing.T) {
 	f, rows, current := scene(3)
 	f.removeErr = []error{&asana.Error{Kind: asana.ErrForbidden, StatusCode: 403,
 		Messages: []asana.ErrorMessage{{Message: "p0@example.com may not be removed"}}}}
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err == nil || f.removals() != 1 || out.Left != 2 {
 		t.Fatalf("outcome %+v, error %v, %d removals; want a stop after the first", out, err, f.removals())
@@ -320,7 +308,7 @@ func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f.onRemove = cancel
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	out, err := Apply(ctx, f, j, rows, options(current, true, &bytes.Buffer{}))
 	if !errors.Is(err, context.Canceled) || out.Done != 1 || out.Left != 2 {
 		t.Errorf("outcome %+v, error %v; want 1 done, 2 left and the cancellation", out, err)
@@ -340,7 +328,7 @@ func TestApplyExcludesByTheEmailNow(t *testing.T) {
 	for _, email := range []string{"p0@example.com", "mallory@example.net"} {
 		f, rows, current := scene(1)
 		rows[0].UserEmail = email
-		j, path := tempJournal(t)
+		j, path := openTemp(t)
 		var report bytes.Buffer
 		o := options(current, true, &report)
 		o.Exclusions = x
@@ -367,7 +355,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 	}
 	t.Run("apply", func(t *testing.T) {
 		f, rows, current := scene(2)
-		j, path := tempJournal(t)
+		j, path := openTemp(t)
 		lostEnd(f, j)
 		_, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 		if err == nil || !strings.Contains(err.Error(), "the removal of plan line 2 was asked for: the next run reads it back") {
@@ -397,7 +385,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 	})
 	t.Run("undo", func(t *testing.T) {
 		f, rows, current := scene(1)
-		j, path := tempJournal(t)
+		j, path := openTemp(t)
 		lostEnd(f, j)
 		Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 		j.Close()
@@ -408,7 +396,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 	})
 	t.Run("never asked", func(t *testing.T) {
 		f, rows, current := scene(1)
-		j, path := tempJournal(t)
+		j, path := openTemp(t)
 		j.Append(Entry{Time: planned, Run: "crashed", ActorGID: "9", Action: ActionRemove, Result: ResultStarted,
 			WorkspaceGID: "1", MembershipGID: "1000", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &rows[0]})
 		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
@@ -421,7 +409,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 	})
 	t.Run("no room for the started line", func(t *testing.T) {
 		f, rows, current := scene(1)
-		j, _ := tempJournal(t)
+		j, _ := openTemp(t)
 		j.sync = func() error { return syscall.ENOSPC }
 		if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); !errors.Is(err, syscall.ENOSPC) || f.removals() != 0 {
 			t.Errorf("error %v, %d removals; want the run stopped before asking", err, f.removals())
@@ -441,7 +429,7 @@ func reopen(t *testing.T, path string) *Journal {
 
 func TestApplyRefusesAStalePlan(t *testing.T) {
 	f, rows, current := scene(1)
-	j, _ := tempJournal(t)
+	j, _ := openTemp(t)
 	o := options(current, true, &bytes.Buffer{})
 	o.Now = func() time.Time { return planned.Add(DefaultMaxAge + time.Hour) }
 	if _, err := Apply(context.Background(), f, j, rows, o); err == nil || !strings.Contains(err.Error(), "--max-age") {
@@ -455,7 +443,7 @@ func TestApplyRefusesAStalePlan(t *testing.T) {
 func TestApplyLeavesReviewRowsAlone(t *testing.T) {
 	f, rows, current := scene(1)
 	rows[0].Action, rows[0].Reason = ActionReview, ReasonOutside
-	j, _ := tempJournal(t)
+	j, _ := openTemp(t)
 	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
 	if err != nil || out.Review != 1 || len(f.calls) != 0 {
 		t.Errorf("outcome %+v, error %v, calls %q; want one review row and no request", out, err, f.calls)
@@ -464,7 +452,7 @@ func TestApplyLeavesReviewRowsAlone(t *testing.T) {
 
 func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
 	f, rows, current := scene(2)
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +489,7 @@ func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
 	e := current["1002"]
 	e.UserEmail = ""
 	current["1002"] = e
-	j, path := tempJournal(t)
+	j, path := openTemp(t)
 	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}

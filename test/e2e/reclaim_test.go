@@ -242,13 +242,7 @@ func TestReclaimApplyUnderFaults(t *testing.T) {
 		}
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			s := newSimulated(t, roomy)
-			audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
-			dir := t.TempDir()
-			plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
-			if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "plan", "--idle=60d", "--workspace="+s.gids[0], "--output="+plan); err != nil {
-				t.Fatalf("reclaim plan: %v\n%s", err, stderr)
-			}
+			s, audit, plan, journal := planAcme(t)
 			for _, f := range c.On(asana.EndpointRemoveUser) {
 				s.srv.Inject(f)
 			}
@@ -321,14 +315,22 @@ func TestReclaimApplyStopsCleanlyAtSIGTERM(t *testing.T) {
 	}
 }
 
-func applyStoppedBy(t *testing.T, sig syscall.Signal) {
-	s := newSimulated(t, roomy)
-	audit := s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
+// planAcme is a simulated Asana with acmeIdle's audit log, the args that
+// read it, Acme's plan at 60 days, and where its journal goes.
+func planAcme(t *testing.T) (s *simulated, audit []string, plan, journal string) {
+	t.Helper()
+	s = newSimulated(t, roomy)
+	audit = s.withAuditLog(t, asanatest.DefaultToken, acmeIdle)
 	dir := t.TempDir()
-	plan, journal := filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
+	plan, journal = filepath.Join(dir, "plan.csv"), filepath.Join(dir, "journal.jsonl")
 	if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "plan", "--idle=60d", "--workspace="+s.gids[0], "--output="+plan); err != nil {
 		t.Fatalf("reclaim plan: %v\n%s", err, stderr)
 	}
+	return s, audit, plan, journal
+}
+
+func applyStoppedBy(t *testing.T, sig syscall.Signal) {
+	s, audit, plan, journal := planAcme(t)
 	// The first removal is made at once and answered 30 seconds later:
 	// the signal comes while its answer is awaited.
 	s.srv.Inject(asanatest.Fault{Route: asana.EndpointRemoveUser, Times: 1, Latency: 30 * time.Second, Late: true})
