@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -99,7 +100,8 @@ func parseFlags(args []string) (*flags, error) {
 	app.Flag("reclaim.journal", "Export what reclaim apply and undo did (asana_reclaim_*) from this journal, read at each scrape.").
 		PlaceHolder("FILE").StringVar(&o.ReclaimJournal)
 	app.Flag("demo", "Run against a built-in simulated Asana organisation on loopback; no token needed.").BoolVar(&o.Demo)
-	app.Flag("quiet", "--config.check, seats and reclaim: show no progress on standard error while they list.").BoolVar(&f.quiet)
+	app.Flag("quiet", "--config.check, seats and reclaim: show no progress and no informational log lines on standard error, "+
+		"only warnings and errors.").BoolVar(&f.quiet)
 	f.web = kingpinflag.AddFlags(app, defaultPort)
 	flag.AddFlags(app, f.log)
 	app.Version(version.Print(exporter.Program))
@@ -202,16 +204,19 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 		"Every action goes to --journal; a rerun repeats nothing.")
 	apply.Flag("plan", "The plan file, as reclaim plan wrote it and a person edited it (rows deleted to keep those people).").
 		PlaceHolder("FILE").StringVar(&r.Plan)
-	apply.Flag("max-age", "Refuse a plan older than this.").Default("7d").SetValue(&durationFlag{"max-age", &r.MaxAge})
+	apply.Flag("max-age", fmt.Sprintf("Refuse a plan older than this (at most %s).", model.Duration(reclaim.LongestMaxAge))).
+		Default("7d").SetValue(&planAge{&r.MaxAge})
 	for _, c := range []*kingpin.CmdClause{plan, apply} {
-		c.Flag("exclude", "FILE of emails or user gids never to touch, one a line; # starts a comment.").PlaceHolder("FILE").
-			SetValue(&fileFlag{"exclude", &r.Exclude})
 		c.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
 			"where the audit log cannot tell.").PlaceHolder("FILE").StringVar(&r.ConsoleExport)
 		c.Flag("timeout", "Give up the listings and re-checks after this long.").Default("2h").DurationVar(&r.Timeout)
 	}
 	undo := group.Command("undo", "Add back (POST addUser, by email) the members the journal says were removed. In an organisation "+
 		"each gets an invitation. A dry run unless --yes.")
+	for _, c := range []*kingpin.CmdClause{plan, apply, undo} {
+		c.Flag("exclude", "FILE of emails or user gids never to touch (undo: never to add back), one a line; # starts a comment.").
+			PlaceHolder("FILE").SetValue(&fileFlag{"exclude", &r.Exclude})
+	}
 	for _, c := range []*kingpin.CmdClause{apply, undo} {
 		c.Flag("journal", "The journal: every action, JSON lines, mode 0600, appended and synced before the next action.").
 			PlaceHolder("FILE").StringVar(&r.Journal)
@@ -221,22 +226,20 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 	}
 }
 
-// durationFlag is a duration flag that also takes days and weeks (7d, 2w).
-type durationFlag struct {
-	name string
-	d    *time.Duration
-}
+// planAge is --max-age: a duration that also takes days and weeks (7d,
+// 2w), up to reclaim.LongestMaxAge.
+type planAge struct{ d *time.Duration }
 
-func (f *durationFlag) Set(s string) error {
+func (f *planAge) Set(s string) error {
 	v, err := model.ParseDuration(s)
-	if err != nil || v <= 0 {
-		return fmt.Errorf("--%s=%q is not a duration above 0; write it as 7d, 48h or 2w", f.name, s)
+	if err != nil || v <= 0 || time.Duration(v) > reclaim.LongestMaxAge {
+		return fmt.Errorf("--max-age=%q is not a duration above 0 and at most %s; write it as 7d, 48h or 2w", s, model.Duration(reclaim.LongestMaxAge))
 	}
 	*f.d = time.Duration(v)
 	return nil
 }
 
-func (f *durationFlag) String() string { return model.Duration(*f.d).String() }
+func (f *planAge) String() string { return model.Duration(*f.d).String() }
 
 // idleDays is --idle: a duration of whole days, at least one.
 type idleDays struct{ days *int }
@@ -317,6 +320,10 @@ func run(args []string, stdout io.Writer) error {
 	f, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	if f.quiet && f.log.Level.Level() < slog.LevelWarn {
+		// --quiet asks for the answer alone: warnings and errors still show.
+		_ = f.log.Level.Set("warn") // a level promslog knows
 	}
 	logger := promslog.New(f.log)
 	runtime.GOMAXPROCS(f.maxProcs)

@@ -174,8 +174,8 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	if err != nil {
 		return err
 	}
-	run := reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Now: time.Now, Report: out}
-	outcome, err := reclaim.Apply(ctx, e.client, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Exclusions: exclusions, Current: current})
+	run := reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: out}
+	outcome, err := reclaim.Apply(ctx, e.client, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Current: current})
 	describeRun(errOut, "remove", "removed", outcome, o)
 	return err
 }
@@ -225,6 +225,10 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 	if o.Journal == "" {
 		return errors.New("reclaim undo needs --journal=FILE, the journal reclaim apply wrote")
 	}
+	exclusions, err := readExclusions(o.Exclude)
+	if err != nil {
+		return err
+	}
 	j, err := openJournal(o)
 	if err != nil {
 		return err
@@ -234,7 +238,7 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 	if err != nil {
 		return fmt.Errorf("reading the token's own user: %w", err)
 	}
-	outcome, err := reclaim.Undo(ctx, e.client, j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Now: time.Now, Report: out})
+	outcome, err := reclaim.Undo(ctx, e.client, j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: out})
 	describeRun(errOut, "add back", "added back", outcome, o)
 	if outcome.Done > 0 {
 		fmt.Fprintf(errOut, "%s: in an organisation Asana sends each person an invitation: the seat is taken again at once, and their access "+

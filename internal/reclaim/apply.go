@@ -34,6 +34,11 @@ const MaxPerRun = 1000
 // people in it may have come back to work.
 const DefaultMaxAge = 7 * 24 * time.Hour
 
+// LongestMaxAge bounds --max-age: a plan is a person's review of named
+// people, and after a quarter that review (who is a VIP, who left, who
+// changed role) is itself out of date, whatever the re-check finds.
+const LongestMaxAge = 90 * 24 * time.Hour
+
 // actionTimeout bounds one removal or addition and its journal line once
 // begun. A signal does not cut them short: the journal must say whether
 // Asana acted, so the request in flight is seen to its answer.
@@ -45,7 +50,11 @@ type Run struct {
 	Actor asana.User // the token's user, who acts
 	Yes   bool       // act; without it, say what would be done
 	Max   int        // actions at most; 0 is DefaultMax
-	Now   func() time.Time
+	// Exclusions are checked at each action: a list updated after the plan
+	// was made still protects the people added to it, and undo does not
+	// add back someone an admin has since removed on purpose.
+	Exclusions Exclusions
+	Now        func() time.Time
 	// Report gets one line for each row: what was done, or would be, and
 	// why not. It names people: it goes only where the user asked.
 	Report io.Writer
@@ -66,9 +75,6 @@ type Outcome struct {
 type ApplyOptions struct {
 	Run
 	MaxAge time.Duration // 0 is DefaultMaxAge
-	// Exclusions are checked again at apply: a list updated after the plan
-	// was made still protects the people added to it.
-	Exclusions Exclusions
 	// Current is each member as a roster listed it when the run started,
 	// by membership gid, judged by the same idle rule as the plan. A
 	// planned membership missing from it is skipped.

@@ -509,3 +509,28 @@ func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
 		t.Errorf("a rerun: %v; want the refused one tried again and reported", err)
 	}
 }
+
+// An admin who added someone back by hand and removed them again on
+// purpose lists them in --exclude: undo leaves them out, and says so.
+func TestUndoLeavesOutTheExcluded(t *testing.T) {
+	f, rows, current := scene(2)
+	j, path := openTemp(t)
+	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	run := options(current, true, &bytes.Buffer{}).Run
+	var err error
+	if run.Exclusions, err = parseExclusions("keep.txt", []byte("# removed again on purpose\nP0@example.com\n")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Undo(context.Background(), f, j, run)
+	if err != nil || out.Done != 1 || out.Skipped != 1 || f.members["1000"].m.IsActive || !f.members["1001"].m.IsActive {
+		t.Fatalf("outcome %+v, error %v; want the excluded member left out and the other added back", out, err)
+	}
+	if got := results(t, path); fmt.Sprint(got[2:]) != "[add skipped 1000 add done 1001]" {
+		t.Errorf("journal %q", got)
+	}
+	if report := run.Report.(*bytes.Buffer).String(); !strings.Contains(report, string(SkipExcluded)) {
+		t.Errorf("report %q does not say why", report)
+	}
+}

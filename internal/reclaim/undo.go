@@ -15,7 +15,9 @@ import (
 // not added back since, oldest removal first, at most r.Max. In an
 // organization Asana sends each an invitation: the seat is taken again at
 // once, the person's access returns when they accept it. Each is re-read
-// first: a member already back is skipped.
+// first: a member already back is skipped, and so is anyone in
+// r.Exclusions (someone an admin removed again on purpose after adding
+// them back by hand: the journal cannot tell that from the removal).
 func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error) {
 	r = r.defaults()
 	if err := r.settle(ctx, client, j); err != nil {
@@ -36,6 +38,14 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		if err := ctx.Err(); err != nil {
 			out.Left = len(removed) - i
 			return out, fmt.Errorf("stopped before removal %d of the journal: %w; run undo again to go on", line, err)
+		}
+		if r.Exclusions.Excludes(e.UserGID, e.UserEmail) {
+			out.Skipped++
+			r.say(where, row, "skipped: "+string(SkipExcluded))
+			if err := r.record(j, ActionAdd, ResultSkipped, row, e.PlanRow, "", string(SkipExcluded)); err != nil {
+				return out, err
+			}
+			continue
 		}
 		m, _, err := client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
 		switch {

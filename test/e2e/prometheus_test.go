@@ -153,7 +153,7 @@ func TestPrometheusAlertmanagerLoop(t *testing.T) {
 	s := newSimulated(t, asanatest.Config{})
 	globexUsage := asanatest.UsageSpec{Idle30: 9, Idle60: 5, Idle90: 4, IdleViewOnly: 3, Paused: 2, Deprovisioned: 20}
 	audit := s.withAuditLog(t, asanatest.DefaultToken, asanatest.UsageSpec{Idle30: 2, Idle60: 1, Idle90: 2, Paused: 1}, globexUsage)
-	e := startExporter(t, nil, s.oauthArgs(t, append(audit, "--asana.refresh-interval=1s")...)...)
+	e := startExporter(t, nil, s.oauthArgs(t, append(audit, "--asana.refresh-interval=1s", "--reclaim.journal="+oneRemoval(t))...)...)
 	e.waitFor(t, "/-/ready")
 	// Prometheus starts once the audit log is read, so that billed seats
 	// are what it sees from its first scrape.

@@ -212,6 +212,7 @@ func TestReclaimRefusesNonsenseFlags(t *testing.T) {
 		{apply + " --max=ten", `--max="ten" is not a number`},
 		{"undo --journal=" + journal + " --max=1000000", `--max="1000000" is not a number`},
 		{apply + " --max-age=0", `--max-age="0" is not a duration above 0`},
+		{apply + " --max-age=1y", `--max-age="1y" is not a duration above 0 and at most 90d`},
 		{apply + " --exclude=", "--exclude is empty: give the file's path, or leave the flag out"},
 		{"plan --idle=60d --output=plan.csv --exclude=", "--exclude is empty"},
 		{"plan --idle=0d --output=plan.csv", `--idle="0d" is not a whole number of days above 0`},
