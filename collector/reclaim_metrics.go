@@ -77,15 +77,8 @@ func (m *ReclaimMetrics) Collect(ch chan<- prometheus.Metric) {
 	if last > 0 {
 		ch <- prometheus.MustNewConstMetric(m.last, prometheus.GaugeValue, last)
 	}
-	seats, saving := map[string]int{}, map[string]float64{}
-	for k, e := range reclaim.Removed(entries) {
-		seats[k.WorkspaceGID]++
-		if e.PlanRow != nil && e.PlanRow.MonthlyPrice != nil {
-			saving[k.WorkspaceGID] += *e.PlanRow.MonthlyPrice
-		}
-	}
-	for w, n := range seats {
-		ch <- prometheus.MustNewConstMetric(m.removed, prometheus.GaugeValue, float64(n), w)
-		ch <- prometheus.MustNewConstMetric(m.saving, prometheus.GaugeValue, saving[w], w)
+	for w, r := range reclaim.ReclaimedBy(entries) {
+		ch <- prometheus.MustNewConstMetric(m.removed, prometheus.GaugeValue, float64(r.Seats), w)
+		ch <- prometheus.MustNewConstMetric(m.saving, prometheus.GaugeValue, r.Monthly, w)
 	}
 }

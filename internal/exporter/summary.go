@@ -1,10 +1,13 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"github.com/asana-exporter/asana_exporter/internal/cell"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
@@ -19,7 +22,11 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 	if opts.IdleDays > 0 {
 		pricedDays = opts.IdleDays
 	}
-	b := summary.New(summary.Options{Thresholds: cfg.AuditLog.IdleDays, PricedDays: pricedDays, Now: listOpts.Now})
+	reclaimed, err := e.reclaimed()
+	if err != nil {
+		return err
+	}
+	b := summary.New(summary.Options{Thresholds: cfg.AuditLog.IdleDays, PricedDays: pricedDays, Now: listOpts.Now, Reclaim: reclaimed != nil})
 	for _, l := range listings {
 		if l.Err != nil {
 			continue
@@ -33,6 +40,10 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 			if c.RenewalDate != nil {
 				sw.Renewal = &c.RenewalDate.Time
 			}
+		}
+		if reclaimed != nil {
+			r := reclaimed[w.GID]
+			sw.Reclaimed = &r
 		}
 		if auditLog && !consoleExport { // the export tells activity however old
 			sw.ActivitySince = e.collection.AuditLog().Ledger(w.GID).Status().HistoryStart
@@ -53,4 +64,18 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; the summary leaves them out", len(failed), len(listings))
 	}
 	return nil
+}
+
+// reclaimed is what the reclaim journal (--reclaim.journal) says reclaim
+// freed, by workspace gid; nil without a journal. A journal not written
+// yet has freed nothing.
+func (e *Exporter) reclaimed() (map[string]reclaim.Reclaimed, error) {
+	if e.opts.ReclaimJournal == "" {
+		return nil, nil
+	}
+	entries, err := reclaim.ReadJournal(e.opts.ReclaimJournal)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--reclaim.journal: %w", err)
+	}
+	return reclaim.ReclaimedBy(entries), nil
 }

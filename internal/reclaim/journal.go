@@ -79,6 +79,28 @@ type Key struct{ WorkspaceGID, UserGID string }
 // removal: removed and not added back since. Its value is that entry.
 func Removed(entries []Entry) map[Key]Entry { return lastDone(entries, ActionRemove) }
 
+// Reclaimed is what the removals still in force (Removed) free in one
+// workspace: how many seats, and their monthly price as the plan priced
+// them (a seat planned without seat_price counts 0).
+type Reclaimed struct {
+	Seats   int
+	Monthly float64
+}
+
+// ReclaimedBy sums Removed(entries) by workspace gid.
+func ReclaimedBy(entries []Entry) map[string]Reclaimed {
+	out := map[string]Reclaimed{}
+	for k, e := range Removed(entries) {
+		r := out[k.WorkspaceGID]
+		r.Seats++
+		if e.PlanRow != nil && e.PlanRow.MonthlyPrice != nil {
+			r.Monthly += *e.PlanRow.MonthlyPrice
+		}
+		out[k.WorkspaceGID] = r
+	}
+	return out
+}
+
 // AddedBack is each (workspace, user) whose last done action in entries is
 // an add: undone, and not removed again since.
 func AddedBack(entries []Entry) map[Key]Entry { return lastDone(entries, ActionAdd) }

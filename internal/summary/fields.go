@@ -47,7 +47,7 @@ func (s *Summary) fields() []field {
 			count(fmt.Sprintf("idle_%dd_view_only", d), fmt.Sprintf("View-only idle %d days", d),
 				func(n *Numbers) *int { return n.Idle[i].ViewOnly }))
 	}
-	return append(fs,
+	fs = append(fs,
 		money("seat_price", "Seat price a month", func(n *Numbers) *float64 { return n.SeatPrice }),
 		count("priced_idle_seats", fmt.Sprintf("Licensed idle %d days, priced", s.PricedDays), func(n *Numbers) *int { return n.PricedIdle }),
 		money("idle_monthly_cost", "Idle seats' cost a month", func(n *Numbers) *float64 { return n.MonthlyCost }),
@@ -59,6 +59,23 @@ func (s *Summary) fields() []field {
 		}},
 		count("days_to_renewal", "Days to the renewal", func(n *Numbers) *int { return n.DaysToRenewal }),
 		money("idle_cost_to_renewal", "Idle seats' cost until the renewal", func(n *Numbers) *float64 { return n.CostToRenewal }),
+	)
+	if !s.Reclaim {
+		return fs
+	}
+	return append(fs,
+		count("reclaimed_seats", "Seats reclaimed", func(n *Numbers) *int {
+			if n.Reclaimed == nil {
+				return nil
+			}
+			return &n.Reclaimed.Seats
+		}),
+		money("reclaimed_monthly_saving", "Saved a month by reclaiming", func(n *Numbers) *float64 {
+			if n.Reclaimed == nil {
+				return nil
+			}
+			return &n.Reclaimed.Monthly
+		}),
 	)
 }
 

@@ -25,6 +25,9 @@
 //   - idle_cost_to_renewal = idle_monthly_cost × days_to_renewal ÷ (365/12),
 //     the cost of keeping the idle seats until the renewal at an average
 //     month's length; unknown when either factor is.
+//   - reclaimed_seats, reclaimed_monthly_saving: the members reclaim apply
+//     removed and undo has not added back, and their monthly price as the
+//     plan priced them, from the reclaim journal; left out without one.
 //
 // Money is computed unrounded and shown rounded to the cent. The summary
 // also names the idle seats' people, the idlest first, at most MaxPeople.
@@ -40,6 +43,7 @@ import (
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/idle"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
@@ -83,6 +87,9 @@ type Workspace struct {
 	// history start); zero for no limit. A threshold reaching back further
 	// is unknown.
 	ActivitySince time.Time
+	// Reclaimed is what reclaim freed in the workspace, by its journal;
+	// nil without a journal.
+	Reclaimed *reclaim.Reclaimed
 }
 
 // Options are what the summary is judged by.
@@ -94,6 +101,10 @@ type Options struct {
 	PricedDays int
 	// Now is when days are counted to.
 	Now time.Time
+	// Reclaim is whether the workspaces carry the reclaim journal's
+	// numbers (Workspace.Reclaimed): without a journal the summary has no
+	// such columns.
+	Reclaim bool
 }
 
 // Idle is the seats idle at one threshold; nil counts are unknown.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/asana-exporter/asana_exporter/asana"
+	"github.com/asana-exporter/asana_exporter/internal/reclaim"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 )
 
@@ -271,3 +272,27 @@ func TestWriteFails(t *testing.T) {
 type failing struct{}
 
 func (failing) Write([]byte) (int, error) { return 0, io.ErrShortWrite }
+
+// TestReclaimColumns: with the reclaim journal's numbers the summary ends
+// with what reclaim freed, a workspace it freed nothing in at 0; without
+// them it has no such columns (csvHeader in TestCSV).
+func TestReclaimColumns(t *testing.T) {
+	opts := defaultOpts
+	opts.Reclaim = true
+	freed, untouched := acme, acme
+	freed.Reclaimed = &reclaim.Reclaimed{Seats: 3, Monthly: 74.97}
+	untouched.GID, untouched.Reclaimed = "2", &reclaim.Reclaimed{}
+	s := build(t, opts, map[*Workspace][]roster.Entry{&freed: acmeEntries(), &untouched: nil}, &freed, &untouched)
+	recs, err := csv.NewReader(strings.NewReader(write(t, s, WriteOptions{Format: roster.CSV}))).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("%v: %q", err, recs)
+	}
+	if got, want := strings.Join(recs[0], ","), csvHeader+",reclaimed_seats,reclaimed_monthly_saving"; got != want {
+		t.Errorf("header\n%s\nwant\n%s", got, want)
+	}
+	for i, want := range []string{"3,74.97", "0,0.00"} {
+		if got := strings.Join(recs[i+1][len(recs[i+1])-2:], ","); got != want {
+			t.Errorf("workspace %s: reclaimed %s, want %s", recs[i+1][0], got, want)
+		}
+	}
+}

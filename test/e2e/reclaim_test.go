@@ -173,6 +173,23 @@ func TestReclaimEndToEnd(t *testing.T) {
 			err, posts(s, asana.EndpointRemoveUser), stdout, stderr)
 	}
 
+	// The finance summary shows what was freed, from the same journal.
+	stdout, stderr, err = reclaimRun(t, s, audit, "seats", "--summary", "--format=csv", "--workspace="+acme, "--reclaim.journal="+journal)
+	if err != nil {
+		t.Fatalf("seats --summary: %v\n%s", err, stderr)
+	}
+	summary, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(summary) != 2 {
+		t.Fatalf("seats --summary: %v\n%s", err, stdout)
+	}
+	freed := map[string]string{}
+	for i, key := range summary[0] {
+		freed[key] = summary[1][i]
+	}
+	if got, want := freed["reclaimed_seats"]+" "+freed["reclaimed_monthly_saving"], fmt.Sprintf("%d %.2f", idle-1, float64(idle-1)*24.99); got != want {
+		t.Errorf("seats --summary: reclaimed seats and saving %q, want %q\n%s", got, want, stdout)
+	}
+
 	stdout, stderr, err = reclaimRun(t, s, nil, "reclaim", "undo", "--journal="+journal, "--yes")
 	if err != nil || posts(s, asana.EndpointAddUser) != idle-1 || !strings.Contains(stderr, "invitation") {
 		t.Fatalf("undo: %v, %d additions, want %d\nstdout:\n%s\nstderr:\n%s", err, posts(s, asana.EndpointAddUser), idle-1, stdout, stderr)
