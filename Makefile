@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.7.0
 GOVULNCHECK_VERSION := v1.9.0
 export GOVULNCHECK_VERSION
 
-.PHONY: all build test test-unit test-e2e test-deps demo bench soak fuzz lint vulncheck docker chart clean
+.PHONY: all build test test-unit test-e2e test-deps demo bench soak fuzz lint vulncheck docker chart docs clean
 
 all: lint build test
 
@@ -107,6 +107,13 @@ vulncheck:
 chart:
 	cp alerts/asana_rules.yml charts/asana-exporter/files/asana_rules.yml
 	cp dashboards/*.json charts/asana-exporter/files/dashboards/
+
+# The parts of the docs generated from the code: the package map
+# (docs/DEVELOPMENT.md) and the metrics reference (docs/METRICS.md). make
+# test fails while the committed ones are stale.
+docs:
+	$(GO) test -count=1 -run '^TestArchitectureIsDocumented$$' . -update
+	cd test/e2e && $(GO) test -count=1 -run '^TestMetricsReferenceIsCurrent$$' . -update
 
 docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg BRANCH=$(BRANCH) -t $(IMAGE) .

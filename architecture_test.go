@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"go/build"
@@ -11,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/asana-exporter/asana_exporter/internal/testutil/docblock"
 )
 
-var updateDocs = flag.Bool("update", false, "rewrite the generated parts of docs/DEVELOPMENT.md")
+var updateDocs = flag.Bool("update", false, "rewrite the generated parts of the docs (make docs)")
 
 const module = "github.com/asana-exporter/asana_exporter"
 
@@ -33,28 +34,11 @@ func TestArchitectureIsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := packageMap(pkgs)
-	path := filepath.Join("docs", "DEVELOPMENT.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	block := docblock.Block{Path: filepath.Join("docs", "DEVELOPMENT.md"), Begin: packagesBegin, End: packagesEnd,
+		Regenerate: "go test . -run Architecture -update (or make docs)"}
+	if err := block.Check(want, *updateDocs); err != nil {
+		t.Error(err)
 	}
-	before, rest, ok := bytes.Cut(doc, []byte(packagesBegin))
-	_, after, ok2 := bytes.Cut(rest, []byte(packagesEnd))
-	if !ok || !ok2 {
-		t.Fatalf("%s lacks the markers %q and %q", path, packagesBegin, packagesEnd)
-	}
-	got := string(rest[:len(rest)-len(after)-len(packagesEnd)])
-	if got == want {
-		return
-	}
-	if *updateDocs {
-		out := slices.Concat(before, []byte(packagesBegin), []byte(want), []byte(packagesEnd), after)
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("%s's package map is out of date; run go test . -run Architecture -update. It should read:\n%s", path, want)
 }
 
 // layers are the module's packages from the top down, as the development

@@ -12,7 +12,7 @@ import (
 const DemoRefreshInterval = 15 * time.Second
 
 // demoSeed makes every demo start from the same organisation, so that the
-// roster and the reconciliation the README shows are what a user sees.
+// roster and the reconciliation docs/SEATS.md shows are what a user sees.
 const demoSeed = 2026
 
 // startDemo serves the simulated demo organisation on loopback. Its config,

@@ -10,7 +10,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana/asanatest"
 )
 
-// TestMetricsAreSentUncompressed keeps the README's word: /metrics answers
+// TestMetricsAreSentUncompressed keeps docs/METRICS.md's word: /metrics answers
 // in plain text even to a scraper that offers gzip, as Prometheus does, and
 // the go_* and process_* metrics are there.
 func TestMetricsAreSentUncompressed(t *testing.T) {

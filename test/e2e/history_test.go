@@ -25,8 +25,8 @@ import (
 const historyDays = 3
 
 // TestSeatHistoryCost measures what a year of the exporter's series costs
-// in a Prometheus TSDB at the README's 1m scrape interval, with promtool's
-// own block writer, and holds the README's "Keeping seat history" numbers
+// in a Prometheus TSDB at docs/PROMETHEUS.md's 1m scrape interval, with promtool's
+// own block writer, and holds docs/PROMETHEUS.md's "Keeping seat history" numbers
 // to it (within 25%). The series are those of a real scrape of the demo:
 // one organisation with every feature on (the email-domain check, the
 // audit log, a purchase and a price), and the exporter's own. Their values
@@ -51,14 +51,14 @@ func TestSeatHistoryCost(t *testing.T) {
 	year := func(b int64) float64 { return float64(b) * 365 / historyDays / (1 << 20) }
 	t.Logf("a year at 1m: %d series of an organisation %.1f MiB; the exporter's own %d series %.1f MiB", perWorkspaceSeries, year(perWorkspace), ownSeries, year(own))
 
-	readme := string(readRepoFile(t, "README.md"))
+	readme := string(readRepoFile(t, "docs", "PROMETHEUS.md"))
 	m := regexp.MustCompile(`(?s)exports\s+\*\*(\d+)\s+series\s+per\s+organisation\*\*.*?\*\*([\d.]+)\s+MiB\s+a\s+year\*\*\s+per\s+organisation.*?own\s+(\d+)\s+series.*?\*\*([\d.]+)\s+MiB\s+a\s+year\*\*`).FindStringSubmatch(readme)
 	if m == nil {
-		t.Fatal("the README's Keeping seat history section does not give the series and their cost in the form this test reads")
+		t.Fatal("docs/PROMETHEUS.md's Keeping seat history section does not give the series and their cost in the form this test reads")
 	}
 	num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
 	if int(num(m[1])) != perWorkspaceSeries || int(num(m[3])) != ownSeries {
-		t.Errorf("the README says %s series per organisation and %s of the exporter's own; a scrape has %d and %d", m[1], m[3], perWorkspaceSeries, ownSeries)
+		t.Errorf("docs/PROMETHEUS.md says %s series per organisation and %s of the exporter's own; a scrape has %d and %d", m[1], m[3], perWorkspaceSeries, ownSeries)
 	}
 	for _, c := range []struct {
 		what           string
