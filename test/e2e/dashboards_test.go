@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -28,8 +30,20 @@ func all(t *testing.T) []grafanaDashboard {
 func TestDashboardsMatchGrafanaSchema(t *testing.T) {
 	plugins.RegisterDefaultPlugins()
 	for _, d := range all(t) {
+		// __inputs and __requires are the import's own fields: it reads and
+		// drops them before it stores the dashboard, and the schema lacks them.
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(d.Raw, &fields); err != nil {
+			t.Fatal(err)
+		}
+		delete(fields, "__inputs")
+		delete(fields, "__requires")
+		stored, err := json.Marshal(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var strict dashboard.Dashboard
-		if err := strict.UnmarshalJSONStrict(d.Raw); err != nil {
+		if err := strict.UnmarshalJSONStrict(stored); err != nil {
 			t.Errorf("%s: %v", d.File, err)
 			continue
 		}
@@ -61,6 +75,47 @@ func TestDashboardsAreImportReady(t *testing.T) {
 		if v, ok := d.Variable("workspace"); !ok || !strings.HasPrefix(v.QueryText(), "query_result(asana_workspace_info") {
 			t.Errorf("%s: workspace variable %+v is not built from asana_workspace_info", d.File, v)
 		}
+		checkImportInputs(t, d.File)
+	}
+}
+
+// checkImportInputs: Grafana's import asks for one Prometheus data source
+// (__inputs) and makes it the datasource variable's value. ${DS_PROMETHEUS}
+// is used there alone: a provisioned dashboard (the chart's ConfigMaps,
+// which Grafana does not substitute) then falls back to the default
+// Prometheus instead of a panel failing on a data source named
+// ${DS_PROMETHEUS} (grafana/grafana#10786).
+func checkImportInputs(t *testing.T, file string) {
+	t.Helper()
+	raw, err := os.ReadFile(repoPath("dashboards", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Inputs []struct {
+			Name, Type string
+			PluginID   string `json:"pluginId"`
+		} `json:"__inputs"`
+		Templating struct {
+			List []struct {
+				Name    string
+				Current struct{ Value string }
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Inputs) != 1 || d.Inputs[0].Name != "DS_PROMETHEUS" || d.Inputs[0].Type != "datasource" || d.Inputs[0].PluginID != "prometheus" {
+		t.Errorf("%s: __inputs %+v, want the one Prometheus data source DS_PROMETHEUS", file, d.Inputs)
+	}
+	for _, v := range d.Templating.List {
+		if v.Name == "datasource" && v.Current.Value != "${DS_PROMETHEUS}" {
+			t.Errorf("%s: the datasource variable's value is %q, not the data source chosen at import", file, v.Current.Value)
+		}
+	}
+	if n := strings.Count(string(raw), "${DS_PROMETHEUS}"); n != 2 {
+		t.Errorf("%s uses ${DS_PROMETHEUS} %d times; want only the datasource variable's text and value", file, n)
 	}
 }
 
