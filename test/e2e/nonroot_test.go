@@ -113,7 +113,13 @@ func install(t *testing.T, host, line string, from map[string]string) {
 			if i++; i == len(args) {
 				t.Fatalf("%q: %s without a value", line, a)
 			}
-			n, err := strconv.ParseUint(strings.Replace(args[i], "root", "0", 1), map[string]int{"-m": 8}[a], 32)
+			value, base := args[i], 10
+			if a == "-m" {
+				base = 8
+			} else if value == "root" {
+				value = "0"
+			}
+			n, err := strconv.ParseUint(value, base, 32)
 			if err != nil {
 				t.Fatalf("%q: %s %s: %v", line, a, args[i], err)
 			}
