@@ -26,6 +26,7 @@ import (
 	"github.com/asana-exporter/asana_exporter/collector"
 	"github.com/asana-exporter/asana_exporter/config"
 	"github.com/asana-exporter/asana_exporter/internal/collect"
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // Program is the exporter's name, in its metrics, its User-Agent and its
@@ -111,8 +112,8 @@ func New(opts Options) (_ *Exporter, err error) {
 	}
 	e.opts = opts
 	if opts.StoragePath != "" {
-		if st, err := os.Stat(opts.StoragePath); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--storage.path %s must be an existing directory the exporter can write to", opts.StoragePath)
+		if err := inputfile.WritableDir(opts.StoragePath); err != nil {
+			return nil, fmt.Errorf("--storage.path: %w", err)
 		}
 	}
 	if e.config, err = config.NewSafeConfig(opts.ConfigFile, fallback, e.logger); err != nil {

@@ -3,6 +3,8 @@
 // export): regular files only, read up to a limit. A FIFO would block
 // start-up or a reload until someone writes to it, and /dev/zero would grow
 // without end; both are refused at once with a message that names the file.
+// A path the exporter's user may not read or write in gets one message
+// (PermissionError), which names the path, the user and the fix.
 package inputfile
 
 import (
@@ -48,8 +50,7 @@ func explain(path string, err error) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return &openError{fmt.Sprintf("%s: no such file or directory; check the path", path), err}
 	case errors.Is(err, fs.ErrPermission):
-		return &openError{fmt.Sprintf("%s is not readable by the exporter's user (uid %d): "+
-			"give that user read access (chmod, chown or a group), or run the exporter as the file's owner", path, os.Getuid()), err}
+		return Denied(path, false, err)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package inputfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -62,7 +63,9 @@ func TestErrorsSayWhatToFix(t *testing.T) {
 	}
 	// The tests may run as root, whom no mode keeps out: the error itself.
 	err = explain(missing, &fs.PathError{Op: "open", Path: missing, Err: syscall.EACCES})
-	if !errors.Is(err, fs.ErrPermission) || !strings.HasPrefix(err.Error(), missing+" is not readable by the exporter's user (uid ") {
+	var denied *PermissionError
+	if !errors.Is(err, fs.ErrPermission) || !errors.As(err, &denied) || denied.Path != missing || denied.Write ||
+		!strings.HasPrefix(err.Error(), fmt.Sprintf("%s is not readable by uid %d", missing, os.Geteuid())) {
 		t.Errorf("an unreadable file: %v", err)
 	}
 }

@@ -117,7 +117,7 @@ func descriptor(p string) bool {
 func replace(target string, write func(io.Writer) error) error {
 	pending, err := renameio.NewPendingFile(target, renameio.WithTempDir(filepath.Dir(target)), renameio.WithStaticPermissions(0o600))
 	if err != nil {
-		return err
+		return denied(filepath.Dir(target), err)
 	}
 	defer pending.Cleanup()
 	if err := write(pending); err != nil {
@@ -131,11 +131,20 @@ func replace(target string, write func(io.Writer) error) error {
 func direct(path string, write func(io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		return err
+		return denied(path, err)
 	}
 	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	return err
+}
+
+// denied says, of a permission error, who may not write path (or in it)
+// and how to let them.
+func denied(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return inputfile.Denied(path, true, err)
 	}
 	return err
 }

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // names lists a directory's entries.
@@ -234,5 +237,22 @@ func TestWriteRefuses(t *testing.T) {
 	}
 	if entries := names(t, dir); len(entries) != 2 {
 		t.Errorf("left in the directory: %v", entries)
+	}
+}
+
+// TestAPermissionErrorSaysWhoMayNotWrite: a directory or file the user may
+// not write gets inputfile's message, writing; other errors pass as they
+// are. The error is injected: the tests may run as root, whom no mode
+// keeps out.
+func TestAPermissionErrorSaysWhoMayNotWrite(t *testing.T) {
+	dir := t.TempDir()
+	err := denied(dir, &fs.PathError{Op: "open", Path: filepath.Join(dir, ".state123"), Err: syscall.EACCES})
+	var perm *inputfile.PermissionError
+	if !errors.As(err, &perm) || !perm.Write || perm.Path != dir || !strings.HasPrefix(err.Error(), dir+" is not writable by uid ") {
+		t.Errorf("a directory it may not write in: %v", err)
+	}
+	other := &fs.PathError{Op: "open", Path: dir, Err: syscall.EROFS}
+	if err := denied(dir, other); err != other {
+		t.Errorf("a read-only file system: %v, want the error as it is", err)
 	}
 }

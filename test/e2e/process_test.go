@@ -75,6 +75,13 @@ type process struct {
 // failed, and a data race it reports (a binary built with -race) fails it.
 func launch(t testing.TB, bin string, env []string, args ...string) *process {
 	t.Helper()
+	return launchAs(t, nil, bin, env, args...)
+}
+
+// launchAs is launch as the user and group cred names, with no
+// supplementary groups; nil: as the test.
+func launchAs(t testing.TB, cred *syscall.Credential, bin string, env []string, args ...string) *process {
+	t.Helper()
 	name := filepath.Base(bin)
 	out, err := os.CreateTemp(t.TempDir(), name+"-*.log")
 	if err != nil {
@@ -83,6 +90,9 @@ func launch(t testing.TB, bin string, env []string, args ...string) *process {
 	defer out.Close() // the child has its own copy
 	p := &process{cmd: exec.Command(bin, args...), output: logFile(out.Name()), exited: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
+	if cred != nil {
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -146,8 +156,15 @@ func startExporter(t testing.TB, env []string, args ...string) *exporterProcess 
 // launchExporter runs the exporter without waiting for it.
 func launchExporter(t testing.TB, env []string, args ...string) *exporterProcess {
 	t.Helper()
+	return launchExporterAs(t, nil, exporterBinary(t), env, args...)
+}
+
+// launchExporterAs runs bin, an exporter, as cred's user (nil: the
+// test's) without waiting for it.
+func launchExporterAs(t testing.TB, cred *syscall.Credential, bin string, env []string, args ...string) *exporterProcess {
+	t.Helper()
 	addr := freeAddress(t)
-	return &exporterProcess{process: launch(t, exporterBinary(t), env, append([]string{"--web.listen-address=" + addr}, args...)...), addr: addr}
+	return &exporterProcess{process: launchAs(t, cred, bin, env, append([]string{"--web.listen-address=" + addr}, args...)...), addr: addr}
 }
 
 func (e *exporterProcess) url(path string) string { return "http://" + e.addr + path }

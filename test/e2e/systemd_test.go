@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -34,11 +33,7 @@ func TestSystemdUnit(t *testing.T) {
 		t.Errorf("systemd-analyze security rates the unit above 2: %v\n%s", err, out)
 	}
 
-	exec := regexp.MustCompile(`(?s)ExecStart=\S+((?:\s*\\\n\s*--\S+)+)`).FindStringSubmatch(unit)
-	if exec == nil {
-		t.Fatal("no ExecStart with flags in the unit")
-	}
-	args := strings.Fields(strings.ReplaceAll(exec[1], "\\", ""))
+	_, args := execStart(t, unit)
 	for i := range args {
 		args[i] = strings.ReplaceAll(args[i], "%d", "/run/credentials/asana_exporter.service")
 	}
