@@ -10,9 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // PermissionError is a path the exporter's user may not read, or write
@@ -105,12 +102,6 @@ func userName(uid uint32) string {
 	return u.Username
 }
 
-// canEnter reports whether the process, with its effective ids, may search
-// dir; a directory it cannot reach is reported by the one above it.
-func canEnter(dir string) bool {
-	return unix.Faccessat(unix.AT_FDCWD, dir, unix.X_OK, unix.AT_EACCESS) == nil
-}
-
 // Denied is the PermissionError for err, which said that the exporter may
 // not read path (write false) or write it, or in it (write true).
 func Denied(path string, write bool, err error) *PermissionError {
@@ -121,8 +112,8 @@ func (s system) denied(path string, write bool, err error) *PermissionError {
 	e := &PermissionError{Path: path, Write: write, User: Account{s.uid, s.userName(s.uid)}, Group: s.gid, Err: err}
 	e.Blocker = s.blocker(path)
 	if st, err := s.stat(cmp.Or(e.Blocker, path)); err == nil {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			e.Owner = &Owner{User: Account{sys.Uid, s.userName(sys.Uid)}, Group: sys.Gid, Mode: st.Mode()}
+		if uid, gid, ok := ownerIDs(st); ok {
+			e.Owner = &Owner{User: Account{uid, s.userName(uid)}, Group: gid, Mode: st.Mode()}
 		}
 	}
 	return e
