@@ -390,6 +390,10 @@ func applyStoppedBy(t *testing.T, sig syscall.Signal) {
 	if sig == syscall.SIGTERM && !strings.Contains(stderr.String(), "run apply again") {
 		t.Errorf("stderr does not say how to go on:\n%s", stderr.String())
 	}
+	// The simulator logs a request once it has answered it, which for the
+	// killed process's may be after the process is gone: the rerun's
+	// requests are counted from then on.
+	waitUntil(ctx, t, "the simulator to log the first removal", func() bool { return posts(s, asana.EndpointRemoveUser) == 1 })
 	s.srv.ResetRequests()
 	if _, stderr, err := reclaimRun(t, s, audit, "reclaim", "apply", "--plan="+plan, "--journal="+journal, "--yes"); err != nil {
 		t.Fatalf("rerun: %v\n%s", err, stderr)
