@@ -36,21 +36,35 @@ var chartCases = map[string][]string{
 // Go type.
 type rendered struct {
 	kind, name string
+	labels     map[string]string
 	obj        any
 }
 
-// renderChart runs helm lint and helm template with args, and decodes every
-// object strictly into its Kubernetes or Prometheus Operator type: a field
-// the type does not have, a typo in a template, fails.
+// renderChart renders the chart as the release "asana", as renderRelease.
 func renderChart(t *testing.T, helm string, args ...string) []rendered {
+	t.Helper()
+	return renderRelease(t, helm, "asana", args...)
+}
+
+// renderRelease runs helm lint and helm template with args, and decodes
+// every object strictly into its Kubernetes or Prometheus Operator type: a
+// field the type does not have, a typo in a template, fails.
+func renderRelease(t *testing.T, helm, release string, args ...string) []rendered {
 	t.Helper()
 	if out, err := exec.Command(helm, append([]string{"lint", "--strict", chartDir}, args...)...).CombinedOutput(); err != nil {
 		t.Fatalf("helm lint: %v\n%s", err, out)
 	}
-	out, err := exec.Command(helm, append([]string{"template", "asana", chartDir, "--namespace", "monitoring"}, args...)...).CombinedOutput()
+	out, err := exec.Command(helm, append([]string{"template", release, chartDir, "--namespace", "monitoring"}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("helm template: %v\n%s", err, out)
 	}
+	return decodeObjects(t, out)
+}
+
+// decodeObjects decodes helm template's output, every object strictly
+// into its Kubernetes or Prometheus Operator type.
+func decodeObjects(t *testing.T, out []byte) []rendered {
+	t.Helper()
 	var objs []rendered
 	// Split at the document markers, leaving each document its last line
 	// break: a block scalar's value ends with it.
@@ -64,7 +78,10 @@ func renderChart(t *testing.T, helm string, args ...string) []rendered {
 		}
 		var meta struct {
 			Kind     string
-			Metadata struct{ Name string }
+			Metadata struct {
+				Name   string
+				Labels map[string]string
+			}
 		}
 		if err := json.Unmarshal(raw, &meta); err != nil {
 			t.Fatal(err)
@@ -82,7 +99,7 @@ func renderChart(t *testing.T, helm string, args ...string) []rendered {
 		if err := dec.Decode(obj); err != nil {
 			t.Fatalf("%s %s does not decode strictly: %v\n%s", meta.Kind, meta.Metadata.Name, err, doc)
 		}
-		objs = append(objs, rendered{meta.Kind, meta.Metadata.Name, obj})
+		objs = append(objs, rendered{meta.Kind, meta.Metadata.Name, meta.Metadata.Labels, obj})
 	}
 	return objs
 }
@@ -335,4 +352,106 @@ func TestChartValuesAreDocumented(t *testing.T) {
 	if len(keys) < 40 {
 		t.Errorf("read only %d keys from values.yaml", len(keys))
 	}
+}
+
+// chartMeta is what Chart.yaml says of the chart.
+func chartMeta(t *testing.T) (version, appVersion string) {
+	t.Helper()
+	var c struct {
+		Version    string `yaml:"version"`
+		AppVersion string `yaml:"appVersion"`
+	}
+	if err := yaml.Unmarshal(readRepoFile(t, "charts", "asana-exporter", "Chart.yaml"), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Version, c.AppVersion
+}
+
+// TestChartNames: the objects are named as `helm create`'s charts name
+// theirs (the release name alone when it holds the chart's name,
+// release-chart otherwise, or fullnameOverride; nameOverride for the
+// chart's name), carry Helm's recommended labels, and select one another
+// by them.
+func TestChartNames(t *testing.T) {
+	helm := needTool(t, "helm")
+	version, appVersion := chartMeta(t)
+	every := []string{"--set", "demo=true,dashboards.enabled=true,serviceMonitor.enabled=true,prometheusRule.enabled=true," +
+		"networkPolicy.enabled=true,persistence.enabled=true"}
+	longest := strings.Repeat("a", 53) // Helm's longest release name
+	for _, c := range []struct {
+		release        string
+		args           []string
+		fullname, name string
+	}{
+		{"asana", nil, "asana-asana-exporter", "asana-exporter"},
+		{"asana-exporter", nil, "asana-exporter", "asana-exporter"},
+		{"prod-asana-exporter", nil, "prod-asana-exporter", "asana-exporter"},
+		{"asana", []string{"--set", "fullnameOverride=seats"}, "seats", "asana-exporter"},
+		{"asana", []string{"--set", "nameOverride=asana"}, "asana", "asana"},
+		{"finance", []string{"--set", "nameOverride=asana"}, "finance-asana", "asana"},
+		{longest, nil, (longest + "-asana-exporter")[:63], "asana-exporter"},
+	} {
+		t.Run(c.release+" "+strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			objs := renderRelease(t, helm, c.release, append(slices.Clone(every), c.args...)...)
+			want := map[string]string{
+				"app.kubernetes.io/name": c.name, "app.kubernetes.io/instance": c.release, "app.kubernetes.io/version": appVersion,
+				"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "asana-exporter-" + version,
+			}
+			names := map[string]bool{}
+			for _, o := range objs {
+				wantName := c.fullname
+				if m, ok := o.obj.(*corev1.ConfigMap); ok {
+					for key := range m.Data {
+						if dashboard, ok := strings.CutSuffix(key, ".json"); ok {
+							wantName += "-dashboard-" + strings.TrimPrefix(dashboard, "asana-")
+						}
+					}
+				}
+				if o.name != wantName {
+					t.Errorf("%s %s, want %s", o.kind, o.name, wantName)
+				}
+				if names[o.kind+"/"+o.name] {
+					t.Errorf("two %ss named %s", o.kind, o.name)
+				}
+				names[o.kind+"/"+o.name] = true
+				for k, v := range want {
+					if o.labels[k] != v {
+						t.Errorf("%s %s: label %s is %q, want %q", o.kind, o.name, k, o.labels[k], v)
+					}
+				}
+			}
+			if len(names) != 10 {
+				t.Errorf("%d objects, want 10 with every option on: %v", len(names), kinds(objs))
+			}
+			selector := map[string]string{"app.kubernetes.io/name": c.name, "app.kubernetes.io/instance": c.release}
+			d := find[*appsv1.Deployment](objs)[0]
+			svc := find[*corev1.Service](objs)[0]
+			if !reflect.DeepEqual(d.Spec.Selector.MatchLabels, selector) || !reflect.DeepEqual(svc.Spec.Selector, selector) {
+				t.Errorf("the Deployment selects %v and the Service %v, want %v", d.Spec.Selector.MatchLabels, svc.Spec.Selector, selector)
+			}
+			if !selects(selector, d.Spec.Template.Labels) {
+				t.Errorf("the Deployment's selector %v does not select its pods %v", selector, d.Spec.Template.Labels)
+			}
+			if sm := find[*monitoringv1.ServiceMonitor](objs)[0]; !selects(sm.Spec.Selector.MatchLabels, svc.Labels) {
+				t.Errorf("the ServiceMonitor's selector %v does not select the Service %v", sm.Spec.Selector.MatchLabels, svc.Labels)
+			}
+			if np := find[*networkingv1.NetworkPolicy](objs)[0]; !selects(np.Spec.PodSelector.MatchLabels, d.Spec.Template.Labels) {
+				t.Errorf("the NetworkPolicy's selector %v does not select the pods %v", np.Spec.PodSelector.MatchLabels, d.Spec.Template.Labels)
+			}
+			if sa := find[*corev1.ServiceAccount](objs)[0]; d.Spec.Template.Spec.ServiceAccountName != sa.Name {
+				t.Errorf("the pod runs as ServiceAccount %s, the chart makes %s", d.Spec.Template.Spec.ServiceAccountName, sa.Name)
+			}
+		})
+	}
+}
+
+// selects reports whether a matchLabels selector selects labels.
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return len(selector) > 0
 }
