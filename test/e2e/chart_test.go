@@ -455,3 +455,23 @@ func selects(selector, labels map[string]string) bool {
 	}
 	return len(selector) > 0
 }
+
+// TestChartImageIsMakeDockers: the chart's default image is the one `make
+// docker` builds and tags: the Makefile's IMAGE, with the VERSION file's
+// version, which is the chart's appVersion.
+func TestChartImageIsMakeDockers(t *testing.T) {
+	helm := needTool(t, "helm")
+	version := strings.TrimSpace(string(readRepoFile(t, "VERSION")))
+	if _, appVersion := chartMeta(t); appVersion != version {
+		t.Errorf("Chart.yaml's appVersion is %q, VERSION %q: make them the same", appVersion, version)
+	}
+	m := regexp.MustCompile(`(?m)^IMAGE\s*\?=\s*(\S+:\$\(VERSION\))$`).FindSubmatch(readRepoFile(t, "Makefile"))
+	if m == nil {
+		t.Fatal("the Makefile has no IMAGE ?= NAME:$(VERSION)")
+	}
+	want := strings.Replace(string(m[1]), "$(VERSION)", version, 1)
+	d := find[*appsv1.Deployment](renderChart(t, helm, chartCases["token"]...))[0]
+	if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
+		t.Errorf("the chart's default image is %s, make docker tags %s", got, want)
+	}
+}
