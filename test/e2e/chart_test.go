@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/asana-exporter/asana_exporter/config"
 )
 
 var chartDir = repoPath("charts", "asana-exporter")
@@ -28,7 +31,7 @@ var chartCases = map[string][]string{
 	"token":     {"--set", "token.value=2/1204000000000042:chart-test-token"},
 	"demo":      {"--set", "demo=true"},
 	"all on":    {"--values", repoPath("test", "e2e", "testdata", "chart-all-on.yaml")},
-	"oauth":     {"--set", "oauth.enabled=true,oauth.clientID=1,oauth.clientSecret=s,oauth.refreshToken=r"},
+	"oauth":     {"--set", "oauth.enabled=true,oauth.clientSecret=s,oauth.refreshToken=r", "--set-string", "oauth.clientID=1"},
 	"audit set": {"--set", "token.existingSecret=asana,auditLog.value=2/1:audit,persistence.enabled=true,persistence.existingClaim=state"},
 }
 
@@ -193,17 +196,32 @@ func checkHardened(t *testing.T, d *appsv1.Deployment) {
 	}
 }
 
-// checkArgsParse runs the exporter with the container's arguments and
-// --version: kingpin parses every flag before it acts on --version, so an
-// unknown flag or a bad value fails here as it would in the pod.
+// checkArgsParse: the exporter takes the container's arguments, and the
+// check can fail: an unknown flag, or a value the flag refuses, fails it.
 func checkArgsParse(t *testing.T, args []string) {
 	t.Helper()
-	if out, err := exec.Command(exporterBinary(t), append(slices.Clone(args), "--version")...).CombinedOutput(); err != nil {
-		t.Errorf("the exporter refuses the chart's arguments %q: %v\n%s", args, err, out)
+	if ok, out := exporterParses(t, args); !ok {
+		t.Errorf("the exporter refuses the chart's arguments %q:\n%s", args, out)
 	}
-	if _, err := exec.Command(exporterBinary(t), append(slices.Clone(args), "--no-such-flag", "--version")...).CombinedOutput(); err == nil {
-		t.Error("an unknown flag passed too: the check checks nothing")
+	for _, bad := range []string{"--no-such-flag", "--runtime.gomaxprocs=many"} {
+		if ok, _ := exporterParses(t, append(slices.Clone(args), bad)); ok {
+			t.Errorf("%s passed too: the check checks nothing", bad)
+		}
 	}
+}
+
+// exporterParses runs the exporter with args and --storage.path set to a
+// directory that does not exist, and reports whether its flag parser took
+// every flag and value, with its output. The first thing the exporter
+// checks once they have parsed is that directory: its complaint about it,
+// and nothing else, says so. (kingpin's --version would exit before it
+// sets the values, so a bad one would pass.)
+func exporterParses(t *testing.T, args []string) (bool, string) {
+	t.Helper()
+	missing := filepath.Join(t.TempDir(), "missing")
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--storage.path=") })
+	out, _ := exec.Command(exporterBinary(t), append(args, "--storage.path="+missing)...).CombinedOutput()
+	return strings.Contains(string(out), "--storage.path "+missing+" must be an existing directory"), string(out)
 }
 
 // checkMountedFiles: every file an argument names is in a mounted volume.
@@ -474,4 +492,187 @@ func TestChartImageIsMakeDockers(t *testing.T) {
 	if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
 		t.Errorf("the chart's default image is %s, make docker tags %s", got, want)
 	}
+}
+
+// helmTemplate runs helm template on the chart with a token and args, and
+// returns its output and whether it succeeded.
+func helmTemplate(t *testing.T, helm string, args ...string) (string, bool) {
+	t.Helper()
+	cmd := exec.Command(helm, append([]string{"template", "asana", chartDir, "--set", "token.value=2/1:chart-test-token"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return string(out), err == nil
+}
+
+// TestChartRefusesBadValues: helm template (so install, upgrade and lint)
+// refuses what would crash-loop in the pod, or silently not apply, and
+// names the value: values.schema.json.
+func TestChartRefusesBadValues(t *testing.T) {
+	helm := needTool(t, "helm")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--set", "serviceMonitor.enable=true"}, "at '/serviceMonitor': additional properties 'enable' not allowed"},
+		{[]string{"--set", "refreshInterval=5"}, "at '/refreshInterval': got number, want string"},
+		{[]string{"--set", "refreshInterval=5min"}, "at '/refreshInterval': '5min' does not match pattern"},
+		{[]string{"--set", "refreshInterval=1y"}, "at '/refreshInterval': '1y' does not match pattern"},
+		{[]string{"--set-json", `config={"workspaces":[{"gid":"1200000000000001","seat_purchased":30}]}`},
+			"at '/config/workspaces/0': additional properties 'seat_purchased' not allowed"},
+		{[]string{"--set-json", `config={"audit_logs":{"enabled":true}}`}, "at '/config': additional properties 'audit_logs' not allowed"},
+		{[]string{"--set-json", `config={"workspaces":[{"gid":1200000000000001}]}`}, "at '/config/workspaces/0/gid': got number, want string"},
+		{[]string{"--set-json", `config={"workspaces":[{"gid":"1","seats_purchased":"30"}]}`},
+			"at '/config/workspaces/0/seats_purchased': got string, want integer"},
+		{[]string{"--set", "serviceMonitor.labels.release=true"}, "at '/serviceMonitor/labels/release': got boolean, want string"},
+		{[]string{"--set", "serviceMonitor.interval=60"}, "at '/serviceMonitor/interval': got number, want string"},
+		{[]string{"--set", "log.level=verbose"}, "at '/log/level': value must be one of"},
+		{[]string{"--set", "oauth.enabled=true,oauth.clientID=1204000000000001"}, "at '/oauth/clientID': got number, want string"},
+		{[]string{"--set", "extraArgs[0]=asana.timeout-offset=1s"}, "at '/extraArgs/0': 'asana.timeout-offset=1s' does not match pattern"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			out, ok := helmTemplate(t, helm, c.args...)
+			if ok || !strings.Contains(out, c.want) {
+				t.Errorf("helm template %s: succeeded %v, want it refused with %q:\n%s", strings.Join(c.args, " "), ok, c.want, out)
+			}
+		})
+	}
+}
+
+// TestChartSchemaAgreesWithTheExporter: for each config and refresh
+// interval, helm refuses it exactly when the pod would refuse it at start:
+// what the chart renders without the schema, given to the exporter's own
+// config parser and flag parser. Bar two kinds of exceptions, each
+// checked: what only the whole file tells, which the exporter alone
+// refuses; and what the exporter would take but not as written, which
+// helm alone refuses.
+func TestChartSchemaAgreesWithTheExporter(t *testing.T) {
+	helm := needTool(t, "helm")
+	const (
+		taken        = "taken"
+		refused      = "refused"
+		exporterOnly = "refused by the exporter alone"
+	)
+	configs := map[string]string{
+		`{}`: taken, `{"workspaces":[]}`: taken,
+		`{"workspaces":[{"gid":"1111","seats_purchased":1000,"seat_price":24.99,"renewal_date":"2027-03-31"},{"gid":"2222"}],` +
+			`"only_listed_workspaces":true,"exclude_workspaces":["3333"],"max_staleness":"1d12h","workspace_concurrency":20,` +
+			`"requests_per_minute":1500,"email_domain_check":false,"audit_log":{"enabled":true,"idle_days":[1,30,730]}}`: taken,
+		`{"max_staleness":0}`: taken, `{"max_staleness":"0"}`: taken, `{"max_staleness":"90s"}`: taken,
+		`{"workspaces":[{"gid":"1","seats_purchased":0,"seat_price":0}]}`: taken,
+		`{"workspace_concurrency":1,"requests_per_minute":1}`:             taken,
+
+		`{"workspace":[]}`: refused,
+		`{"workspaces":[{"gid":"1","seat_purchased":30}]}`:         refused,
+		`{"workspaces":[{"seats_purchased":30}]}`:                  refused,
+		`{"workspaces":[{"gid":"12a"}]}`:                           refused,
+		`{"workspaces":[{"gid":-1}]}`:                              refused,
+		`{"workspaces":[{"gid":"1","seats_purchased":"30"}]}`:      refused,
+		`{"workspaces":[{"gid":"1","seats_purchased":-1}]}`:        refused,
+		`{"workspaces":[{"gid":"1","seat_price":-1}]}`:             refused,
+		`{"workspaces":[{"gid":"1","seat_price":1e9}]}`:            refused,
+		`{"workspaces":[{"gid":"1","seat_price":"24.99"}]}`:        refused,
+		`{"workspaces":[{"gid":"1","renewal_date":"2027-13-01"}]}`: refused,
+		`{"workspaces":[{"gid":"1","renewal_date":"31/03/2027"}]}`: refused,
+		`{"workspaces":[{"gid":"1","renewal_date":"2100-01-01"}]}`: refused,
+		`{"workspaces":{"gid":"1"}}`:                               refused,
+		`{"exclude_workspaces":"3333"}`:                            refused,
+		`{"exclude_workspaces":["abc"]}`:                           refused,
+		`{"max_staleness":5}`:                                      refused,
+		`{"max_staleness":"5"}`:                                    refused,
+		`{"max_staleness":"1h30"}`:                                 refused,
+		`{"max_staleness":"30m1h"}`:                                refused,
+		`{"workspace_concurrency":0}`:                              refused,
+		`{"workspace_concurrency":21}`:                             refused,
+		`{"requests_per_minute":1501}`:                             refused,
+		`{"email_domain_check":"maybe"}`:                           refused,
+		`{"only_listed_workspaces":"true"}`:                        refused,
+		`{"audit_log":{"enable":true}}`:                            refused,
+		`{"audit_log":{"idle_days":[0]}}`:                          refused,
+		`{"audit_log":{"idle_days":[731]}}`:                        refused,
+		`{"audit_log":{"idle_days":[30,30]}}`:                      refused,
+		`{"audit_log":{"idle_days":"30"}}`:                         refused,
+
+		`{"audit_log":{"idle_days":[60,30]}}`:                                              exporterOnly,
+		`{"workspaces":[{"gid":"1","renewal_date":"2027-02-30"}]}`:                         exporterOnly,
+		`{"only_listed_workspaces":true}`:                                                  exporterOnly,
+		`{"workspaces":[{"gid":"1","seats_purchased":1},{"gid":"1","seats_purchased":2}]}`: exporterOnly,
+		`{"workspaces":[{"gid":"1"}],"exclude_workspaces":["1"]}`:                          exporterOnly,
+	}
+	// Taken by the exporter, but not as written: helm alone refuses them.
+	altered := map[string]func(*config.Config) bool{
+		// A gid as a number passes through a float64 in Helm: beyond 2^53
+		// it becomes another workspace's gid.
+		`{"workspaces":[{"gid":9007199254740993}]}`: func(c *config.Config) bool { return c.Workspaces[0].GID != "9007199254740993" },
+		// yaml.v3 truncates a number with a fraction into an int.
+		`{"workspaces":[{"gid":"1","seats_purchased":1.5}]}`: func(c *config.Config) bool { return *c.Workspaces[0].SeatsPurchased == 1 },
+		`{"audit_log":{"idle_days":[30.5]}}`:                 func(c *config.Config) bool { return c.AuditLog.IdleDays[0] == 30 },
+	}
+	render := func(t *testing.T, doc string) (helmTakes bool, out string, c *config.Config, err error) {
+		args := []string{"--values", writeTemp(t, "values-*.json", `{"config":`+doc+`}`), "--show-only", "templates/configmap.yaml"}
+		out, helmTakes = helmTemplate(t, helm, args...)
+		unchecked, ok := helmTemplate(t, helm, append(args, "--skip-schema-validation")...)
+		if !ok {
+			t.Fatalf("helm template --skip-schema-validation:\n%s", unchecked)
+		}
+		var cm corev1.ConfigMap
+		if err := sigsyaml.Unmarshal([]byte(unchecked), &cm); err != nil {
+			t.Fatal(err)
+		}
+		c, err = config.Parse([]byte(cm.Data["config.yml"]))
+		return helmTakes, out, c, err
+	}
+	for doc, want := range configs {
+		t.Run(doc, func(t *testing.T) {
+			t.Parallel()
+			helmTakes, out, _, err := render(t, doc)
+			exporterTakes := err == nil
+			if want == exporterOnly && (!helmTakes || exporterTakes) || want != exporterOnly && (helmTakes != exporterTakes || helmTakes != (want == taken)) {
+				t.Errorf("helm takes it: %v, the exporter: %v (%v); want %s\n%s", helmTakes, exporterTakes, err, want, out)
+			}
+		})
+	}
+	for doc, changed := range altered {
+		t.Run(doc, func(t *testing.T) {
+			t.Parallel()
+			helmTakes, out, c, err := render(t, doc)
+			if helmTakes || err != nil || !changed(c) {
+				t.Errorf("helm takes it: %v; the exporter: %v, %+v; want the exporter to take it altered, and helm to refuse it\n%s", helmTakes, err, c, out)
+			}
+		})
+	}
+	intervals := map[string]bool{"5m": true, "1h30m": true, "90s": true, "0": true, "0s": true, "1.5h": true, "500ms": true, "1d": true, "2w": true,
+		"5": false, "1y": false, "5min": false, "-5m": false, "5 m": false, "": false}
+	for interval, want := range intervals {
+		t.Run("refreshInterval="+interval, func(t *testing.T) {
+			t.Parallel()
+			out, helmTakes := helmTemplate(t, helm, "--set-string", "refreshInterval="+interval, "--show-only", "templates/deployment.yaml")
+			exporterTakes, parse := exporterParses(t, []string{"--asana.refresh-interval=" + interval})
+			if helmTakes != want || exporterTakes != want {
+				t.Errorf("helm takes it: %v (%s), the exporter: %v (%s); want %v", helmTakes, out, exporterTakes, parse, want)
+			}
+		})
+	}
+}
+
+// writeTemp writes content to a temporary file named after pattern (as
+// os.CreateTemp), removed when t ends, and returns its path: one without
+// the commas of t's name, which helm's --values would split at.
+func writeTemp(t *testing.T, pattern, content string) string {
+	t.Helper()
+	f, err := os.CreateTemp("", pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(f.Name()) })
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }
