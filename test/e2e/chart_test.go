@@ -676,3 +676,123 @@ func writeTemp(t *testing.T, pattern, content string) string {
 	}
 	return f.Name()
 }
+
+// renderNotes renders the chart's NOTES.txt, which helm template leaves
+// out and helm install prints: a copy of the chart carries it as a file,
+// rendered by a ConfigMap template with tpl, as helm install would.
+func renderNotes(t *testing.T, helm, release string, args ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "asana-exporter")
+	if err := os.CopyFS(dir, os.DirFS(chartDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "templates", "NOTES.txt"), filepath.Join(dir, "notes.txt")); err != nil {
+		t.Fatal(err)
+	}
+	wrapper := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ tpl (.Files.Get \"notes.txt\") . | toJson }}\n"
+	if err := os.WriteFile(filepath.Join(dir, "templates", "notes.yaml"), []byte(wrapper), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(helm, append([]string{"template", release, dir, "--namespace", "monitoring", "--show-only", "templates/notes.yaml"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("helm template with NOTES.txt: %v\n%s", err, out)
+	}
+	var cm corev1.ConfigMap
+	if err := sigsyaml.Unmarshal(out, &cm); err != nil {
+		t.Fatal(err)
+	}
+	return cm.Data["notes"]
+}
+
+// inPodCommand is a command NOTES.txt or the chart README gives to run in
+// the exporter's pod: kubectl -n NS exec deploy/NAME -- BINARY ARGS > FILE.
+var inPodCommand = regexp.MustCompile(`(?m)^ *kubectl -n (\S+) exec deploy/(\S+) -- (\S+) (.+) > \S+$`)
+
+// asanaFlags are the flags that say what the exporter reads from Asana and
+// how; a command run in the pod needs every one the Deployment has.
+var asanaFlags = []string{"--config.file", "--storage.path", "--demo", "--asana.token-file", "--asana.oauth.client-id",
+	"--asana.oauth.client-secret-file", "--asana.oauth.refresh-token-file", "--asana.audit-token-file"}
+
+// TestChartSeatsInThePod: the seats and reclaim plan commands NOTES.txt
+// prints, for each value set, run in the Deployment's pod (its name, its
+// namespace, the image's binary) with the Asana flags the exporter runs
+// with (the same config file, state and credentials, all mounted), and the
+// exporter takes them; on the demo they run for real and write the roster
+// and the plan to standard output. The chart README's commands are the
+// ones NOTES.txt prints for the README's install.
+func TestChartSeatsInThePod(t *testing.T) {
+	helm := needTool(t, "helm")
+	entrypoint := regexp.MustCompile(`(?m)^ENTRYPOINT \["([^"]+)"`).FindSubmatch(readRepoFile(t, "Dockerfile"))
+	if entrypoint == nil {
+		t.Fatal("the Dockerfile has no ENTRYPOINT [\"...\"]")
+	}
+	for name, args := range chartCases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d := find[*appsv1.Deployment](renderRelease(t, helm, "asana-exporter", args...))[0]
+			c := d.Spec.Template.Spec.Containers[0]
+			commands := inPodCommand.FindAllStringSubmatch(renderNotes(t, helm, "asana-exporter", args...), -1)
+			if len(commands) != 2 {
+				t.Fatalf("NOTES.txt gives %d commands to run in the pod, want 2 (seats, reclaim plan)", len(commands))
+			}
+			for _, m := range commands {
+				if m[1] != "monitoring" || m[2] != d.Name || m[3] != string(entrypoint[1]) {
+					t.Errorf("NOTES.txt runs %s in deploy/%s of %s, want %s in deploy/%s of monitoring", m[3], m[2], m[1], entrypoint[1], d.Name)
+				}
+				cmd := strings.Fields(m[4])
+				for _, a := range c.Args {
+					if flag, _, _ := strings.Cut(a, "="); slices.Contains(asanaFlags, flag) && !slices.Contains(cmd, a) {
+						t.Errorf("%s: the exporter runs with %s, the command does not", m[4], a)
+					}
+				}
+				for _, a := range cmd {
+					if flag, _, _ := strings.Cut(a, "="); slices.Contains(asanaFlags, flag) && !slices.Contains(c.Args, a) {
+						t.Errorf("%s: %s, which the exporter does not run with", m[4], a)
+					}
+				}
+				checkMountedFiles(t, d, corev1.Container{Args: cmd, VolumeMounts: c.VolumeMounts})
+				if ok, out := exporterParses(t, cmd); !ok {
+					t.Errorf("the exporter refuses %s:\n%s", m[4], out)
+				}
+				if name == "demo" {
+					t.Run(cmd[0], func(t *testing.T) {
+						t.Parallel()
+						runInPodCommand(t, cmd)
+					})
+				}
+			}
+		})
+	}
+	t.Run("README", func(t *testing.T) {
+		t.Parallel()
+		notes := inPodCommand.FindAllString(renderNotes(t, helm, "asana-exporter", "--set", "token.existingSecret=asana-token"), -1)
+		readme := inPodCommand.FindAllString(strings.ReplaceAll(string(readRepoFile(t, "charts", "asana-exporter", "README.md")), "\\\n", ""), -1)
+		for i := range readme {
+			readme[i] = strings.Join(strings.Fields(readme[i]), " ")
+		}
+		for i := range notes {
+			notes[i] = strings.Join(strings.Fields(notes[i]), " ")
+		}
+		if len(notes) == 0 || !reflect.DeepEqual(readme, notes) {
+			t.Errorf("the chart README runs in the pod\n%s\nNOTES.txt for its install\n%s", strings.Join(readme, "\n"), strings.Join(notes, "\n"))
+		}
+	})
+}
+
+// runInPodCommand runs a command of NOTES.txt for the demo, with the pod's
+// --storage.path in a directory of the test's, and checks what it writes
+// to standard output, a pipe as kubectl exec's is.
+func runInPodCommand(t *testing.T, args []string) {
+	t.Helper()
+	args = slices.Clone(args)
+	for i, a := range args {
+		if strings.HasPrefix(a, "--storage.path=") {
+			args[i] = "--storage.path=" + t.TempDir()
+		}
+	}
+	out, err := exec.Command(exporterBinary(t), args...).Output()
+	header := map[string]string{"seats": "workspace_gid,", "reclaim": "planned_at,"}[args[0]]
+	if lines := strings.Count(string(out), "\n"); err != nil || header == "" || !strings.HasPrefix(string(out), header) || lines < 2 {
+		t.Errorf("%s: %v; %d lines, want a header %q and rows:\n%.300s", strings.Join(args, " "), err, lines, header, out)
+	}
+}

@@ -46,6 +46,32 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/* The flags that say what the exporter reads from Asana, and how: the
+     config file, the audit log's state, the credentials. The Deployment
+     runs with them, and NOTES.txt gives them to the seats and reclaim
+     commands run in the pod. A YAML list, for fromYamlArray. */}}
+{{- define "asana-exporter.asanaArgs" -}}
+{{- $args := list -}}
+{{- if or (not .Values.demo) .Values.config -}}
+{{- /* The demo brings its own config unless one is given. */ -}}
+{{- $args = append $args "--config.file=/etc/asana_exporter/config/config.yml" -}}
+{{- end -}}
+{{- $args = append $args "--storage.path=/var/lib/asana_exporter" -}}
+{{- if .Values.demo -}}
+{{- $args = append $args "--demo" -}}
+{{- else if .Values.oauth.enabled -}}
+{{- $args = append $args (printf "--asana.oauth.client-id=%s" (required "oauth.clientID is required" .Values.oauth.clientID)) -}}
+{{- $args = append $args "--asana.oauth.client-secret-file=/etc/asana_exporter/oauth/client-secret" -}}
+{{- $args = append $args "--asana.oauth.refresh-token-file=/etc/asana_exporter/oauth/refresh-token" -}}
+{{- else -}}
+{{- $args = append $args "--asana.token-file=/etc/asana_exporter/token/token" -}}
+{{- end -}}
+{{- if or .Values.auditLog.existingSecret .Values.auditLog.value -}}
+{{- $args = append $args "--asana.audit-token-file=/etc/asana_exporter/audit/token" -}}
+{{- end -}}
+{{- toYaml $args -}}
+{{- end -}}
+
 {{/* The Secret holding the token, the OAuth files or the audit token:
      the user's, or the chart's. */}}
 {{- define "asana-exporter.secretName" -}}
