@@ -796,3 +796,61 @@ func runInPodCommand(t *testing.T, args []string) {
 		t.Errorf("%s: %v; %d lines, want a header %q and rows:\n%.300s", strings.Join(args, " "), err, lines, header, out)
 	}
 }
+
+// TestChartREADMECommands: the chart README's helm install and upgrade
+// commands render (run as helm template, from the repository's root), and
+// what they render for the Prometheus Operator carries the release label
+// kube-prometheus-stack selects; its console sessions print what they show.
+func TestChartREADMECommands(t *testing.T) {
+	helm, err := filepath.Abs(needTool(t, "helm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(readRepoFile(t, "charts", "asana-exporter", "README.md"))
+	shell := func(command string) ([]byte, error) {
+		cmd := exec.Command("sh", "-c", command)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(helm)+string(os.PathListSeparator)+os.Getenv("PATH"))
+		return cmd.CombinedOutput()
+	}
+	installs := 0
+	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readme, -1) {
+		for _, line := range strings.Split(strings.ReplaceAll(block[1], "\\\n", ""), "\n") {
+			rest, ok := strings.CutPrefix(line, "helm install ")
+			if !ok {
+				rest, ok = strings.CutPrefix(line, "helm upgrade --install ")
+			}
+			if !ok {
+				continue
+			}
+			installs++
+			out, err := shell("helm template " + rest)
+			if err != nil {
+				t.Errorf("%s: %v\n%s", line, err, out)
+				continue
+			}
+			for _, o := range decodeObjects(t, out) {
+				if (o.kind == "ServiceMonitor" || o.kind == "PrometheusRule") && o.labels["release"] != "kube-prometheus-stack" {
+					t.Errorf("%s: the %s has no label release: kube-prometheus-stack, which kube-prometheus-stack selects by", line, o.kind)
+				}
+			}
+		}
+	}
+	if installs < 2 {
+		t.Errorf("%d helm install commands in the chart README, want the demo's and the token's", installs)
+	}
+	sessions := 0
+	for _, block := range regexp.MustCompile("(?s)```console\n(.*?)```").FindAllStringSubmatch(readme, -1) {
+		for _, session := range strings.Split(block[1], "$ ")[1:] {
+			command, want, _ := strings.Cut(session, "\n")
+			sessions++
+			out, err := shell(command)
+			if got := strings.TrimSpace(string(out)); err == nil || got != strings.TrimSpace(want) {
+				t.Errorf("$ %s\nexits with %v and prints\n%s\nwhere the README shows it failing with\n%s", command, err, got, want)
+			}
+		}
+	}
+	if sessions < 3 {
+		t.Errorf("%d console sessions in the chart README, want the 3 refused values", sessions)
+	}
+}
