@@ -9,6 +9,8 @@ BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) \
             -X $(PKG).BuildUser=$(shell id -un) -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 DEMO_ADDRESS ?= 127.0.0.1:9861
+# The Helm chart's default image too (image.repository, and its appVersion
+# is VERSION); a test keeps them the same.
 IMAGE    ?= asana_exporter:$(VERSION)
 STATICCHECK_VERSION := v0.7.0
 GOVULNCHECK_VERSION := v1.9.0
