@@ -221,7 +221,7 @@ func exporterParses(t *testing.T, args []string) (bool, string) {
 	missing := filepath.Join(t.TempDir(), "missing")
 	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--storage.path=") })
 	out, _ := exec.Command(exporterBinary(t), append(args, "--storage.path="+missing)...).CombinedOutput()
-	return strings.Contains(string(out), "--storage.path "+missing+" must be an existing directory"), string(out)
+	return strings.Contains(string(out), "--storage.path: "+missing+" does not exist"), string(out)
 }
 
 // checkMountedFiles: every file an argument names is in a mounted volume.
