@@ -155,26 +155,17 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	if err != nil {
 		return err
 	}
-	exclusions, err := readExclusions(o.Exclude)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(o)
+	listCtx, cancel := withTimeout(ctx, o.Timeout)
+	defer cancel()
+	j, run, err := e.begin(listCtx, o, out)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	listCtx, cancel := withTimeout(ctx, o.Timeout)
-	defer cancel()
-	me, err := e.client.Me(listCtx)
-	if err != nil {
-		return fmt.Errorf("reading the token's own user: %w", err)
-	}
 	current, err := e.currentMembers(listCtx, rows, o, errOut)
 	if err != nil {
 		return err
 	}
-	run := reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: out}
 	outcome, err := reclaim.Apply(ctx, e.client, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Current: current})
 	describeRun(errOut, "remove", "removed", outcome, o)
 	return err
@@ -225,26 +216,38 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 	if o.Journal == "" {
 		return errors.New("reclaim undo needs --journal=FILE, the journal reclaim apply wrote")
 	}
-	exclusions, err := readExclusions(o.Exclude)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(o)
+	j, run, err := e.begin(ctx, o, out)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	me, err := e.client.Me(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the token's own user: %w", err)
-	}
-	outcome, err := reclaim.Undo(ctx, e.client, j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: out})
+	outcome, err := reclaim.Undo(ctx, e.client, j, run)
 	describeRun(errOut, "add back", "added back", outcome, o)
 	if outcome.Done > 0 {
 		fmt.Fprintf(errOut, "%s: in an organisation Asana sends each person an invitation: the seat is taken again at once, and their access "+
 			"returns when they accept it. Tasks and projects reassigned at the removal stay with their new owner.\n", Program)
 	}
 	return err
+}
+
+// begin starts an apply or undo run: its exclude list, its journal (only
+// read for a dry run) and who acts, the token's user. The caller closes
+// the journal.
+func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, report io.Writer) (*reclaim.Journal, reclaim.Run, error) {
+	exclusions, err := readExclusions(o.Exclude)
+	if err != nil {
+		return nil, reclaim.Run{}, err
+	}
+	j, err := openJournal(o)
+	if err != nil {
+		return nil, reclaim.Run{}, err
+	}
+	me, err := e.client.Me(ctx)
+	if err != nil {
+		j.Close()
+		return nil, reclaim.Run{}, fmt.Errorf("reading the token's own user: %w", err)
+	}
+	return j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: report}, nil
 }
 
 // describeRun says on errOut what an apply or undo did, or would do.
