@@ -39,6 +39,9 @@ import (
 
 const defaultPort = ":9861"
 
+// pprofFlag turns profiling on.
+const pprofFlag = "web.enable-pprof"
+
 // The commands; serve is the default.
 const (
 	serveCommand = "serve"
@@ -94,6 +97,8 @@ func parseFlags(args []string) (*flags, error) {
 	durationVar(app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").
 		Default("500ms"), &o.TimeoutOffset)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.TelemetryPath)
+	app.Flag(pprofFlag, "Serve Go's profiles (net/http/pprof) under /debug/pprof/ and link them from the landing page. "+
+		"Off by default: a profile costs CPU while it runs.").BoolVar(&o.EnablePprof)
 	// As in node_exporter: the exporter waits on the network almost all the
 	// time, and with one P a page or a scrape wakes one thread, not several.
 	intVar(app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
@@ -128,6 +133,9 @@ func parseFlags(args []string) (*flags, error) {
 		return nil, explain(app, args, err)
 	}
 	f.command = command
+	if err := refuseUnread(app, args, command, f.configCheck); err != nil {
+		return nil, err
+	}
 	if o.RefreshInterval < 0 {
 		return nil, errors.New("--asana.refresh-interval must not be negative")
 	}

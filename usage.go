@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -122,4 +124,81 @@ func distance(a, b string) int {
 		previous = current
 	}
 	return previous[len(b)]
+}
+
+// checkMode is the server's flags' --config.check, which counts once and
+// exits: a mode of its own in onlyFor.
+const checkMode = "--config.check"
+
+// counting are the modes that count seats with the token and the config.
+var counting = []string{serveCommand, checkMode, seatsCommand, planCommand, applyCommand, undoCommand}
+
+// onlyFor are the app's flags that some modes do not read, with the modes
+// that do: given to another, such a flag would silently do nothing.
+// oauth login reads --asana.url, the OAuth app's flags and the logging
+// ones alone.
+var onlyFor = map[string][]string{
+	"config.file":            counting,
+	"asana.token-file":       counting,
+	"asana.audit-token-file": counting,
+	"storage.path":           counting,
+	"demo":                   counting,
+	"asana.refresh-interval": {serveCommand, checkMode},
+	"reclaim.journal":        {serveCommand, seatsCommand},
+	"asana.timeout-offset":   {serveCommand},
+	"web.telemetry-path":     {serveCommand},
+	"web.listen-address":     {serveCommand},
+	"web.config.file":        {serveCommand},
+	"web.systemd-socket":     {serveCommand},
+	pprofFlag:                {serveCommand},
+}
+
+// refuseUnread refuses the flags given on the command line (args) that the
+// command does not read: --config.check with a command, and the flags of
+// onlyFor given to a mode they are not for.
+func refuseUnread(app *kingpin.Application, args []string, command string, configCheck bool) error {
+	ctx, err := app.ParseContext(args)
+	if err != nil {
+		return err
+	}
+	mode := command
+	switch {
+	case configCheck && command != serveCommand:
+		return fmt.Errorf("--config.check checks the server's configuration and does nothing with %s: leave it out, or give it without a command", command)
+	case configCheck:
+		mode = checkMode
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, e := range ctx.Elements {
+		flag, ok := e.Clause.(*kingpin.FlagClause)
+		if !ok {
+			continue
+		}
+		name := flag.Model().Name
+		if modes, ok := onlyFor[name]; ok && !slices.Contains(modes, mode) && !seen[name] {
+			seen[name] = true
+			errs = append(errs, fmt.Errorf("--%s does nothing with %s; it is for %s: leave it out", name, modeName(mode), modeNames(modes)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// modeName is a mode as a message names it.
+func modeName(mode string) string {
+	if mode == serveCommand {
+		return "the server"
+	}
+	return mode
+}
+
+func modeNames(modes []string) string {
+	names := make([]string, len(modes))
+	for i, m := range modes {
+		names[i] = modeName(m)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
