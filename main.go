@@ -300,7 +300,12 @@ func run(args []string, stdout io.Writer) error {
 	if f.exporter.Demo {
 		logger.Info("Demo mode: counting a simulated Asana organisation", "asana_url", e.AsanaURL())
 	}
+	l, err := listen(f.web)
+	if err != nil {
+		return err
+	}
 	if err := e.Preflight(ctx); err != nil {
+		l.close()
 		return err
 	}
 	go e.Run(ctx, hup)
@@ -316,12 +321,11 @@ func run(args []string, stdout io.Writer) error {
 		WriteTimeout: collect.MaxScrapeTimeout + 30*time.Second,
 		IdleTimeout:  2 * time.Minute,
 	}
-	served := make(chan error, 1)
-	go func() { served <- web.ListenAndServe(srv, f.web, logger) }()
-	if f.exporter.Demo {
-		fmt.Fprintf(stdout, "asana_exporter demo: metrics at http://%s%s (simulated Asana at %s)\n",
-			exporter.DisplayAddress((*f.web.WebListenAddresses)[0]), f.exporter.TelemetryPath, e.AsanaURL())
+	if url := l.url(f.exporter.TelemetryPath); f.exporter.Demo && url != "" {
+		fmt.Fprintf(stdout, "asana_exporter demo: metrics at %s (simulated Asana at %s)\n", url, e.AsanaURL())
 	}
+	served := make(chan error, 1)
+	go func() { served <- l.serve(srv, logger) }()
 	select {
 	case err := <-served:
 		return err

@@ -13,7 +13,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -289,12 +288,4 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// DisplayAddress turns a listen address into one a browser can open.
-func DisplayAddress(listen string) string {
-	if strings.HasPrefix(listen, ":") {
-		return "localhost" + listen
-	}
-	return listen
 }
