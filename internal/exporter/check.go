@@ -40,7 +40,10 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 		b.finish(asana.Workspace{GID: w.GID, Name: w.Name}, w.Err)
 	}
 	b.stop()
-	if !snap.Up {
+	switch {
+	case !snap.Up && errors.Is(snap.Err, asana.ErrNetwork):
+		return snap.Err // it says what could not be reached
+	case !snap.Up:
 		return fmt.Errorf("token check failed: %w", snap.Err)
 	}
 	visible := len(snap.NotCollected)
