@@ -79,15 +79,16 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	}
 	tw.Flush()
 
+	take := takes(snap.MinDuration)
 	switch {
 	case interval > 0 && (snap.FallingBehind || outOfTime):
-		fmt.Fprintf(out, "WARNING: the organisation is too big to count every %v at %d requests/minute (a refresh needs %d requests or more, at least %v); "+
-			"raise --asana.refresh-interval\n", interval, perMinute, snap.Requests, snap.MinDuration.Round(time.Second))
+		fmt.Fprintf(out, "WARNING: the organisation is too big to count every %v at %d requests/minute (a refresh needs %d requests or more, which take %s); "+
+			"raise --asana.refresh-interval\n", interval, perMinute, snap.Requests, take)
 	case interval > 0:
-		fmt.Fprintf(out, "refresh: %d requests, at least %v of the %v interval at %d requests/minute\n", snap.Requests, snap.MinDuration.Round(time.Second), interval, perMinute)
+		fmt.Fprintf(out, "refresh: %d requests, which take %s of the %v interval at %d requests/minute\n", snap.Requests, take, interval, perMinute)
 	default:
-		fmt.Fprintf(out, "refresh: %d requests, at least %v at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
-			snap.Requests, snap.MinDuration.Round(time.Second), perMinute)
+		fmt.Fprintf(out, "refresh: %d requests, which take %s at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
+			snap.Requests, take, perMinute)
 	}
 	e.checkAuditLog(ctx, snap, out)
 	if failed > 0 {
@@ -118,6 +119,15 @@ func (e *Exporter) checkAuditLog(ctx context.Context, snap *collect.Snapshot, ou
 			fmt.Fprintf(out, "WARNING: audit log: cannot be read for %s (%s) now: %v\n", w.GID, w.Name, err)
 		}
 	}
+}
+
+// takes says how long the requests of a refresh take at least at the
+// budget, in words true of every value: whole seconds, never more than d.
+func takes(d time.Duration) string {
+	if d < time.Second {
+		return "under a second"
+	}
+	return "at least " + d.Truncate(time.Second).String()
 }
 
 func kind(listed, organization bool) string {

@@ -304,7 +304,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("--config.check: %v\n%s", err, out)
 	}
 	for _, want := range []string{"is valid", "sees 2 workspace(s)", s.gids[0], "Acme Corp", "organization", "400",
-		"readable: 182 (27 licensed) in 2 page(s)", "readable: 600 (412 licensed) in 6 page(s)", "refresh: 9 requests, at least 0s of the 5m0s interval"} {
+		"readable: 182 (27 licensed) in 2 page(s)", "readable: 600 (412 licensed) in 6 page(s)", "refresh: 9 requests, which take under a second of the 5m0s interval"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("--config.check output lacks %q:\n%s", want, out)
 		}
