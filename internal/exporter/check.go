@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -57,6 +58,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GID\tNAME\tTYPE\tCOLLECTED\tSEATS PURCHASED\tMEMBERSHIPS")
 	failed, outOfTime := 0, false
+	var unseen []string // gids the config lists that the token cannot see
 	for _, w := range snap.Workspaces {
 		status := ""
 		switch {
@@ -64,6 +66,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 			status = fmt.Sprintf("readable: %d (%d licensed) in %d page(s)", w.Seats.Total(), w.Seats.Licensed, w.Pages)
 		case !w.Listed:
 			failed++
+			unseen = append(unseen, w.GID)
 			status = "ERROR: the token cannot see this workspace; check the gid or use a token of one of its members"
 		case w.OutOfBudget || errors.Is(w.Err, context.DeadlineExceeded):
 			outOfTime = true
@@ -91,6 +94,11 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 			snap.Requests, take, perMinute)
 	}
 	e.checkAuditLog(ctx, snap, out)
+	if len(unseen) > 0 {
+		return fmt.Errorf("%d workspace(s) cannot be collected; see above. The token cannot see %s, listed under workspaces: in %s: "+
+			"if they are config.example.yml's examples, replace them with your organisation's gids; the table above lists every workspace "+
+			"the token sees, with its gid", failed, strings.Join(unseen, ", "), e.config.File())
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d workspace(s) cannot be collected; see above", failed)
 	}
