@@ -168,8 +168,11 @@ func whyUnreachable(err error) string {
 		return "the connection was refused: nothing listens there"
 	case errors.As(err, &certificate):
 		return "its TLS certificate is not trusted"
+	// net/http words this one itself, without a type to test.
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "it answers in plain HTTP, not HTTPS: write its URL http://"
 	case errors.As(err, &notTLS):
-		return "it does not answer in TLS (is the URL http://?)"
+		return "it does not answer in TLS"
 	case errors.As(err, &timeout) && timeout.Timeout():
 		return "it did not answer in time"
 	}

@@ -271,7 +271,7 @@ func TestStartupFailsWithAClearMessage(t *testing.T) {
 		{"unknown config key", nil, []string{"--asana.token-file=" + s.tokenFile, "--config.file=" + file("typo.yml", "workspaces:\n  - gid: \"1\"\n    seat_purchased: 3\n")},
 			[]string{"typo.yml", `unknown key "seat_purchased"`}},
 		{"token as a flag", nil, []string{"--asana.token=secret"},
-			[]string{"unknown long flag '--asana.token'"}},
+			[]string{"unknown flag --asana.token; did you mean --asana.token-file?"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
