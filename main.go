@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,13 +32,15 @@ import (
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/exporter"
-	"github.com/asana-exporter/asana_exporter/internal/idle"
 	"github.com/asana-exporter/asana_exporter/internal/reclaim"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
 	"github.com/asana-exporter/asana_exporter/internal/summary"
 )
 
 const defaultPort = ":9861"
+
+// pprofFlag turns profiling on.
+const pprofFlag = "web.enable-pprof"
 
 // The commands; serve is the default.
 const (
@@ -88,15 +92,17 @@ func parseFlags(args []string) (*flags, error) {
 		PlaceHolder("FILE").StringVar(&o.OAuth.RefreshTokenFile)
 	app.Flag("asana.oauth.token-url", "OAuth token endpoint. Default: /-/oauth_token on the --asana.url host.").
 		PlaceHolder("URL").StringVar(&o.OAuth.TokenURL)
-	app.Flag("asana.refresh-interval", "How often to count seats in the background; 0 counts at every scrape instead.").
-		Default("5m").IsSetByUser(&f.refreshSetByUser).DurationVar(&o.RefreshInterval)
-	app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").
-		Default("500ms").DurationVar(&o.TimeoutOffset)
+	durationVar(app.Flag("asana.refresh-interval", "How often to count seats in the background; 0 counts at every scrape instead.").
+		Default("5m").IsSetByUser(&f.refreshSetByUser), &o.RefreshInterval)
+	durationVar(app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").
+		Default("500ms"), &o.TimeoutOffset)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.TelemetryPath)
+	app.Flag(pprofFlag, "Serve Go's profiles (net/http/pprof) under /debug/pprof/ and link them from the landing page. "+
+		"Off by default: a profile costs CPU while it runs.").BoolVar(&o.EnablePprof)
 	// As in node_exporter: the exporter waits on the network almost all the
 	// time, and with one P a page or a scrape wakes one thread, not several.
-	app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
-		Envar("GOMAXPROCS").Default("1").IntVar(&f.maxProcs)
+	intVar(app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
+		Envar("GOMAXPROCS").Default("1"), &f.maxProcs, 1, math.MaxInt, "a number of CPUs")
 	app.Flag("reclaim.journal", "Export what reclaim apply and undo did (asana_reclaim_*) from this journal, read at each scrape.").
 		PlaceHolder("FILE").StringVar(&o.ReclaimJournal)
 	app.Flag("demo", "Run against a built-in simulated Asana organisation on loopback; no token needed.").BoolVar(&o.Demo)
@@ -104,6 +110,8 @@ func parseFlags(args []string) (*flags, error) {
 		"only warnings and errors.").BoolVar(&f.quiet)
 	f.web = kingpinflag.AddFlags(app, defaultPort)
 	flag.AddFlags(app, f.log)
+	checked(app.GetFlag(flag.LevelFlagName), "one of "+strings.Join(promslog.LevelFlagOptions, ", "), f.log.Level)
+	checked(app.GetFlag(flag.FormatFlagName), "one of "+strings.Join(promslog.FormatFlagOptions, ", "), f.log.Format)
 	app.Version(version.Print(exporter.Program))
 	app.HelpFlag.Short('h')
 
@@ -113,26 +121,26 @@ func parseFlags(args []string) (*flags, error) {
 	oauth := app.Command("oauth", "OAuth app helpers.")
 	login := oauth.Command("login", "Authorize the OAuth app once, in a browser (authorization code with PKCE), and write its refresh token "+
 		"to --asana.oauth.refresh-token-file, mode 0600.")
-	login.Flag("oauth.port", "Port of the loopback redirect URL http://127.0.0.1:PORT/callback registered with the app.").
-		Default("8912").IntVar(&f.login.Port)
+	intVar(login.Flag("oauth.port", "Port of the loopback redirect URL http://127.0.0.1:PORT/callback registered with the app.").
+		Default("8912"), &f.login.Port, 0, math.MaxUint16, "a port")
 	login.Flag("oauth.authorize-url", "Authorization endpoint. Default: /-/oauth_authorize on the --asana.url host.").
 		PlaceHolder("URL").StringVar(&f.login.AuthURL)
 	login.Flag("force", "Replace a refresh token already in the file.").BoolVar(&f.login.Force)
-	login.Flag("timeout", "How long to wait for the browser.").Default("5m").DurationVar(&f.login.Timeout)
+	durationVar(login.Flag("timeout", "How long to wait for the browser.").Default("5m"), &f.login.Timeout)
 
 	command, err := app.Parse(args)
 	if err != nil {
-		return nil, err
+		return nil, explain(app, args, err)
 	}
 	f.command = command
+	if err := refuseUnread(app, args, command, f.configCheck); err != nil {
+		return nil, err
+	}
 	if o.RefreshInterval < 0 {
 		return nil, errors.New("--asana.refresh-interval must not be negative")
 	}
 	if f.seats.Timeout < 0 || f.reclaim.Timeout < 0 {
 		return nil, errors.New("--timeout must not be negative")
-	}
-	if f.maxProcs < 1 {
-		return nil, errors.New("--runtime.gomaxprocs (or $GOMAXPROCS) must be at least 1")
 	}
 	if o.Demo && !f.refreshSetByUser {
 		o.RefreshInterval = exporter.DemoRefreshInterval
@@ -146,21 +154,21 @@ func addSeatsCommand(app *kingpin.Application, s *exporter.SeatsOptions) {
 	seats := app.Command(seatsCommand, "Write who holds each seat: one row per workspace membership, with the user's name and email, "+
 		"its state as the metrics count it, is_admin, whether the email is inside the organisation's domains, and created_at. "+
 		"Uses the token, --asana.url, --config.file and --demo as the exporter does.")
-	seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line; one document for --summary) "+
+	enumVar(seats.Flag("format", "Output format: csv (safe to open in a spreadsheet), json (one object per line; one document for --summary) "+
 		"or table; html for --summary only. Default: csv for the roster, table for --reconcile and --summary.").
-		Default(string(roster.CSV)).IsSetByUser(&s.FormatSet).EnumVar((*string)(&s.Format), summary.Formats...)
+		Default(string(roster.CSV)).IsSetByUser(&s.FormatSet), (*string)(&s.Format), summary.Formats...)
 	seats.Flag("state", "Only rows in this state (licensed, view_only, guest, inactive); repeatable.").
 		PlaceHolder("STATE").StringsVar(&s.States)
 	seats.Flag("workspace", "Only this workspace gid; repeatable. Default: the workspaces the exporter collects.").
 		PlaceHolder("GID").StringsVar(&s.Workspaces)
 	seats.Flag("output", "Write to FILE (mode 0600, whole or not at all) instead of standard output.").
 		PlaceHolder("FILE").StringVar(&s.Output)
-	seats.Flag("timeout", "Give up after this long: a listing still running then fails, and its workspace's rows are not written.").
-		Default("2h").DurationVar(&s.Timeout)
-	seats.Flag("idle", "Only the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle: "+
+	durationVar(seats.Flag("timeout", "Give up after this long: a listing still running then fails, and its workspace's rows are not written.").
+		Default("2h"), &s.Timeout)
+	checked(seats.Flag("idle", "Only the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle: "+
 		"active licensed or view-only, no activity for that long, a membership older than that, a licence not paused. "+
 		"Needs the audit log (audit_log.enabled) or --console-export. With --summary: the threshold whose idle seats are priced "+
-		"(default 60d).").PlaceHolder("DURATION").SetValue(&idleDays{&s.IdleDays})
+		"(default 60d).").PlaceHolder("DURATION"), idleDaysTakes, &idleDays{&s.IdleDays})
 	seats.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
 		"where the audit log cannot tell; with both, the later date counts.").PlaceHolder("FILE").StringVar(&s.ConsoleExport)
 	seats.Flag("bom", "Start the CSV with a UTF-8 byte-order mark, for spreadsheets that otherwise garble accented names "+
@@ -191,8 +199,8 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 	plan := group.Command("plan", "Write the plan: the seats that meet --idle and/or --outside-domains, one CSV row each with the reason, "+
 		"the evidence and the proposed action, and say on standard error how many and what they cost. Changes nothing in Asana. "+
 		"Never proposed: admins, the token's own user, memberships younger than --idle, paused licences, anyone in --exclude.")
-	plan.Flag("idle", "Propose the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle. "+
-		"Needs the audit log (audit_log.enabled) or --console-export.").PlaceHolder("DURATION").SetValue(&idleDays{&r.IdleDays})
+	checked(plan.Flag("idle", "Propose the seats idle this long or longer (whole days, e.g. 60d), by the rule of asana_workspace_seats_idle. "+
+		"Needs the audit log (audit_log.enabled) or --console-export.").PlaceHolder("DURATION"), idleDaysTakes, &idleDays{&r.IdleDays})
 	plan.Flag("outside-domains", "Propose the licensed members whose email is outside the workspace's email domains (action: review, "+
 		"since making them guests is an Admin Console action; remove when they are idle too).").BoolVar(&r.OutsideDomains)
 	plan.Flag("output", "The plan file to write (CSV, mode 0600, whole or not at all).").PlaceHolder("FILE").StringVar(&r.Output)
@@ -204,12 +212,13 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 		"Every action goes to --journal; a rerun repeats nothing.")
 	apply.Flag("plan", "The plan file, as reclaim plan wrote it and a person edited it (rows deleted to keep those people).").
 		PlaceHolder("FILE").StringVar(&r.Plan)
-	apply.Flag("max-age", fmt.Sprintf("Refuse a plan older than this (at most %s).", model.Duration(reclaim.LongestMaxAge))).
-		Default("7d").SetValue(&planAge{&r.MaxAge})
+	longest := model.Duration(reclaim.LongestMaxAge)
+	checked(apply.Flag("max-age", fmt.Sprintf("Refuse a plan older than this (at most %s).", longest)).Default("7d"),
+		fmt.Sprintf("a duration above 0 and at most %s; write it as 7d, 48h or 2w", longest), &planAge{&r.MaxAge})
 	for _, c := range []*kingpin.CmdClause{plan, apply} {
 		c.Flag("console-export", "Read last activity from FILE, the members list exported from the Admin Console as CSV (every plan), "+
 			"where the audit log cannot tell.").PlaceHolder("FILE").StringVar(&r.ConsoleExport)
-		c.Flag("timeout", "Give up the listings and re-checks after this long.").Default("2h").DurationVar(&r.Timeout)
+		durationVar(c.Flag("timeout", "Give up the listings and re-checks after this long.").Default("2h"), &r.Timeout)
 	}
 	undo := group.Command("undo", "Add back (POST addUser, by email) the members the journal says were removed. In an organisation "+
 		"each gets an invitation. A dry run unless --yes.")
@@ -221,76 +230,10 @@ func addReclaimCommands(app *kingpin.Application, r *exporter.ReclaimOptions) {
 		c.Flag("journal", "The journal: every action, JSON lines, mode 0600, appended and synced before the next action.").
 			PlaceHolder("FILE").StringVar(&r.Journal)
 		c.Flag("yes", "Act. Without it, say what would be done and change nothing.").BoolVar(&r.Yes)
-		c.Flag("max", fmt.Sprintf("Act on at most this many members per run (1 to %d).", reclaim.MaxPerRun)).
-			Default(strconv.Itoa(reclaim.DefaultMax)).SetValue(&perRun{&r.Max})
+		intVar(c.Flag("max", fmt.Sprintf("Act on at most this many members per run (1 to %d).", reclaim.MaxPerRun)).
+			Default(strconv.Itoa(reclaim.DefaultMax)), &r.Max, 1, reclaim.MaxPerRun, "a number of members")
 	}
 }
-
-// planAge is --max-age: a duration that also takes days and weeks (7d,
-// 2w), up to reclaim.LongestMaxAge.
-type planAge struct{ d *time.Duration }
-
-func (f *planAge) Set(s string) error {
-	v, err := model.ParseDuration(s)
-	if err != nil || v <= 0 || time.Duration(v) > reclaim.LongestMaxAge {
-		return fmt.Errorf("--max-age=%q is not a duration above 0 and at most %s; write it as 7d, 48h or 2w", s, model.Duration(reclaim.LongestMaxAge))
-	}
-	*f.d = time.Duration(v)
-	return nil
-}
-
-func (f *planAge) String() string { return model.Duration(*f.d).String() }
-
-// idleDays is --idle: a duration of whole days, at least one.
-type idleDays struct{ days *int }
-
-func (d *idleDays) Set(s string) error {
-	v, err := model.ParseDuration(s)
-	if err != nil || v <= 0 || time.Duration(v)%idle.Day != 0 {
-		return fmt.Errorf("--idle=%q is not a whole number of days above 0; write it as 30d, 60d or 12w", s)
-	}
-	*d.days = int(time.Duration(v) / idle.Day)
-	return nil
-}
-
-func (d *idleDays) String() string {
-	if *d.days == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%dd", *d.days)
-}
-
-// perRun is --max: how many members one run acts on.
-type perRun struct{ n *int }
-
-func (p *perRun) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > reclaim.MaxPerRun {
-		return fmt.Errorf("--max=%q is not a number of members from 1 to %d", s, reclaim.MaxPerRun)
-	}
-	*p.n = n
-	return nil
-}
-
-func (p *perRun) String() string { return strconv.Itoa(*p.n) }
-
-// fileFlag is a FILE flag that refuses an empty value: given as
-// --exclude="$LIST" with $LIST unset, a run must stop, not go on without
-// the file.
-type fileFlag struct {
-	name string
-	path *string
-}
-
-func (f *fileFlag) Set(s string) error {
-	if s == "" {
-		return fmt.Errorf("--%s is empty: give the file's path, or leave the flag out", f.name)
-	}
-	*f.path = s
-	return nil
-}
-
-func (f *fileFlag) String() string { return *f.path }
 
 func main() {
 	err := run(os.Args[1:], os.Stdout)
@@ -357,7 +300,12 @@ func run(args []string, stdout io.Writer) error {
 	if f.exporter.Demo {
 		logger.Info("Demo mode: counting a simulated Asana organisation", "asana_url", e.AsanaURL())
 	}
+	l, err := listen(f.web)
+	if err != nil {
+		return err
+	}
 	if err := e.Preflight(ctx); err != nil {
+		l.close()
 		return err
 	}
 	go e.Run(ctx, hup)
@@ -373,12 +321,11 @@ func run(args []string, stdout io.Writer) error {
 		WriteTimeout: collect.MaxScrapeTimeout + 30*time.Second,
 		IdleTimeout:  2 * time.Minute,
 	}
-	served := make(chan error, 1)
-	go func() { served <- web.ListenAndServe(srv, f.web, logger) }()
-	if f.exporter.Demo {
-		fmt.Fprintf(stdout, "asana_exporter demo: metrics at http://%s%s (simulated Asana at %s)\n",
-			exporter.DisplayAddress((*f.web.WebListenAddresses)[0]), f.exporter.TelemetryPath, e.AsanaURL())
+	if url := l.url(f.exporter.TelemetryPath); f.exporter.Demo && url != "" {
+		fmt.Fprintf(stdout, "asana_exporter demo: metrics at %s (simulated Asana at %s)\n", url, e.AsanaURL())
 	}
+	served := make(chan error, 1)
+	go func() { served <- l.serve(srv, logger) }()
 	select {
 	case err := <-served:
 		return err

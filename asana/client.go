@@ -286,7 +286,7 @@ func (c *Client) exchange(ctx context.Context, r request, out any) error {
 		case errors.As(err, &redirect):
 			return redirect.asError(endpoint)
 		}
-		return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: StripURL(err)}
+		return unreachable(endpoint, req.URL.Host, "--asana.url", StripURL(err))
 	}
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	limit := maxBodyBytes

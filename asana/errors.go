@@ -1,12 +1,15 @@
 package asana
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -141,6 +144,39 @@ func (e *Error) Fatal() bool {
 func IsFatal(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Fatal()
+}
+
+// unreachable is the error of a request to host that got no answer: err
+// says why, and the hint names host and flag, the one that set it.
+func unreachable(endpoint, host, flag string, err error) *Error {
+	return &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: err,
+		Hint: "could not reach " + host + ": " + whyUnreachable(err) + "; check " + flag + " and the network on the way (DNS, proxy, firewall)"}
+}
+
+// whyUnreachable says in words what kept a request from its host.
+func whyUnreachable(err error) string {
+	var dns *net.DNSError
+	var certificate *tls.CertificateVerificationError
+	var notTLS tls.RecordHeaderError
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "no such host name (DNS)"
+	case errors.As(err, &dns):
+		return "its name could not be looked up (DNS)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the connection was refused: nothing listens there"
+	case errors.As(err, &certificate):
+		return "its TLS certificate is not trusted"
+	// net/http words this one itself, without a type to test.
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "it answers in plain HTTP, not HTTPS: write its URL http://"
+	case errors.As(err, &notTLS):
+		return "it does not answer in TLS"
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return "it did not answer in time"
+	}
+	return "the connection failed"
 }
 
 // maxMessageLen and maxMessages bound what we copy from a response body into

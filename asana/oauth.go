@@ -243,7 +243,11 @@ func (o *OAuth) renewalError(err error) error {
 		}
 		return &Error{Kind: kind, StatusCode: status, Endpoint: EndpointOAuthToken, Err: fmt.Errorf("token endpoint error %q", excerpt.Cut(re.ErrorCode, 64))}
 	case errors.As(err, &network):
-		return &Error{Kind: ErrNetwork, Endpoint: EndpointOAuthToken, Err: network.Err}
+		host := "the token endpoint"
+		if u, err := url.Parse(network.URL); err == nil {
+			host = u.Host
+		}
+		return unreachable(EndpointOAuthToken, host, "--asana.oauth.token-url (default: on the --asana.url host)", network.Err)
 	}
 	// oauth2's own verdict on a 2xx answer, such as "oauth2: cannot parse
 	// json: <the decoder's error>", which may quote the answer: only the

@@ -236,10 +236,12 @@ func checkNode(n *yaml.Node, t reflect.Type, path string) []error {
 		if _, err := model.ParseDuration(n.Value); n.Kind == yaml.ScalarNode && err != nil {
 			return []error{fmt.Errorf("line %d: %s: %q is not a duration such as 30m, 2h or 1d", n.Line, path, quoted(n.Value))}
 		}
+		return nil // not one value: its UnmarshalYAML says so
 	case t == reflect.TypeFor[Date]():
 		if _, err := ParseDate(n.Value); n.Kind == yaml.ScalarNode && n.Tag != "!!null" && err != nil {
 			return []error{fmt.Errorf("line %d: %s: %w", n.Line, path, err)}
 		}
+		return nil
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		var errs []error
 		for i, item := range n.Content {
@@ -259,7 +261,46 @@ func checkNode(n *yaml.Node, t reflect.Type, path string) []error {
 		}
 		return errs
 	}
-	return nil // a node of the wrong kind: Decode says so
+	// Anything else is decoded as Decode would, so that a value of the
+	// wrong type is named with its key and what it should be: yaml.v3's
+	// own error ("cannot unmarshal !!str `thirty` into int") names
+	// neither. A fraction where a whole number belongs is refused too:
+	// yaml.v3 would drop it (2.5 seats become 2).
+	fraction := t.Kind() == reflect.Int && n.ShortTag() == "!!float"
+	if err := n.Decode(reflect.New(t).Interface()); err != nil || fraction {
+		return []error{fmt.Errorf("line %d: %s: %s is not %s", n.Line, path, describe(n), expected(t))}
+	}
+	return nil
+}
+
+// describe is a node as an error quotes it.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping of keys"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", quoted(n.Value))
+}
+
+// expected says what a value of type t is written as.
+func expected(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int:
+		return "a whole number, such as 30"
+	case reflect.Float64:
+		return "a number, such as 10.99"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a single value (quote it)"
+	case reflect.Slice:
+		return "a list: [a, b], or one \"- \" item a line"
+	case reflect.Struct:
+		return "a mapping of keys (see config.example.yml)"
+	}
+	return "a " + t.String()
 }
 
 func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {

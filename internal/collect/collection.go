@@ -162,8 +162,9 @@ func (c *Collection) Run(ctx context.Context) {
 type ListingDisplay func(asana.Workspace) asana.Tally
 
 // Refresh runs one cycle within ctx and publishes its snapshot. display,
-// when set, shows each listing (a command's progress lines); nil logs a
-// workspace's first count instead.
+// when set, is a command's: it shows each listing (the progress lines), and
+// the command reports what failed, which the log then does not repeat;
+// nil logs a workspace's first count and the failures instead.
 func (c *Collection) Refresh(ctx context.Context, display ListingDisplay) *Snapshot {
 	var deadline time.Duration
 	if d, ok := ctx.Deadline(); ok {
@@ -181,7 +182,7 @@ func (c *Collection) run(ctx context.Context, deadline func() time.Duration, dis
 	snap := c.cycle(ctx, cfg, prev, display)
 	c.counting.end()
 	snap.Deadline = deadline()
-	c.budget(cfg, prev, snap)
+	c.budget(cfg, prev, snap, display != nil)
 	c.current.Store(snap)
 	if snap.Up {
 		c.ready.Store(true)

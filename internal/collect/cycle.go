@@ -22,9 +22,12 @@ func (c *Collection) cycle(ctx context.Context, cfg *config.Config, prev *Snapsh
 	if err != nil {
 		// Once per failure, not once per cycle: a revoked token or
 		// refresh token would otherwise repeat the line at every scrape.
-		if prev.Up || prev.Err == nil || prev.Err.Error() != err.Error() {
+		// A command (display set) reports it itself.
+		switch {
+		case display != nil:
+		case prev.Up || prev.Err == nil || prev.Err.Error() != err.Error():
 			log.Error("Cannot list Asana workspaces", "err", err)
-		} else {
+		default:
 			log.Debug("Still cannot list Asana workspaces", "err", err)
 		}
 		states := make([]WorkspaceState, len(prev.Workspaces))
@@ -54,7 +57,9 @@ func (c *Collection) cycle(ctx context.Context, cfg *config.Config, prev *Snapsh
 	for i := range states {
 		states[i].Listed = listed(visible, states[i].GID)
 	}
-	logFailures(log, states)
+	if display == nil { // a command shows each failure itself
+		logFailures(log, states)
+	}
 	return &Snapshot{Up: true, Workspaces: states, NotCollected: skipped}
 }
 
@@ -84,8 +89,9 @@ func logFailures(log *slog.Logger, states []WorkspaceState) {
 
 // budget works out whether the organisation can be counted within the
 // cycle's deadline at the token's request budget, and says so in the log
-// when that changes.
-func (c *Collection) budget(cfg *config.Config, prev, snap *Snapshot) {
+// when that changes, unless a command, which says so itself, runs the
+// cycle.
+func (c *Collection) budget(cfg *config.Config, prev, snap *Snapshot, command bool) {
 	snap.Requests = 1 // GET /workspaces
 	snap.Requests += c.audit.sharedRequests(cfg, snap)
 	outOfBudget := false
@@ -96,6 +102,7 @@ func (c *Collection) budget(cfg *config.Config, prev, snap *Snapshot) {
 	snap.MinDuration = c.src.MinDuration(snap.Requests)
 	snap.FallingBehind = outOfBudget || (snap.Deadline > 0 && snap.MinDuration > snap.Deadline)
 	switch {
+	case command:
 	case snap.FallingBehind && !prev.FallingBehind:
 		c.opts.Logger.Warn("The organisation is too big to count within the deadline at the token's request budget; "+
 			"raise --asana.refresh-interval (or requests_per_minute in the config file, if the plan allows more)",

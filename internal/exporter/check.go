@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -40,7 +41,10 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 		b.finish(asana.Workspace{GID: w.GID, Name: w.Name}, w.Err)
 	}
 	b.stop()
-	if !snap.Up {
+	switch {
+	case !snap.Up && errors.Is(snap.Err, asana.ErrNetwork):
+		return snap.Err // it says what could not be reached
+	case !snap.Up:
 		return fmt.Errorf("token check failed: %w", snap.Err)
 	}
 	visible := len(snap.NotCollected)
@@ -54,6 +58,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GID\tNAME\tTYPE\tCOLLECTED\tSEATS PURCHASED\tMEMBERSHIPS")
 	failed, outOfTime := 0, false
+	var unseen []string // gids the config lists that the token cannot see
 	for _, w := range snap.Workspaces {
 		status := ""
 		switch {
@@ -61,6 +66,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 			status = fmt.Sprintf("readable: %d (%d licensed) in %d page(s)", w.Seats.Total(), w.Seats.Licensed, w.Pages)
 		case !w.Listed:
 			failed++
+			unseen = append(unseen, w.GID)
 			status = "ERROR: the token cannot see this workspace; check the gid or use a token of one of its members"
 		case w.OutOfBudget || errors.Is(w.Err, context.DeadlineExceeded):
 			outOfTime = true
@@ -76,17 +82,23 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	}
 	tw.Flush()
 
+	take := takes(snap.MinDuration)
 	switch {
 	case interval > 0 && (snap.FallingBehind || outOfTime):
-		fmt.Fprintf(out, "WARNING: the organisation is too big to count every %v at %d requests/minute (a refresh needs %d requests or more, at least %v); "+
-			"raise --asana.refresh-interval\n", interval, perMinute, snap.Requests, snap.MinDuration.Round(time.Second))
+		fmt.Fprintf(out, "WARNING: the organisation is too big to count every %v at %d requests/minute (a refresh needs %d requests or more, which take %s); "+
+			"raise --asana.refresh-interval\n", interval, perMinute, snap.Requests, take)
 	case interval > 0:
-		fmt.Fprintf(out, "refresh: %d requests, at least %v of the %v interval at %d requests/minute\n", snap.Requests, snap.MinDuration.Round(time.Second), interval, perMinute)
+		fmt.Fprintf(out, "refresh: %d requests, which take %s of the %v interval at %d requests/minute\n", snap.Requests, take, interval, perMinute)
 	default:
-		fmt.Fprintf(out, "refresh: %d requests, at least %v at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
-			snap.Requests, snap.MinDuration.Round(time.Second), perMinute)
+		fmt.Fprintf(out, "refresh: %d requests, which take %s at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
+			snap.Requests, take, perMinute)
 	}
 	e.checkAuditLog(ctx, snap, out)
+	if len(unseen) > 0 {
+		return fmt.Errorf("%d workspace(s) cannot be collected; see above. The token cannot see %s, listed under workspaces: in %s: "+
+			"if they are config.example.yml's examples, replace them with your organisation's gids; the table above lists every workspace "+
+			"the token sees, with its gid", failed, strings.Join(unseen, ", "), e.config.File())
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d workspace(s) cannot be collected; see above", failed)
 	}
@@ -115,6 +127,15 @@ func (e *Exporter) checkAuditLog(ctx context.Context, snap *collect.Snapshot, ou
 			fmt.Fprintf(out, "WARNING: audit log: cannot be read for %s (%s) now: %v\n", w.GID, w.Name, err)
 		}
 	}
+}
+
+// takes says how long the requests of a refresh take at least at the
+// budget, in words true of every value: whole seconds, never more than d.
+func takes(d time.Duration) string {
+	if d < time.Second {
+		return "under a second"
+	}
+	return "at least " + d.Truncate(time.Second).String()
 }
 
 func kind(listed, organization bool) string {

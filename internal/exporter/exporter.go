@@ -10,8 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,8 @@ type Options struct {
 	// TimeoutOffset: on scrape, finish this long before the scrape timeout.
 	TimeoutOffset time.Duration
 	TelemetryPath string // "/metrics" when ""
+	// EnablePprof serves Go's profiles under /debug/pprof/.
+	EnablePprof bool
 	// Demo counts a simulated organisation served on loopback instead of
 	// Asana: AsanaURL and the token are the simulator's.
 	Demo   bool
@@ -259,6 +262,13 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 		}
 		http.Error(w, "Not ready: "+e.collection.Waiting(), http.StatusServiceUnavailable)
 	})
+	if e.opts.EnablePprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // and the runtime's profiles under it
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	if e.opts.TelemetryPath == "/" {
 		return mux, nil
 	}
@@ -266,6 +276,8 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 		Name:        "Asana Exporter",
 		Description: "Asana seats (licensed, view-only, guest, inactive) as Prometheus metrics",
 		Version:     version.Info(),
+		// The page links the profiles only where they are served.
+		Profiling: strconv.FormatBool(e.opts.EnablePprof),
 		Links: []web.LandingLinks{
 			{Address: e.opts.TelemetryPath, Text: "Metrics"},
 			{Address: "/-/healthy", Text: "Health"},
@@ -277,12 +289,4 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// DisplayAddress turns a listen address into one a browser can open.
-func DisplayAddress(listen string) string {
-	if strings.HasPrefix(listen, ":") {
-		return "localhost" + listen
-	}
-	return listen
 }

@@ -271,7 +271,7 @@ func TestStartupFailsWithAClearMessage(t *testing.T) {
 		{"unknown config key", nil, []string{"--asana.token-file=" + s.tokenFile, "--config.file=" + file("typo.yml", "workspaces:\n  - gid: \"1\"\n    seat_purchased: 3\n")},
 			[]string{"typo.yml", `unknown key "seat_purchased"`}},
 		{"token as a flag", nil, []string{"--asana.token=secret"},
-			[]string{"unknown long flag '--asana.token'"}},
+			[]string{"unknown flag --asana.token; did you mean --asana.token-file?"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -304,7 +304,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("--config.check: %v\n%s", err, out)
 	}
 	for _, want := range []string{"is valid", "sees 2 workspace(s)", s.gids[0], "Acme Corp", "organization", "400",
-		"readable: 182 (27 licensed) in 2 page(s)", "readable: 600 (412 licensed) in 6 page(s)", "refresh: 9 requests, at least 0s of the 5m0s interval"} {
+		"readable: 182 (27 licensed) in 2 page(s)", "readable: 600 (412 licensed) in 6 page(s)", "refresh: 9 requests, which take under a second of the 5m0s interval"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("--config.check output lacks %q:\n%s", want, out)
 		}

@@ -55,11 +55,12 @@ func writeCertificate(t *testing.T, certFile, keyFile string) *x509.CertPool {
 	return pool
 }
 
-// TestWebConfigTLSAndBasicAuth runs the exporter with web-config.example.yml
-// as shipped (next to a generated certificate) and checks what each kind of
-// client gets, then has a real Prometheus scrape it over TLS with the
-// password.
-func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+// exampleWebConfig writes web-config.example.yml as shipped next to a
+// generated certificate for 127.0.0.1, and returns its path and a pool
+// that trusts the certificate. Its basic-auth user is prometheus, with the
+// password change-me.
+func exampleWebConfig(t *testing.T) (string, *x509.CertPool) {
+	t.Helper()
 	dir := t.TempDir()
 	example, err := os.ReadFile(repoPath("web-config.example.yml"))
 	if err != nil {
@@ -67,8 +68,16 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 	webConfig := filepath.Join(dir, "web-config.yml")
 	writeFile(t, webConfig, string(example))
-	trusted := writeCertificate(t, filepath.Join(dir, "asana_exporter.crt"), filepath.Join(dir, "asana_exporter.key"))
+	return webConfig, writeCertificate(t, filepath.Join(dir, "asana_exporter.crt"), filepath.Join(dir, "asana_exporter.key"))
+}
 
+// TestWebConfigTLSAndBasicAuth runs the exporter with web-config.example.yml
+// as shipped (next to a generated certificate) and checks what each kind of
+// client gets, then has a real Prometheus scrape it over TLS with the
+// password.
+func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+	webConfig, trusted := exampleWebConfig(t)
+	dir := filepath.Dir(webConfig)
 	s := newSimulated(t, asanatest.Config{})
 	e := launchExporter(t, nil, s.args("--web.config.file="+webConfig)...)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: trusted}}}
