@@ -111,10 +111,11 @@ chart:
 	cp dashboards/*.json charts/asana-exporter/files/dashboards/
 
 # The parts of the docs generated from the code: the package map
-# (docs/DEVELOPMENT.md) and the metrics reference (docs/METRICS.md). make
-# test fails while the committed ones are stale.
+# (docs/DEVELOPMENT.md), the flags reference (docs/FLAGS.md) and the metrics
+# reference (docs/METRICS.md). make test fails while the committed ones are
+# stale.
 docs:
-	$(GO) test -count=1 -run '^TestArchitectureIsDocumented$$' . -update
+	$(GO) test -count=1 -run '^(TestArchitectureIsDocumented|TestFlagsReferenceIsCurrent)$$' . -update
 	cd test/e2e && $(GO) test -count=1 -run '^TestMetricsReferenceIsCurrent$$' . -update
 
 docker:

@@ -67,7 +67,9 @@ type flags struct {
 	log              *promslog.Config
 }
 
-func parseFlags(args []string) (*flags, error) {
+// newApp declares the command line: the app's flags, its commands and
+// theirs, filling f when parsed.
+func newApp() (*kingpin.Application, *flags) {
 	app := kingpin.New(exporter.Program, "Prometheus exporter for Asana seats: licensed, view-only, guest and inactive workspace memberships.")
 	f := &flags{log: &promslog.Config{}}
 	o := &f.exporter
@@ -127,7 +129,12 @@ func parseFlags(args []string) (*flags, error) {
 		PlaceHolder("URL").StringVar(&f.login.AuthURL)
 	login.Flag("force", "Replace a refresh token already in the file.").BoolVar(&f.login.Force)
 	durationVar(login.Flag("timeout", "How long to wait for the browser.").Default("5m"), &f.login.Timeout)
+	return app, f
+}
 
+func parseFlags(args []string) (*flags, error) {
+	app, f := newApp()
+	o := &f.exporter
 	command, err := app.Parse(args)
 	if err != nil {
 		return nil, explain(app, args, err)
