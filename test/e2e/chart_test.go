@@ -595,6 +595,8 @@ func TestChartSchemaAgreesWithTheExporter(t *testing.T) {
 		`{"audit_log":{"idle_days":[731]}}`:                        refused,
 		`{"audit_log":{"idle_days":[30,30]}}`:                      refused,
 		`{"audit_log":{"idle_days":"30"}}`:                         refused,
+		`{"workspaces":[{"gid":"1","seats_purchased":1.5}]}`:       refused,
+		`{"audit_log":{"idle_days":[30.5]}}`:                       refused,
 
 		`{"audit_log":{"idle_days":[60,30]}}`:                                              exporterOnly,
 		`{"workspaces":[{"gid":"1","renewal_date":"2027-02-30"}]}`:                         exporterOnly,
@@ -607,9 +609,6 @@ func TestChartSchemaAgreesWithTheExporter(t *testing.T) {
 		// A gid as a number passes through a float64 in Helm: beyond 2^53
 		// it becomes another workspace's gid.
 		`{"workspaces":[{"gid":9007199254740993}]}`: func(c *config.Config) bool { return c.Workspaces[0].GID != "9007199254740993" },
-		// yaml.v3 truncates a number with a fraction into an int.
-		`{"workspaces":[{"gid":"1","seats_purchased":1.5}]}`: func(c *config.Config) bool { return *c.Workspaces[0].SeatsPurchased == 1 },
-		`{"audit_log":{"idle_days":[30.5]}}`:                 func(c *config.Config) bool { return c.AuditLog.IdleDays[0] == 30 },
 	}
 	render := func(t *testing.T, doc string) (helmTakes bool, out string, c *config.Config, err error) {
 		args := []string{"--values", writeTemp(t, "values-*.json", `{"config":`+doc+`}`), "--show-only", "templates/configmap.yaml"}
