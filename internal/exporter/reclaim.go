@@ -134,6 +134,9 @@ func describePlan(errOut io.Writer, t reclaim.Totals, o ReclaimOptions) {
 	}
 	if t.Remove > 0 {
 		fmt.Fprintf(errOut, "%s: removing them saves %.2f a month, %.2f a year", Program, t.Monthly, 12*t.Monthly)
+		if t.ViewOnly > 0 {
+			fmt.Fprintf(errOut, " (%d view-only seat(s) count as 0: seat_price is a full seat's)", t.ViewOnly)
+		}
 		if t.Unpriced > 0 {
 			fmt.Fprintf(errOut, " (%d seat(s) have no seat_price in the config and count as 0)", t.Unpriced)
 		}

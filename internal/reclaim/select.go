@@ -74,8 +74,12 @@ func (c Criteria) Judge(w Workspace, e roster.Entry, plannedAt time.Time) (row R
 		IdleDays:       e.IdleDays,
 		ActivitySource: e.ActivitySource,
 		Domain:         e.Domain,
-		MonthlyPrice:   w.MonthlyPrice,
 		Action:         ActionRemove,
+	}
+	if e.State == asana.Licensed {
+		// seat_price is what a full seat costs, as the summary and the
+		// dashboard price it; a view-only seat's price is not configured.
+		row.MonthlyPrice = w.MonthlyPrice
 	}
 	if e.ActivitySource == roster.SourceAuditLog {
 		row.LastActivity = e.LastLogin
@@ -103,9 +107,10 @@ type Totals struct {
 	ByReason       map[Reason]int
 	Kept           map[Skip]int
 	// Monthly is the summed monthly price of the rows to remove; Unpriced
-	// of them have no seat_price in the config.
-	Monthly  float64
-	Unpriced int
+	// licensed seats of them have no seat_price in the config, and
+	// ViewOnly are view-only seats, which seat_price does not price.
+	Monthly            float64
+	Unpriced, ViewOnly int
 }
 
 // Add counts one verdict of Judge.
@@ -123,9 +128,12 @@ func (t *Totals) Add(row Row, skip Skip, ok bool) {
 	default:
 		t.Remove++
 		t.ByReason[row.Reason]++
-		if row.MonthlyPrice == nil {
+		switch {
+		case row.State == asana.ViewOnly:
+			t.ViewOnly++
+		case row.MonthlyPrice == nil:
 			t.Unpriced++
-		} else {
+		default:
 			t.Monthly += *row.MonthlyPrice
 		}
 	}

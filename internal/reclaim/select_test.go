@@ -29,6 +29,7 @@ func TestJudgeProposesByTheCriteriaAndKeepsWhoMustStay(t *testing.T) {
 		t.Fatal(err)
 	}
 	criteria := Criteria{IdleDays: 60, OutsideDomains: true, Exclusions: exclusions, Self: "9"}
+	price := 24.99
 	cases := []struct {
 		name   string
 		entry  roster.Entry
@@ -53,12 +54,16 @@ func TestJudgeProposesByTheCriteriaAndKeepsWhoMustStay(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			row, skip, ok := criteria.Judge(Workspace{GID: "1", Name: "Acme"}, c.entry, now)
+			row, skip, ok := criteria.Judge(Workspace{GID: "1", Name: "Acme", MonthlyPrice: &price}, c.entry, now)
 			if skip != c.skip || ok != (c.reason != "") || row.Reason != c.reason || row.Action != c.action {
 				t.Errorf("got %q %q skip %q ok %v; want %q %q skip %q", row.Reason, row.Action, skip, ok, c.reason, c.action, c.skip)
 			}
 			if ok && (row.PlannedAt != now || row.WorkspaceGID != "1" || row.UserGID != c.entry.UserGID) {
 				t.Errorf("row %+v does not carry the plan's time and the member", row)
+			}
+			// seat_price is a full seat's: a view-only seat is not priced.
+			if ok && (row.MonthlyPrice != nil) != (c.entry.State == asana.Licensed) {
+				t.Errorf("a %s seat priced %v", c.entry.State, row.MonthlyPrice)
 			}
 			if ok && row.Reason != ReasonOutside && (row.IdleThresholdDays != 60 || row.LastActivity != idle.LastLogin) {
 				t.Errorf("row %+v lacks the evidence: threshold 60 and the last login", row)
@@ -72,11 +77,12 @@ func TestTotalsAddUpThePlan(t *testing.T) {
 	var totals Totals
 	totals.Add(Row{Reason: ReasonIdle, Action: ActionRemove, MonthlyPrice: &ten}, "", true)
 	totals.Add(Row{Reason: ReasonBoth, Action: ActionRemove}, "", true)
+	totals.Add(Row{Reason: ReasonIdle, Action: ActionRemove, State: asana.ViewOnly}, "", true)
 	totals.Add(Row{Reason: ReasonOutside, Action: ActionReview, MonthlyPrice: &ten}, "", true)
 	totals.Add(Row{}, SkipAdmin, false)
 	totals.Add(Row{}, "", false)
-	if totals.Remove != 2 || totals.Review != 1 || totals.Monthly != 10 || totals.Unpriced != 1 || totals.Kept[SkipAdmin] != 1 ||
-		totals.ByReason[ReasonIdle] != 1 || totals.ByReason[ReasonOutside] != 1 {
+	if totals.Remove != 3 || totals.Review != 1 || totals.Monthly != 10 || totals.Unpriced != 1 || totals.ViewOnly != 1 || totals.Kept[SkipAdmin] != 1 ||
+		totals.ByReason[ReasonIdle] != 2 || totals.ByReason[ReasonOutside] != 1 {
 		t.Errorf("totals %+v", totals)
 	}
 }
