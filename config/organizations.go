@@ -34,9 +34,9 @@ type Organization struct {
 	Workspaces           []Workspace `yaml:"workspaces"`
 }
 
-// OAuth is an organisation's OAuth app, as the --asana.oauth.* flags give
-// one without organizations:. The token endpoint is the --asana.url
-// host's.
+// OAuth is an organisation's OAuth app, as --asana.oauth.client-id and
+// its files give one without organizations:. The token endpoint is the
+// --asana.url host's.
 type OAuth struct {
 	ClientID         string `yaml:"client_id"`
 	ClientSecretFile string `yaml:"client_secret_file"`

@@ -217,7 +217,7 @@ func credentialFlags(opts Options, cfg *config.Config, file string) error {
 		given = append(given, auditTokenFlag)
 	}
 	if opts.OAuth.set() {
-		given = append(given, "--asana.oauth.*")
+		given = append(given, "--asana.oauth.client-id (with its files)")
 	}
 	if os.Getenv(TokenEnv) != "" && !slices.ContainsFunc(cfg.Organizations, func(o config.Organization) bool { return o.TokenEnv == TokenEnv }) {
 		given = append(given, "$"+TokenEnv)

@@ -298,7 +298,7 @@ func TestOrganizationsRefuseWhatWouldBeAGuess(t *testing.T) {
 	}{
 		{func(o *exporter.Options) { o.TokenFile = filepath.Join(p.dir, "acme-token") }, "--asana.token-file and organizations: in the config file"},
 		{func(o *exporter.Options) { o.AuditTokenFile = filepath.Join(p.dir, "acme-token") }, "--asana.audit-token-file and organizations:"},
-		{func(o *exporter.Options) { o.OAuth.ClientID = "1" }, "--asana.oauth.* and organizations:"},
+		{func(o *exporter.Options) { o.OAuth.ClientID = "1" }, "--asana.oauth.client-id (with its files) and organizations:"},
 		{func(o *exporter.Options) { o.Organizations = []string{"initech"} }, "--organization=initech: no organization of that name in the config file; it has acme, globex"},
 		{func(o *exporter.Options) { o.ConfigFile = "" }, "no Asana token"},
 		{func(o *exporter.Options) {
