@@ -314,16 +314,18 @@ func (e *Exporter) prepare(cfg *config.Config) (orgs []*organization, apply func
 				continue
 			}
 		}
-		if old := e.find(o.Name); old != nil && old.counts == counts && old.audit == audit {
-			apply, _ := old.collection.Reload(cfg.Scope(o.Name))
-			applies = append(applies, apply)
-			orgs = append(orgs, old)
-			continue
+		org := e.find(o.Name)
+		if org == nil || org.counts != counts || org.audit != audit {
+			if org, err = e.newOrganization(o.Name, counts, audit); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
-		org, err := e.newOrganization(o.Name, counts, audit)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if e.orgs.Load() != nil {
+			// A reload's budget, to a credential kept as well as to one
+			// read now; at startup every client is made with its budget.
+			apply, _ := org.collection.Reload(cfg.Scope(o.Name))
+			applies = append(applies, apply)
 		}
 		orgs = append(orgs, org)
 	}

@@ -284,6 +284,21 @@ func TestReloadAddsAndRemovesOrganizationsAllOrNothing(t *testing.T) {
 	if acme == p.exp.CollectionOf("globex") {
 		t.Error("globex's collection is acme's")
 	}
+
+	// A new budget reaches the organisation's client.
+	globex := p.exp.CollectionOf("globex")
+	p.write(t, "asana.yml", strings.Replace(orgsConfig(p.dir, p.gids, "globex"), "    workspaces:", "    requests_per_minute: 60\n    workspaces:", 1))
+	if body := reload().String(); !strings.HasPrefix(body, "Reloaded at ") {
+		t.Fatalf("reload: %q", body)
+	}
+	if p.exp.CollectionOf("globex") != globex {
+		t.Error("a new budget made globex a new collection")
+	}
+	p.deadline = time.Minute
+	p.refresh(t, "globex")
+	if snap := globex.Snapshot(); snap.MinDuration != asana.MinDuration(snap.Requests, 60) || snap.MinDuration == 0 {
+		t.Errorf("after requests_per_minute: 60, %d requests take at least %v, want %v", snap.Requests, snap.MinDuration, asana.MinDuration(snap.Requests, 60))
+	}
 }
 
 // TestOrganizationsRefuseWhatWouldBeAGuess: the credential flags beside
