@@ -229,7 +229,7 @@ func credentialFlags(opts Options, cfg *config.Config, file string) error {
 		return nil
 	}
 	return fmt.Errorf("%s and organizations: in the config file %s exclude each other: each organization names its own credential "+
-		"(token_file, token_env or oauth, and audit_token_file); drop %s, or organizations:", strings.Join(given, ", "), file, strings.Join(given, ", "))
+		"(token_file, token_env or oauth, and audit_token_file); drop %s, or the organizations: key", strings.Join(given, ", "), file, strings.Join(given, ", "))
 }
 
 // selection checks --organization against cfg, and returns the entries of
