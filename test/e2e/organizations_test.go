@@ -107,6 +107,17 @@ func until(t *testing.T, e *exporterProcess, what string, ok func(exposition.Fam
 	return raw, families
 }
 
+// nextCycle waits for a count of workspace gid after the one families
+// shows, and returns the scrape that shows it.
+func (e *exporterProcess) nextCycle(t *testing.T, families exposition.Families, gid string) (string, exposition.Families) {
+	t.Helper()
+	last, _ := families.Sample("asana_collection_last_success_timestamp_seconds", "workspace_gid="+gid)
+	return until(t, e, "another count of workspace "+gid, func(f exposition.Families) bool {
+		v, _ := f.Sample("asana_collection_last_success_timestamp_seconds", "workspace_gid="+gid)
+		return v > last
+	})
+}
+
 // TestTwoOrganizations: the built exporter counts two organisations, each
 // with its own service account (Acme's audit log with another), exactly,
 // in both refresh modes; asana_up, the API and the audit log metrics are
@@ -172,11 +183,7 @@ func TestRevokingOneOrganizationsToken(t *testing.T) {
 		v, ok := f.Sample("asana_up", "organization=acme")
 		return ok && v == 0
 	})
-	last, _ := families.Sample("asana_collection_last_success_timestamp_seconds", "workspace_gid="+o.gids[1])
-	_, families = until(t, e, "a fresh count of Globex", func(f exposition.Families) bool {
-		v, _ := f.Sample("asana_collection_last_success_timestamp_seconds", "workspace_gid="+o.gids[1])
-		return v > last
-	})
+	_, families = e.nextCycle(t, families, o.gids[1])
 	if v, _ := families.Sample("asana_up", "organization=globex"); v != 1 {
 		t.Errorf("asana_up{organization=globex} = %v with Acme's token revoked, want 1", v)
 	}
@@ -222,8 +229,7 @@ func TestReloadAddsAndRemovesOrganizations(t *testing.T) {
 		v, ok := f.Sample("asana_exporter_config_last_reload_successful")
 		return ok && v == 0
 	})
-	time.Sleep(1500 * time.Millisecond) // another cycle
-	_, families = e.scrape(t, "10")
+	_, families = e.nextCycle(t, families, o.gids[0])
 	for _, name := range []string{"globex", "initech"} {
 		if _, ok := families.Sample("asana_up", "organization="+name); ok {
 			t.Errorf("%s is counted after a failed reload", name)
@@ -256,7 +262,7 @@ func TestReloadAddsAndRemovesOrganizations(t *testing.T) {
 		return !up && !seats
 	})
 	before := o.srv.Stats(acmeToken).Requests
-	time.Sleep(1500 * time.Millisecond) // another cycle
+	_, families = e.nextCycle(t, families, o.gids[1])
 	if after := o.srv.Stats(acmeToken).Requests; after != before {
 		t.Errorf("Acme's token sent %d requests after its organisation was removed", after-before)
 	}
