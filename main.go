@@ -94,6 +94,9 @@ func newApp() (*kingpin.Application, *flags) {
 		PlaceHolder("FILE").StringVar(&o.OAuth.RefreshTokenFile)
 	app.Flag("asana.oauth.token-url", "OAuth token endpoint. Default: /-/oauth_token on the --asana.url host.").
 		PlaceHolder("URL").StringVar(&o.OAuth.TokenURL)
+	app.Flag("organization", "Count only this organization, a name under organizations: in the config file; repeatable. "+
+		"Default: every one. Applies to the server, --config.check, seats and reclaim.").
+		PlaceHolder("NAME").StringsVar(&o.Organizations)
 	durationVar(app.Flag("asana.refresh-interval", "How often to count seats in the background; 0 counts at every scrape instead.").
 		Default("5m").IsSetByUser(&f.refreshSetByUser), &o.RefreshInterval)
 	durationVar(app.Flag("asana.timeout-offset", "On-scrape mode: finish this long before Prometheus's scrape timeout.").

@@ -143,6 +143,7 @@ var onlyFor = map[string][]string{
 	"asana.audit-token-file": counting,
 	"storage.path":           counting,
 	"demo":                   counting,
+	"organization":           counting,
 	"asana.refresh-interval": {serveCommand, checkMode},
 	"reclaim.journal":        {serveCommand, seatsCommand},
 	"asana.timeout-offset":   {serveCommand},

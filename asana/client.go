@@ -214,7 +214,7 @@ func (c *Client) send(ctx context.Context, r request, out any) error {
 			apiErr.Attempts = attempt
 			return fmt.Errorf("%w (no time left to retry before the deadline)", apiErr)
 		}
-		c.opts.Observer.Retry(r.endpoint)
+		c.observer(ctx).Retry(r.endpoint)
 		c.opts.Logger.Debug("Retrying Asana request", "endpoint", r.endpoint, "attempt", attempt, "wait", wait, "err", apiErr)
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("asana: %s %s: %w (while waiting to retry after: %v)", r.method, r.endpoint, err, apiErr)
@@ -275,7 +275,7 @@ func (c *Client) exchange(ctx context.Context, r request, out any) error {
 		if resp != nil { // a redirect that CheckRedirect refused
 			status = resp.StatusCode
 		}
-		c.opts.Observer.Request(endpoint, status, time.Since(start))
+		c.observer(ctx).Request(endpoint, status, time.Since(start))
 		var authErr *Error // the transport's own, such as a failed OAuth renewal
 		var redirect *redirectError
 		switch {
@@ -298,12 +298,12 @@ func (c *Client) exchange(ctx context.Context, r request, out any) error {
 	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, int64(limit)+1))
 	resp.Body.Close()
 	respBody := buf.Bytes() // decode and apiError copy what they keep
-	c.opts.Observer.Request(endpoint, resp.StatusCode, time.Since(start))
+	c.observer(ctx).Request(endpoint, resp.StatusCode, time.Since(start))
 
 	if !ok {
 		apiErr := apiError(endpoint, resp.StatusCode, resp.Header, respBody)
 		if apiErr.Kind == ErrRateLimited {
-			c.opts.Observer.RateLimited(endpoint)
+			c.observer(ctx).RateLimited(endpoint)
 		}
 		return apiErr
 	}

@@ -150,6 +150,29 @@ func TestRateLimitHonorsRetryAfter(t *testing.T) {
 	}
 }
 
+// A context's observer is told about the requests made on it, in place of
+// the client's own: two organisations sharing one client (one token) count
+// their requests apart, and neither's show in the other's numbers.
+func TestWithObserverCountsAContextsRequestsApart(t *testing.T) {
+	h := newHarness(t, asanatest.Config{}, nil, spread(250))
+	h.srv.Inject(asanatest.Fault{Route: asana.EndpointWorkspaceMemberships, Page: 2, Status: 429, RetryAfter: "0", Times: 1})
+	own := newRecorder()
+	ctx := asana.WithObserver(context.Background(), own)
+	if _, err := h.client.CountSeats(ctx, h.workspace(0), asana.CountOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.client.Workspaces(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ep := asana.EndpointWorkspaceMemberships
+	if own.requests[ep][200] != 3 || own.requests[ep][429] != 1 || own.rateLimited[ep] != 1 || own.retries[ep] != 1 || len(own.requests) != 1 {
+		t.Errorf("the context's observer saw requests %v, rate limited %v, retries %v; want the count's 4 alone", own.requests, own.rateLimited, own.retries)
+	}
+	if len(h.obs.requests) != 1 || h.obs.requests[asana.EndpointWorkspaces][200] != 1 || len(h.obs.rateLimited)+len(h.obs.retries) != 0 {
+		t.Errorf("the client's observer saw requests %v, rate limited %v, retries %v; want GET /workspaces alone", h.obs.requests, h.obs.rateLimited, h.obs.retries)
+	}
+}
+
 func TestRateLimitWithoutRetryAfterBacksOff(t *testing.T) {
 	h := newHarness(t, asanatest.Config{}, func(o *asana.Options) {
 		o.RetryBaseDelay, o.RetryMaxDelay = 200*time.Millisecond, 10*time.Second

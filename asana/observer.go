@@ -1,6 +1,9 @@
 package asana
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Observer is told about every request the client makes, so that the
 // exporter can turn them into metrics without this package importing
@@ -17,6 +20,24 @@ type Observer interface {
 	// repeated n records an earlier page of the listing (or the page
 	// itself) had given; they were dropped.
 	DuplicatesDropped(endpoint string, n int)
+}
+
+type observerKey struct{}
+
+// WithObserver returns a context whose requests the client tells o about
+// instead of its Options.Observer: a client shared by several
+// organisations (one token, and so one budget) counts each one's requests
+// apart.
+func WithObserver(ctx context.Context, o Observer) context.Context {
+	return context.WithValue(ctx, observerKey{}, o)
+}
+
+// observer is who is told about the requests made on ctx.
+func (c *Client) observer(ctx context.Context) Observer {
+	if o, ok := ctx.Value(observerKey{}).(Observer); ok {
+		return o
+	}
+	return c.opts.Observer
 }
 
 type nopObserver struct{}

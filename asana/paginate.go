@@ -85,7 +85,7 @@ func (e *recordError) Error() string {
 // is held at a time, and its slice is reused: fn must not keep it. It
 // returns how many restarts happened.
 func eachPage[W, T any](ctx context.Context, c *Client, l listing[W, T], start func() error, fn func(index int, items []T) error) (restarts int, err error) {
-	w := &walker[W, T]{c: c, l: l, offsets: map[uint64]int{}, seed: maphash.MakeSeed()}
+	w := &walker[W, T]{c: c, observer: c.observer(ctx), l: l, offsets: map[uint64]int{}, seed: maphash.MakeSeed()}
 	defer w.logDropped()
 	for {
 		if start != nil {
@@ -104,11 +104,12 @@ func eachPage[W, T any](ctx context.Context, c *Client, l listing[W, T], start f
 
 // walker holds one listing's state across its pages and restarts.
 type walker[W, T any] struct {
-	c     *Client
-	l     listing[W, T]
-	page  listPage[W]
-	items []T
-	seen  gidSet
+	c        *Client
+	observer Observer // the listing's: its context's, or the client's
+	l        listing[W, T]
+	page     listPage[W]
+	items    []T
+	seen     gidSet
 	// offsets maps the hash of each next_page offset the listing gave to
 	// the 1-based page that gave it. Hashes, not the offsets themselves
 	// (some 200 bytes each, 10,000 of them for a million memberships): two
@@ -178,7 +179,7 @@ func (w *walker[W, T]) accept(page int) ([]T, error) {
 	w.items = w.items[:kept]
 	if dropped := len(w.page.Data) - kept; dropped > 0 {
 		w.dropped += dropped
-		w.c.opts.Observer.DuplicatesDropped(w.l.endpoint, dropped)
+		w.observer.DuplicatesDropped(w.l.endpoint, dropped)
 	}
 	return w.items, nil
 }

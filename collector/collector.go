@@ -9,11 +9,12 @@ import (
 	"github.com/asana-exporter/asana_exporter/internal/collect"
 )
 
-// Collector exports the latest Snapshot as const metrics. It holds no
-// mutable metric state, so a workspace that disappears from the snapshot
-// disappears from /metrics.
+// Collector exports the latest Snapshot as const metrics, or the latest
+// of each organisation. It holds no mutable metric state, so a workspace
+// that disappears from the snapshot disappears from /metrics.
 type Collector struct {
-	snapshot func() *collect.Snapshot
+	snapshots      func() []*collect.Snapshot
+	byOrganization bool // asana_up and asana_refresh_* have the organization label
 
 	members, admins, purchased, info   *prometheus.Desc
 	outsideDomains                     *prometheus.Desc
@@ -26,9 +27,24 @@ type Collector struct {
 // HELP of values copied from Asana and says how old they can be, e.g.
 // "Cached: refreshed every 5m0s in the background."
 func NewCollector(snapshot func() *collect.Snapshot, freshness string) *Collector {
+	return newCollector(func() []*collect.Snapshot { return []*collect.Snapshot{snapshot()} }, freshness, nil)
+}
+
+// NewOrganizationsCollector reads the snapshots of several organisations:
+// asana_up and asana_refresh_* are each organisation's, with its
+// organization label; the workspaces' metrics keep their labels, since a
+// gid is unique across organisations. A workspace that two organisations'
+// tokens see and count is published once, by the first of snapshots.
+func NewOrganizationsCollector(snapshots func() []*collect.Snapshot, freshness string) *Collector {
+	return newCollector(snapshots, freshness, []string{"organization"})
+}
+
+// newCollector labels the collections' own metrics (asana_up and
+// asana_refresh_*) with org, which is nil or the organization label.
+func newCollector(snapshots func() []*collect.Snapshot, freshness string, org []string) *Collector {
 	ws := []string{"workspace_gid"}
 	return &Collector{
-		snapshot: snapshot,
+		snapshots: snapshots, byOrganization: org != nil,
 		members: prometheus.NewDesc("asana_workspace_members",
 			"Workspace memberships by seat state, from GET /workspaces/{gid}/workspace_memberships. "+
 				"licensed: is_active and not is_guest and not is_view_only (paid full seats; admins and pending invites included). "+
@@ -69,7 +85,7 @@ func NewCollector(snapshot func() *collect.Snapshot, freshness string) *Collecto
 			[]string{"workspace_gid", "workspace_name", "is_organization"}, nil),
 		up: prometheus.NewDesc("asana_up",
 			"1 if the last collection reached the Asana API and authenticated (GET /workspaces succeeded), else 0.",
-			nil, nil),
+			org, nil),
 		success: prometheus.NewDesc("asana_collection_success",
 			"1 if the last collection of the workspace's memberships completed, else 0. A failed collection publishes no new seat numbers.",
 			ws, nil),
@@ -82,15 +98,15 @@ func NewCollector(snapshot func() *collect.Snapshot, freshness string) *Collecto
 		minDuration: prometheus.NewDesc("asana_refresh_min_duration_seconds",
 			"Least time a complete collection can take within the token's requests_per_minute budget: one request for GET /workspaces "+
 				"plus one per page of 100 memberships in each workspace's last complete listing.",
-			nil, nil),
+			org, nil),
 		deadline: prometheus.NewDesc("asana_refresh_deadline_seconds",
 			"Time the last collection was given: the refresh interval in background mode, the scrape timeout less the offset on scrape.",
-			nil, nil),
+			org, nil),
 		behind: prometheus.NewDesc("asana_refresh_falling_behind",
 			"1 if the organisation is too big to count within asana_refresh_deadline_seconds at the token's request budget "+
 				"(asana_refresh_min_duration_seconds is longer, or a listing ran out of budget before the deadline), else 0. "+
 				"Raise the refresh interval.",
-			nil, nil),
+			org, nil),
 	}
 }
 
@@ -102,17 +118,39 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	snap := c.snapshot()
+	snaps := c.snapshots()
+	var published map[string]bool // of several snapshots: the gids published already
+	if len(snaps) > 1 {
+		published = map[string]bool{}
+	}
+	for _, snap := range snaps {
+		c.collect(ch, snap, published)
+	}
+}
+
+// collect exports one snapshot, but the workspaces published already (nil:
+// none to keep track of).
+func (c *Collector) collect(ch chan<- prometheus.Metric, snap *collect.Snapshot, published map[string]bool) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	gauge(c.up, boolFloat(snap.Up))
-	gauge(c.behind, boolFloat(snap.FallingBehind))
+	var org []string
+	if c.byOrganization {
+		org = []string{snap.Organization}
+	}
+	gauge(c.up, boolFloat(snap.Up), org...)
+	gauge(c.behind, boolFloat(snap.FallingBehind), org...)
 	if snap.Deadline > 0 { // a cycle has run
-		gauge(c.minDuration, snap.MinDuration.Seconds())
-		gauge(c.deadline, snap.Deadline.Seconds())
+		gauge(c.minDuration, snap.MinDuration.Seconds(), org...)
+		gauge(c.deadline, snap.Deadline.Seconds(), org...)
 	}
 	for _, w := range snap.Workspaces {
+		if published != nil {
+			if published[w.GID] {
+				continue
+			}
+			published[w.GID] = true
+		}
 		gauge(c.info, 1, w.GID, w.Name, strconv.FormatBool(w.IsOrganization))
 		gauge(c.success, boolFloat(w.Success), w.GID)
 		gauge(c.duration, w.Duration.Seconds(), w.GID)

@@ -129,7 +129,6 @@ func TestChartSchemaMatchesConfig(t *testing.T) {
 // it accepts and the exporter refuses at start: a day that no month has.
 func TestChartSchemaPatterns(t *testing.T) {
 	defs := chartSchema(t)
-	config := defs["config"]
 	cases := []struct {
 		node    *schemaNode
 		parse   func(string) error
@@ -138,7 +137,7 @@ func TestChartSchemaPatterns(t *testing.T) {
 		{defs["prometheusDuration"], func(s string) error { _, err := model.ParseDuration(s); return err },
 			[]string{"0", "30s", "5m", "1h", "1d", "7d", "2w", "1y", "1h30m", "1d12h", "500ms", "1m30s500ms",
 				"", "5", "0.5h", "1.5d", "30m1h", "5 m", "-5m", "1D", "5min", "h", "1h "}},
-		{config.Properties["workspaces"].Items.Properties["renewal_date"], func(s string) error { _, err := ParseDate(s); return err },
+		{defs["workspace"].Properties["renewal_date"], func(s string) error { _, err := ParseDate(s); return err },
 			[]string{"2027-03-31", "2008-01-01", "2099-12-31", "2028-02-29",
 				"2007-12-31", "2100-01-01", "2027-3-31", "27-03-31", "2027-13-01", "2027-00-10", "2027-01-32", "2027/03/31", "31-03-2027", ""}},
 		{defs["gid"], func(s string) error {

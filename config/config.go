@@ -40,6 +40,11 @@ type Config struct {
 	EmailDomainCheck bool `yaml:"email_domain_check"`
 	// AuditLog reads Asana's audit log for idle and paused seats.
 	AuditLog AuditLog `yaml:"audit_log"`
+	// Organizations are several Asana organisations, each collected with
+	// its own credential and its own workspace keys. Without them the
+	// exporter collects one, with the flags' credential and the workspace
+	// keys above.
+	Organizations []Organization `yaml:"organizations"`
 }
 
 // AuditLog is the audit_log: section.
@@ -131,6 +136,9 @@ func Parse(raw []byte) (*Config, error) {
 	if err := errors.Join(checkNode(&doc, reflect.TypeFor[Config](), "")...); err != nil {
 		return nil, err
 	}
+	if err := errors.Join(exclusiveWithOrganizations(doc.Content[0])...); err != nil {
+		return nil, err
+	}
 	// KnownFields still guards what checkNode does not follow (aliases).
 	dec = yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -139,7 +147,17 @@ func Parse(raw []byte) (*Config, error) {
 	}
 	// Validated before the merge, so that workspaces[i] is the file's.
 	invalid := c.validate()
-	return c, errors.Join(invalid, c.mergeListedTwice(workspaceLines(&doc)))
+	root := doc.Content[0]
+	merged := []error{invalid, mergeListedTwice("", &c.Workspaces, entryLines(root, "workspaces"))}
+	orgs := entries(root, "organizations")
+	for i := range c.Organizations {
+		var lines []int
+		if i < len(orgs) {
+			lines = entryLines(orgs[i], "workspaces")
+		}
+		merged = append(merged, mergeListedTwice(fmt.Sprintf("organizations[%d].", i), &c.Organizations[i].Workspaces, lines))
+	}
+	return c, errors.Join(append(merged, c.validateOrganizations()...)...)
 }
 
 // onlyOneDocument refuses a second YAML document (after ---), which Decode
@@ -161,36 +179,46 @@ func onlyOneDocument(dec *yaml.Decoder) error {
 	}
 }
 
-// workspaceLines returns the line of each entry under workspaces:, nil
-// when the list is not written out (an alias).
-func workspaceLines(doc *yaml.Node) []int {
-	root := doc.Content[0]
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if list := root.Content[i+1]; root.Content[i].Value == "workspaces" && list.Kind == yaml.SequenceNode {
-			lines := make([]int, len(list.Content))
-			for j, entry := range list.Content {
-				lines[j] = entry.Line
-			}
-			return lines
+// entries returns the entries of the list under key in mapping n, nil
+// when there is none written out (an alias).
+func entries(n *yaml.Node, key string) []*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if list := n.Content[i+1]; n.Content[i].Value == key && list.Kind == yaml.SequenceNode {
+			return list.Content
 		}
 	}
 	return nil
 }
 
+// entryLines returns the line of each entry of the list under key in
+// mapping n, nil when the list is not written out (an alias).
+func entryLines(n *yaml.Node, key string) []int {
+	var lines []int
+	for _, entry := range entries(n, key) {
+		lines = append(lines, entry.Line)
+	}
+	return lines
+}
+
 // mergeListedTwice keeps one entry of a gid listed again with the same
 // settings: it is one workspace, and two entries would publish its series
-// twice. Entries of one gid that disagree are an error naming both.
-func (c *Config) mergeListedTwice(lines []int) error {
+// twice. Entries of one gid that disagree are an error naming both. prefix
+// is where the list is (organizations[1]., or "" at the top).
+func mergeListedTwice(prefix string, workspaces *[]Workspace, lines []int) error {
 	where := func(i int) string {
 		if i < len(lines) {
 			return fmt.Sprintf("line %d", lines[i])
 		}
-		return fmt.Sprintf("workspaces[%d]", i)
+		return fmt.Sprintf("%sworkspaces[%d]", prefix, i)
 	}
 	var errs []error
 	first := map[string]int{} // gid: index of its first entry
-	merged := make([]Workspace, 0, len(c.Workspaces))
-	for i, w := range c.Workspaces {
+	listed := *workspaces
+	merged := make([]Workspace, 0, len(listed))
+	for i, w := range listed {
 		j, seen := first[w.GID]
 		if !seen {
 			first[w.GID] = i
@@ -198,21 +226,21 @@ func (c *Config) mergeListedTwice(lines []int) error {
 			continue
 		}
 		var differ []string
-		if !equal(w.SeatsPurchased, c.Workspaces[j].SeatsPurchased) {
+		if !equal(w.SeatsPurchased, listed[j].SeatsPurchased) {
 			differ = append(differ, "seats_purchased")
 		}
-		if !equal(w.SeatPrice, c.Workspaces[j].SeatPrice) {
+		if !equal(w.SeatPrice, listed[j].SeatPrice) {
 			differ = append(differ, "seat_price")
 		}
-		if !equal(w.RenewalDate, c.Workspaces[j].RenewalDate) {
+		if !equal(w.RenewalDate, listed[j].RenewalDate) {
 			differ = append(differ, "renewal_date")
 		}
 		if len(differ) > 0 {
-			errs = append(errs, fmt.Errorf("workspaces: gid %s is listed at %s and again at %s with another %s: keep one entry",
-				quoted(w.GID), where(j), where(i), strings.Join(differ, " and ")))
+			errs = append(errs, fmt.Errorf("%sworkspaces: gid %s is listed at %s and again at %s with another %s: keep one entry",
+				prefix, quoted(w.GID), where(j), where(i), strings.Join(differ, " and ")))
 		}
 	}
-	c.Workspaces = merged
+	*workspaces = merged
 	return errors.Join(errs...)
 }
 
@@ -313,41 +341,15 @@ func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
 }
 
 func (c *Config) validate() error {
-	var errs []error
-	seen := map[string]bool{}
-	for i, w := range c.Workspaces {
-		switch {
-		case w.GID == "":
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid is missing", i))
-		case !isGID(w.GID):
-			errs = append(errs, fmt.Errorf("workspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", i, quoted(w.GID)))
-		}
-		seen[w.GID] = true
-		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
-			errs = append(errs, fmt.Errorf("workspaces[%d]: seats_purchased must not be negative", i))
-		}
-		if p := w.SeatPrice; p != nil && !(*p >= 0 && *p < 1e9) {
-			errs = append(errs, fmt.Errorf("workspaces[%d]: seat_price must be a price from 0 up, such as 10.99", i))
-		}
-	}
-	for _, gid := range c.ExcludeWorkspaces {
-		if !isGID(gid) {
-			errs = append(errs, fmt.Errorf("exclude_workspaces: %q is not an Asana gid", quoted(gid)))
-		} else if seen[gid] {
-			errs = append(errs, fmt.Errorf("exclude_workspaces: %s is also listed under workspaces; remove one", quoted(gid)))
-		}
-	}
-	if c.OnlyListedWorkspaces && len(c.Workspaces) == 0 {
-		errs = append(errs, errors.New("only_listed_workspaces is true but no workspaces are listed"))
-	}
+	errs := validateWorkspaceKeys("", c.Workspaces, c.ExcludeWorkspaces, c.OnlyListedWorkspaces)
 	if c.MaxStaleness < 0 {
 		errs = append(errs, errors.New("max_staleness must not be negative"))
 	}
 	if c.WorkspaceConcurrency < 1 || c.WorkspaceConcurrency > 20 {
 		errs = append(errs, fmt.Errorf("workspace_concurrency %d is outside 1..20", c.WorkspaceConcurrency))
 	}
-	if c.RequestsPerMinute < 1 || c.RequestsPerMinute > 1500 {
-		errs = append(errs, fmt.Errorf("requests_per_minute %d is outside 1..1500 (Asana allows 1500 on paid plans, 150 on free ones)", c.RequestsPerMinute))
+	if err := validateRequestsPerMinute("", c.RequestsPerMinute); err != nil {
+		errs = append(errs, err)
 	}
 	for _, d := range c.AuditLog.IdleDays {
 		if d < 1 || d > MaxIdleDays {
@@ -358,6 +360,48 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("audit_log.idle_days must be ascending without repeats, such as [30, 60, 90]"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateWorkspaceKeys checks the workspace keys of the top level, or of
+// an organisation when prefix says which (organizations[1].).
+func validateWorkspaceKeys(prefix string, workspaces []Workspace, exclude []string, onlyListed bool) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, w := range workspaces {
+		switch {
+		case w.GID == "":
+			errs = append(errs, fmt.Errorf("%sworkspaces[%d]: gid is missing", prefix, i))
+		case !isGID(w.GID):
+			errs = append(errs, fmt.Errorf("%sworkspaces[%d]: gid %q is not an Asana gid (digits only; quote it in YAML)", prefix, i, quoted(w.GID)))
+		}
+		seen[w.GID] = true
+		if w.SeatsPurchased != nil && *w.SeatsPurchased < 0 {
+			errs = append(errs, fmt.Errorf("%sworkspaces[%d]: seats_purchased must not be negative", prefix, i))
+		}
+		if p := w.SeatPrice; p != nil && !(*p >= 0 && *p < 1e9) {
+			errs = append(errs, fmt.Errorf("%sworkspaces[%d]: seat_price must be a price from 0 up, such as 10.99", prefix, i))
+		}
+	}
+	for _, gid := range exclude {
+		if !isGID(gid) {
+			errs = append(errs, fmt.Errorf("%sexclude_workspaces: %q is not an Asana gid", prefix, quoted(gid)))
+		} else if seen[gid] {
+			errs = append(errs, fmt.Errorf("%sexclude_workspaces: %s is also listed under %sworkspaces; remove one", prefix, quoted(gid), prefix))
+		}
+	}
+	if onlyListed && len(workspaces) == 0 {
+		errs = append(errs, fmt.Errorf("%sonly_listed_workspaces is true but no workspaces are listed", prefix))
+	}
+	return errs
+}
+
+// validateRequestsPerMinute checks a request budget, of the top level or
+// of an organisation (prefix organizations[1].).
+func validateRequestsPerMinute(prefix string, perMinute int) error {
+	if perMinute < 1 || perMinute > DefaultRequestsPerMinute {
+		return fmt.Errorf("%srequests_per_minute %d is outside 1..1500 (Asana allows 1500 on paid plans, 150 on free ones)", prefix, perMinute)
+	}
+	return nil
 }
 
 // MaxIdleDays bounds an idle threshold. Beyond Asana's 90 days a
@@ -373,13 +417,19 @@ func isGID(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
-// Workspace returns the settings for gid, or nil.
+// Workspace returns the settings for gid, listed at the top or under any
+// organisation (a gid belongs to one), or nil.
 func (c *Config) Workspace(gid string) *Workspace {
-	i := slices.IndexFunc(c.Workspaces, func(w Workspace) bool { return w.GID == gid })
-	if i < 0 {
-		return nil
+	if i := slices.IndexFunc(c.Workspaces, func(w Workspace) bool { return w.GID == gid }); i >= 0 {
+		return &c.Workspaces[i]
 	}
-	return &c.Workspaces[i]
+	for o := range c.Organizations {
+		ws := c.Organizations[o].Workspaces
+		if i := slices.IndexFunc(ws, func(w Workspace) bool { return w.GID == gid }); i >= 0 {
+			return &ws[i]
+		}
+	}
+	return nil
 }
 
 // Collects reports whether workspace gid is to be collected.

@@ -69,6 +69,15 @@ func FuzzParse(f *testing.F) {
 		"workspaces:\n  - {gid: \"1\", renewal_date: 2027-02-29}\n  - {gid: \"2\", renewal_date: 2007-12-31}\n",
 		"workspaces:\n  - {gid: \"1\", renewal_date: 2027-03-31 10:00:00}\n  - {gid: \"2\", renewal_date: {y: 2027}}\n",
 		"exclude_workspaces: [&d \"2027-13-01\"]\nworkspaces:\n  - {gid: \"1\", renewal_date: *d}\n",
+		twoOrganizations,
+		"organizations: []\n",
+		"organizations:\n  - {name: a, token_env: A}\n  - {name: a, token_env: B}\n",
+		"organizations:\n  - {name: a, token_file: /t/x}\n  - {name: b, token_file: /t/x, only_listed_workspaces: true, workspaces: [{gid: \"2\"}]}\n",
+		"organizations:\n  - {name: a, token_env: A, workspaces: [{gid: \"5\"}]}\n  - {name: b, token_env: B, workspaces: [{gid: \"5\"}]}\n",
+		"organizations:\n  - {name: a, oauth: {client_id: \"1\", client_secret_file: /s, refresh_token_file: /r}, requests_per_minute: 20}\n",
+		"organizations:\n  - {name: a, token_env: \"2/1234:secret\"}\n",
+		"organizations:\n  - {name: a, token_env: A}\nworkspaces: [{gid: \"1\"}]\nrequests_per_minute: 9\n",
+		"organizations: &o [{name: a, token_env: A, workspaces: *o}]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -161,6 +170,41 @@ func checkValid(t *testing.T, c *Config) {
 	if absent := c.ListedButAbsent(func(string) bool { return true }); len(absent) != 0 {
 		t.Fatalf("ListedButAbsent(all present) = %v", absent)
 	}
+	if len(c.Organizations) > 0 && (len(c.Workspaces) > 0 || len(c.ExcludeWorkspaces) > 0 || c.OnlyListedWorkspaces) {
+		t.Fatal("top-level workspace keys beside organizations:")
+	}
+	names, owner := map[string]bool{}, map[string]string{}
+	for i, o := range c.Organizations {
+		if names[o.Name] || !namePattern.MatchString(o.Name) || len(o.Name) > maxNameLength {
+			t.Fatalf("organizations[%d]: name %q (twice: %t)", i, o.Name, names[o.Name])
+		}
+		names[o.Name] = true
+		if o.Credential() == "" || o.TokenFile != "" && o.TokenEnv != "" {
+			t.Fatalf("organizations[%d]: credential %q", i, o.Credential())
+		}
+		if p := o.PerMinute(); p < 1 || p > 1500 {
+			t.Fatalf("organizations[%d]: requests_per_minute %d", i, p)
+		}
+		scoped := c.Scope(o.Name)
+		checkValid(t, &Config{Workspaces: o.Workspaces, ExcludeWorkspaces: o.ExcludeWorkspaces, OnlyListedWorkspaces: o.OnlyListedWorkspaces,
+			MaxStaleness: c.MaxStaleness, WorkspaceConcurrency: c.WorkspaceConcurrency, RequestsPerMinute: o.PerMinute()})
+		for _, w := range o.Workspaces {
+			if other, ok := owner[w.GID]; ok {
+				t.Fatalf("gid %s under %s and %s", w.GID, other, o.Name)
+			}
+			owner[w.GID] = o.Name
+			if !scoped.Collects(w.GID) || c.Workspace(w.GID) == nil {
+				t.Fatalf("%s's workspace %s is not collected by its scope, or not found", o.Name, w.GID)
+			}
+		}
+	}
+	for gid, name := range owner {
+		for other := range names {
+			if other != name && c.Scope(other).Collects(gid) {
+				t.Fatalf("%s's workspace %s is collected by %s too", name, gid, other)
+			}
+		}
+	}
 }
 
 func digits(s string) bool {
@@ -178,25 +222,51 @@ func digits(s string) bool {
 // render writes c as YAML that Parse reads back.
 func render(c *Config) string {
 	var b strings.Builder
-	b.WriteString("workspaces:\n")
-	for _, w := range c.Workspaces {
-		fmt.Fprintf(&b, "  - gid: %q\n", w.GID)
-		if w.SeatsPurchased != nil {
-			fmt.Fprintf(&b, "    seats_purchased: %d\n", *w.SeatsPurchased)
+	if len(c.Organizations) == 0 {
+		renderWorkspaceKeys(&b, "", c.Workspaces, c.OnlyListedWorkspaces, c.ExcludeWorkspaces)
+		fmt.Fprintf(&b, "requests_per_minute: %d\n", c.RequestsPerMinute)
+	} else {
+		b.WriteString("organizations:\n")
+		for _, o := range c.Organizations {
+			fmt.Fprintf(&b, "  - name: %q\n", o.Name)
+			switch {
+			case o.TokenFile != "":
+				fmt.Fprintf(&b, "    token_file: %q\n", o.TokenFile)
+			case o.TokenEnv != "":
+				fmt.Fprintf(&b, "    token_env: %q\n", o.TokenEnv)
+			default:
+				fmt.Fprintf(&b, "    oauth: {client_id: %q, client_secret_file: %q, refresh_token_file: %q}\n",
+					o.OAuth.ClientID, o.OAuth.ClientSecretFile, o.OAuth.RefreshTokenFile)
+			}
+			if o.AuditTokenFile != "" {
+				fmt.Fprintf(&b, "    audit_token_file: %q\n", o.AuditTokenFile)
+			}
+			fmt.Fprintf(&b, "    requests_per_minute: %d\n", o.PerMinute())
+			renderWorkspaceKeys(&b, "    ", o.Workspaces, o.OnlyListedWorkspaces, o.ExcludeWorkspaces)
 		}
-		if w.RenewalDate != nil {
-			fmt.Fprintf(&b, "    renewal_date: %s\n", w.RenewalDate)
-		}
-	}
-	fmt.Fprintf(&b, "only_listed_workspaces: %t\n", c.OnlyListedWorkspaces)
-	b.WriteString("exclude_workspaces:\n")
-	for _, gid := range c.ExcludeWorkspaces {
-		fmt.Fprintf(&b, "  - %q\n", gid)
 	}
 	fmt.Fprintf(&b, "max_staleness: %s\n", time.Duration(c.MaxStaleness))
 	fmt.Fprintf(&b, "workspace_concurrency: %d\n", c.WorkspaceConcurrency)
-	fmt.Fprintf(&b, "requests_per_minute: %d\n", c.RequestsPerMinute)
 	return b.String()
+}
+
+// renderWorkspaceKeys writes the workspace keys, indented.
+func renderWorkspaceKeys(b *strings.Builder, indent string, workspaces []Workspace, onlyListed bool, exclude []string) {
+	b.WriteString(indent + "workspaces:\n")
+	for _, w := range workspaces {
+		fmt.Fprintf(b, "%s  - gid: %q\n", indent, w.GID)
+		if w.SeatsPurchased != nil {
+			fmt.Fprintf(b, "%s    seats_purchased: %d\n", indent, *w.SeatsPurchased)
+		}
+		if w.RenewalDate != nil {
+			fmt.Fprintf(b, "%s    renewal_date: %s\n", indent, w.RenewalDate)
+		}
+	}
+	fmt.Fprintf(b, "%sonly_listed_workspaces: %t\n", indent, onlyListed)
+	b.WriteString(indent + "exclude_workspaces:\n")
+	for _, gid := range exclude {
+		fmt.Fprintf(b, "%s  - %q\n", indent, gid)
+	}
 }
 
 // withoutYAMLMessages drops from msg the messages that yaml.v3 composes and

@@ -34,6 +34,19 @@ func keyPaths(t reflect.Type, prefix string) []string {
 	return out
 }
 
+// row is the key of the docs' row that documents key k. An organisation's
+// copy of a top-level key (organizations[].workspaces[].gid) is
+// documented by the row of its first part (organizations[].workspaces),
+// which refers to the top-level rows.
+func row(k string, keys []string) string {
+	rest, ok := strings.CutPrefix(k, "organizations[].")
+	if !ok || !slices.Contains(keys, rest) {
+		return k
+	}
+	first, _, _ := strings.Cut(rest, ".")
+	return "organizations[]." + strings.TrimSuffix(first, "[]")
+}
+
 // TestEveryKeyIsDocumented: docs/CONFIGURATION.md has a row for every key
 // of the config file, config.example.yml names each, and neither names a
 // key the config does not have.
@@ -50,9 +63,13 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows := map[string]bool{}
 	for _, k := range keys {
-		if !strings.Contains(string(doc), "| `"+k+"` |") {
-			t.Errorf("docs/CONFIGURATION.md has no row for %s", k)
+		if r := row(k, keys); !rows[r] {
+			rows[r] = true
+			if !strings.Contains(string(doc), "| `"+r+"` |") {
+				t.Errorf("docs/CONFIGURATION.md has no row for %s", r)
+			}
 		}
 		leaf := k[strings.LastIndexAny(k, ".")+1:]
 		if !strings.Contains(string(example), leaf+":") {
@@ -62,7 +79,7 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 	for _, line := range strings.Split(string(doc), "\n") {
 		if k, ok := strings.CutPrefix(line, "| `"); ok {
 			k, _, _ = strings.Cut(k, "`")
-			if !slices.Contains(keys, k) {
+			if !rows[k] {
 				t.Errorf("docs/CONFIGURATION.md documents %s, which the config does not have", k)
 			}
 		}

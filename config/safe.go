@@ -103,10 +103,12 @@ func (sc *SafeConfig) Reload() error {
 		sc.logger.Error("Reload failed; the previous config and token stay in use", "err", err)
 		return err
 	}
+	// The config first: what an apply starts (an organisation's new
+	// collection) reads the config it was built for.
+	sc.current.Store(next)
 	for _, apply := range applies {
 		apply()
 	}
-	sc.current.Store(next)
 	sc.successful.Set(1)
 	sc.successTime.SetToCurrentTime()
 	sc.logger.Info("Reloaded", "config_file", sc.file, "workspaces_listed", len(next.Workspaces), "requests_per_minute", next.RequestsPerMinute)

@@ -73,7 +73,17 @@ func (a *API) GrantToken(token string, kind TokenKind) {
 		u.kind, u.revoked = kind, false
 		return
 	}
-	a.tokens[token] = &tokenUse{kind: kind}
+	a.tokens[token] = &tokenUse{kind: kind, scope: a.cfg.Scopes[token]}
+}
+
+// RevokeToken revokes token, as an admin would in the Admin Console: every
+// later request with it is answered 401 until GrantToken or RestoreTokens.
+func (a *API) RevokeToken(token string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if u := a.tokens[token]; u != nil {
+		u.revoked = true
+	}
 }
 
 // RestoreTokens undoes every revocation (Fault.Revoke), of tokens and

@@ -87,7 +87,7 @@ func (a *API) findMembership(gid string) (*Workspace, *Membership) {
 // inactive: nothing says it is not.
 func (a *API) serveMembership(c *call, gid string, fields []string) {
 	w, m := a.findMembership(gid)
-	if m == nil {
+	if m == nil || !c.use.sees(w.GID) {
 		c.fail(http.StatusNotFound, "workspace_membership: Not a recognized ID: "+gid, nil)
 		return
 	}
@@ -108,7 +108,7 @@ func (a *API) serveUser(c *call, ref string, fields []string) {
 		return
 	}
 	workspaces := []record{}
-	for _, w := range a.org.Workspaces {
+	for _, w := range a.visible(c.use) {
 		if u.GID == TokenUser.GID || u.GID == MemberTokenUser.GID || len(w.membershipsOf(u.GID, me)) > 0 {
 			workspaces = append(workspaces, compactOf(workspaceRecord(w)))
 		}

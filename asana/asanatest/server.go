@@ -63,6 +63,15 @@ type Config struct {
 	// listing, as an Asana engineer once described it; by default they are
 	// listed, as the spec's is_active field implies.
 	HideInactive bool
+
+	// Scopes give a token the workspaces its user belongs to, by gid: GET
+	// /workspaces lists those alone, and a request about any other
+	// workspace, its memberships or its audit log is answered as for a
+	// workspace that does not exist. A token without an entry sees every
+	// workspace. A service account belongs to one organisation, so two
+	// organisations served by one API give each service account's token
+	// the gids of its own.
+	Scopes map[string][]string
 }
 
 // API is the simulated Asana API as an http.Handler.
@@ -84,6 +93,7 @@ type API struct {
 
 type tokenUse struct {
 	kind        TokenKind
+	scope       []string // the workspace gids the token sees; nil for every one
 	revoked     bool
 	expires     time.Time // OAuth access tokens only
 	requests    int
@@ -131,7 +141,7 @@ func NewAPI(org *Org, cfg Config) *API {
 	a := &API{cfg: cfg, signer: newOffsetSigner(), org: org, tokens: map[string]*tokenUse{}}
 	a.oauth = oauthState{codes: map[string]grant{}, refreshTokens: map[string]*grant{}}
 	for tok, kind := range cfg.Tokens {
-		a.tokens[tok] = &tokenUse{kind: kind}
+		a.tokens[tok] = &tokenUse{kind: kind, scope: cfg.Scopes[tok]}
 	}
 	return a
 }
@@ -203,6 +213,26 @@ func (a *API) WorkspaceGIDs() []string {
 		gids[i] = w.GID
 	}
 	return gids
+}
+
+// sees reports whether the token sees workspace gid.
+func (u *tokenUse) sees(gid string) bool {
+	return u.scope == nil || slices.Contains(u.scope, gid)
+}
+
+// visible are the workspaces the token sees, in order; the caller holds
+// a.mu.
+func (a *API) visible(use *tokenUse) []*Workspace {
+	if use.scope == nil {
+		return a.org.Workspaces
+	}
+	var ws []*Workspace
+	for _, w := range a.org.Workspaces {
+		if use.sees(w.GID) {
+			ws = append(ws, w)
+		}
+	}
+	return ws
 }
 
 // Advance moves the server's clock, to expire offsets without waiting.
@@ -488,7 +518,9 @@ func (a *API) answer(c *call, route, gid string, claims offsetClaims) {
 	defer a.mu.Unlock()
 	var w *Workspace
 	if c.gid != "" {
-		if w = a.org.Workspace(gid); w == nil {
+		// GUESS: a workspace the token's user does not belong to is
+		// answered as one that does not exist, revealing nothing of it.
+		if w = a.org.Workspace(gid); w == nil || !c.use.sees(gid) {
 			c.fail(http.StatusNotFound, "workspace: Not a recognized ID: "+gid, nil)
 			return
 		}
@@ -502,7 +534,7 @@ func (a *API) answer(c *call, route, gid string, claims offsetClaims) {
 		}
 		c.ok(map[string]any{"data": full})
 	case asana.EndpointWorkspaces:
-		ws := a.org.Workspaces
+		ws := a.visible(c.use)
 		a.list(c, claims, len(ws), func(i int) string { return ws[i].GID }, func(i int) record {
 			full := workspaceRecord(ws[i])
 			if fields == nil {

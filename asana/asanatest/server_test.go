@@ -259,6 +259,61 @@ func TestAsanaErrors(t *testing.T) {
 	}
 }
 
+// TestScopesServeTwoOrganizations: with Scopes, each organisation's service
+// account sees its own workspace alone (listing, memberships, a membership
+// by gid, its audit log, its user's workspaces), and the other's is answered
+// as a gid that does not exist; a token without a scope sees both, and
+// RevokeToken revokes one token and leaves the other as it was.
+func TestScopesServeTwoOrganizations(t *testing.T) {
+	org := asanatest.Generate(7, asanatest.WorkspaceSpec{Name: "Acme", IsOrganization: true, Licensed: 2},
+		asanatest.WorkspaceSpec{Name: "Globex", IsOrganization: true, Licensed: 3})
+	acme, globex := org.Workspaces[0], org.Workspaces[1]
+	srv := asanatest.NewServer(org, asanatest.Config{
+		Tokens: map[string]asanatest.TokenKind{"acme": asanatest.ServiceAccount, "globex": asanatest.ServiceAccount, "pat": asanatest.FullAccess},
+		Scopes: map[string][]string{"acme": {acme.GID}, "globex": {globex.GID}},
+	})
+	t.Cleanup(srv.Close)
+	for token, own := range map[string]*asanatest.Workspace{"acme": acme, "globex": globex} {
+		other := map[string]*asanatest.Workspace{"acme": globex, "globex": acme}[token]
+		if ws := get(t, srv, token, "/workspaces").items(t); len(ws) != 1 || ws[0]["gid"] != own.GID {
+			t.Errorf("%s lists %v, want %s alone", token, ws, own.GID)
+		}
+		if r := get(t, srv, token, "/workspaces/"+own.GID+"/workspace_memberships?limit=100"); r.Status != 200 || len(r.items(t)) != len(own.Memberships) {
+			t.Errorf("%s on its own memberships: %d %s", token, r.Status, r.Raw)
+		}
+		if r := get(t, srv, token, "/workspaces/"+own.GID+"/audit_log_events"); r.Status != 200 {
+			t.Errorf("%s on its own audit log: %d %s", token, r.Status, r.Raw)
+		}
+		for _, path := range []string{"/workspaces/" + other.GID, "/workspaces/" + other.GID + "/workspace_memberships",
+			"/workspaces/" + other.GID + "/audit_log_events"} {
+			if r := get(t, srv, token, path); r.Status != 404 || r.errorMessage(t) != "workspace: Not a recognized ID: "+other.GID {
+				t.Errorf("%s on %s: %d %s, want 404 as for no such workspace", token, path, r.Status, r.Raw)
+			}
+		}
+		if r := get(t, srv, token, "/workspace_memberships/"+other.Memberships[0].GID); r.Status != 404 {
+			t.Errorf("%s on another organisation's membership: %d %s, want 404", token, r.Status, r.Raw)
+		}
+		me := get(t, srv, token, "/users/me").Body["data"].(map[string]any)
+		if ws := me["workspaces"].([]any); len(ws) != 1 || ws[0].(map[string]any)["gid"] != own.GID {
+			t.Errorf("%s's user belongs to %v, want %s alone", token, ws, own.GID)
+		}
+	}
+	if ws := get(t, srv, "pat", "/workspaces").items(t); len(ws) != 2 {
+		t.Errorf("a token without a scope lists %d workspaces, want both", len(ws))
+	}
+	srv.RevokeToken("acme")
+	if r := get(t, srv, "acme", "/workspaces"); r.Status != 401 {
+		t.Errorf("a revoked token: %d, want 401", r.Status)
+	}
+	if r := get(t, srv, "globex", "/workspaces"); r.Status != 200 {
+		t.Errorf("the other token after a revocation: %d, want 200", r.Status)
+	}
+	srv.GrantToken("acme", asanatest.ServiceAccount)
+	if ws := get(t, srv, "acme", "/workspaces").items(t); len(ws) != 1 || ws[0]["gid"] != acme.GID {
+		t.Errorf("acme granted again lists %v, want its own workspace alone", ws)
+	}
+}
+
 // TestTokensChangeWhileRequestsRun: GrantToken, a revocation undone and the
 // offset clock moving while requests run, as a test drives the simulator
 // (and the demo's drift its clock). Under -race this is what caught a token's

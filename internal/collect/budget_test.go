@@ -125,6 +125,39 @@ func fallingBehindIsReportedFromTheLastCount(t *testing.T) {
 	}
 }
 
+// Two organisations that share a token share its budget: a cycle of one is
+// judged with the other's requests added, though it reports its own, and
+// its snapshots name it. 6,000 requests fit 5 minutes at 1500 a minute;
+// 6,000 and another organisation's 2,000 do not.
+func TestASharedTokenIsJudgedWithTheOtherOrganizations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		others := 0
+		var log bytes.Buffer
+		r := collect.New(&sized{pages: 5_999}, collect.Options{Organization: "acme", Shared: func() int { return others },
+			Logger: slog.New(slog.NewTextHandler(&log, nil))})
+		if r.Snapshot().Organization != "acme" {
+			t.Errorf("the first snapshot names %q", r.Snapshot().Organization)
+		}
+		cycle := func() *collect.Snapshot {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			return r.Refresh(ctx, nil)
+		}
+		if snap := cycle(); snap.FallingBehind || snap.Requests != 6_000 || snap.Organization != "acme" {
+			t.Fatalf("alone: falling behind %t, requests %d, organisation %q; want false, 6000, acme", snap.FallingBehind, snap.Requests, snap.Organization)
+		}
+		others = 2_000
+		snap := cycle()
+		if !snap.FallingBehind || snap.Requests != 6_000 || snap.MinDuration != asana.MinDuration(8_000, 1500) {
+			t.Errorf("sharing: falling behind %t, requests %d, min duration %v; want true, 6000, %v",
+				snap.FallingBehind, snap.Requests, snap.MinDuration, asana.MinDuration(8_000, 1500))
+		}
+		if !strings.Contains(log.String(), "requests_per_refresh_of_organizations_sharing_the_token=2000") {
+			t.Errorf("the warning does not count the others' requests:\n%s", log.String())
+		}
+	})
+}
+
 // The first count of a big organisation has no size to go on: the listing
 // runs until the rate budget has no room before the deadline. That must be
 // reported as falling behind at once, not waited out or taken for a fault.

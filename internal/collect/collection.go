@@ -56,6 +56,14 @@ type Options struct {
 	// StoragePath is the directory of the audit log's state file; "" keeps
 	// the state in memory only.
 	StoragePath string
+	// Organization names the organisation the Collection counts, in its
+	// snapshots; "" when the exporter counts one.
+	Organization string
+	// Shared, when set, is what one cycle of the other collections that
+	// spend the counts' Source costs (organisations sharing a token share
+	// its budget): a cycle is judged against the budget with their
+	// requests added.
+	Shared func() int
 }
 
 // Collection runs collection cycles and publishes each result as a new
@@ -91,7 +99,7 @@ func New(src Source, opts Options) *Collection {
 	}
 	c := &Collection{src: src, opts: opts}
 	c.firstCounts = firstCounts{log: opts.Logger, now: opts.Now, counting: map[string]*firstCount{}}
-	c.current.Store(&Snapshot{})
+	c.current.Store(&Snapshot{Organization: opts.Organization})
 	c.audit = newAudit(src, opts, &c.counting)
 	return c
 }
@@ -181,7 +189,7 @@ func (c *Collection) run(ctx context.Context, deadline func() time.Duration, dis
 	c.counting.start()
 	snap := c.cycle(ctx, cfg, prev, display)
 	c.counting.end()
-	snap.Deadline = deadline()
+	snap.Organization, snap.Deadline = c.opts.Organization, deadline()
 	c.budget(cfg, prev, snap, display != nil)
 	c.current.Store(snap)
 	if snap.Up {

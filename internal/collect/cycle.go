@@ -99,16 +99,23 @@ func (c *Collection) budget(cfg *config.Config, prev, snap *Snapshot, command bo
 		snap.Requests += max(w.Pages, 1)
 		outOfBudget = outOfBudget || w.OutOfBudget
 	}
-	snap.MinDuration = c.src.MinDuration(snap.Requests)
+	shared := 0
+	if c.opts.Shared != nil {
+		shared = c.opts.Shared()
+	}
+	snap.MinDuration = c.src.MinDuration(snap.Requests + shared)
 	snap.FallingBehind = outOfBudget || (snap.Deadline > 0 && snap.MinDuration > snap.Deadline)
 	switch {
 	case command:
 	case snap.FallingBehind && !prev.FallingBehind:
-		c.opts.Logger.Warn("The organisation is too big to count within the deadline at the token's request budget; "+
-			"raise --asana.refresh-interval (or requests_per_minute in the config file, if the plan allows more)",
-			"requests_per_refresh", snap.Requests, "requests_per_minute", c.src.RequestsPerMinute(),
+		args := []any{"requests_per_refresh", snap.Requests, "requests_per_minute", c.src.RequestsPerMinute(),
 			"min_duration", snap.MinDuration.Round(time.Second), "deadline", snap.Deadline.Round(time.Second),
-			"listing_stopped_by_budget", outOfBudget)
+			"listing_stopped_by_budget", outOfBudget}
+		if shared > 0 {
+			args = append(args, "requests_per_refresh_of_organizations_sharing_the_token", shared)
+		}
+		c.opts.Logger.Warn("The organisation is too big to count within the deadline at the token's request budget; "+
+			"raise --asana.refresh-interval (or requests_per_minute in the config file, if the plan allows more)", args...)
 	case !snap.FallingBehind && prev.FallingBehind:
 		c.opts.Logger.Info("The organisation can be counted within the deadline again",
 			"requests_per_refresh", snap.Requests, "min_duration", snap.MinDuration.Round(time.Second), "deadline", snap.Deadline.Round(time.Second))

@@ -10,6 +10,9 @@ import (
 // Snapshot is the result of one collection cycle. It is never modified after
 // it is published.
 type Snapshot struct {
+	// Organization is the name of the organisation counted, "" when the
+	// exporter counts one.
+	Organization string
 	// Up is true when the cycle reached Asana and authenticated.
 	Up bool
 	// Err is why the workspaces could not be listed, when Up is false.
@@ -26,7 +29,8 @@ type Snapshot struct {
 	// each workspace's pages in its last complete listing.
 	Requests int
 	// MinDuration is the least time Requests take within the token's
-	// requests-per-minute budget.
+	// requests-per-minute budget, with those of the other organisations
+	// that share the token.
 	MinDuration time.Duration
 	// FallingBehind is true when MinDuration exceeds Deadline, or a listing
 	// stopped because the budget had no room left before the deadline: the

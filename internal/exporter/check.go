@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -20,27 +21,60 @@ const checkOnScrapeDeadline = 2 * time.Minute
 
 // Check is --config.check: the config parsed already; it runs one real
 // refresh, as the exporter would (concurrently, within one refresh
-// interval), and prints its snapshot: the workspaces the token sees, which
-// are collected, what each holds, and whether a refresh fits the interval
-// at the token's request budget.
+// interval; each organisation's at once), and prints its snapshot: the
+// workspaces the token sees, which are collected, what each holds, and
+// whether a refresh fits the interval at the token's request budget.
 func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	if file := e.config.File(); file != "" {
 		fmt.Fprintf(out, "config: %s is valid\n", file)
 	}
-	interval, deadline := e.collection.Interval(), e.collection.Interval()
+	orgs := e.organizations()
+	interval, deadline := orgs[0].collection.Interval(), orgs[0].collection.Interval()
 	if deadline == 0 {
 		deadline = checkOnScrapeDeadline
 	}
-	perMinute := e.client.RequestsPerMinute()
-	fmt.Fprintf(out, "counting memberships as one refresh would (at most %v at %d requests/minute)\n", deadline, perMinute)
+	if e.byOrganization() {
+		fmt.Fprintf(out, "counting the memberships of %d organization(s) as one refresh would (at most %v, each at its requests_per_minute)\n", len(orgs), deadline)
+	} else {
+		fmt.Fprintf(out, "counting memberships as one refresh would (at most %v at %d requests/minute)\n", deadline, orgs[0].counts.client.RequestsPerMinute())
+	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	b := e.newBoard()
-	snap := e.collection.Refresh(ctx, b.listings())
-	for _, w := range snap.Workspaces {
-		b.finish(asana.Workspace{GID: w.GID, Name: w.Name}, w.Err)
+	snaps := make([]*collect.Snapshot, len(orgs))
+	var wg sync.WaitGroup
+	for i, o := range orgs {
+		wg.Go(func() { snaps[i] = o.collection.Refresh(ctx, b.listings()) })
+	}
+	wg.Wait()
+	for _, snap := range snaps {
+		for _, w := range snap.Workspaces {
+			b.finish(asana.Workspace{GID: w.GID, Name: w.Name}, w.Err)
+		}
 	}
 	b.stop()
+	var errs []error
+	for i, o := range orgs {
+		if o.name != "" {
+			fmt.Fprintf(out, "\norganization %s:\n", o.name)
+		}
+		if err := e.checkOrganization(ctx, o, snaps[i], interval, out); err != nil {
+			if o.name != "" {
+				err = fmt.Errorf("organization %s: %w", o.name, err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	if twice := countedTwice(orgs, snaps); len(twice) > 0 {
+		fmt.Fprintf(out, "\nWARNING: %s; each is published once, by the first organization: list it under one organization, "+
+			"or add it to the others' exclude_workspaces\n", strings.Join(twice, "; "))
+	}
+	return errors.Join(errs...)
+}
+
+// checkOrganization prints one organisation's refresh, snap, and says
+// whether its token or any of its workspaces failed.
+func (e *Exporter) checkOrganization(ctx context.Context, o *organization, snap *collect.Snapshot, interval time.Duration, out io.Writer) error {
 	switch {
 	case !snap.Up && errors.Is(snap.Err, asana.ErrNetwork):
 		return snap.Err // it says what could not be reached
@@ -53,7 +87,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 			visible++
 		}
 	}
-	fmt.Fprintf(out, "token: valid, sees %d workspace(s) at %s\n", visible, e.client.BaseURL())
+	fmt.Fprintf(out, "token: valid, sees %d workspace(s) at %s\n", visible, o.counts.client.BaseURL())
 
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GID\tNAME\tTYPE\tCOLLECTED\tSEATS PURCHASED\tMEMBERSHIPS")
@@ -83,6 +117,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	tw.Flush()
 
 	take := takes(snap.MinDuration)
+	perMinute := o.counts.client.RequestsPerMinute()
 	switch {
 	case interval > 0 && (snap.FallingBehind || outOfTime):
 		fmt.Fprintf(out, "WARNING: the organisation is too big to count every %v at %d requests/minute (a refresh needs %d requests or more, which take %s); "+
@@ -93,7 +128,7 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "refresh: %d requests, which take %s at %d requests/minute; each scrape's scrape_timeout must allow that and Asana's answers\n",
 			snap.Requests, take, perMinute)
 	}
-	e.checkAuditLog(ctx, snap, out)
+	e.checkAuditLog(ctx, o.collection, snap, out)
 	if len(unseen) > 0 {
 		return fmt.Errorf("%d workspace(s) cannot be collected; see above. The token cannot see %s, listed under workspaces: in %s: "+
 			"if they are config.example.yml's examples, replace them with your organisation's gids; the table above lists every workspace "+
@@ -105,9 +140,33 @@ func (e *Exporter) Check(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
+// countedTwice names the workspaces that more than one organisation
+// counted, with the organisations.
+func countedTwice(orgs []*organization, snaps []*collect.Snapshot) []string {
+	by := map[string][]string{}
+	var gids []string
+	for i, snap := range snaps {
+		for _, w := range snap.Workspaces {
+			if w.Listed {
+				if by[w.GID] == nil {
+					gids = append(gids, w.GID)
+				}
+				by[w.GID] = append(by[w.GID], orgs[i].name)
+			}
+		}
+	}
+	var twice []string
+	for _, gid := range gids {
+		if len(by[gid]) > 1 {
+			twice = append(twice, fmt.Sprintf("workspace %s is counted by %s", gid, strings.Join(by[gid], " and ")))
+		}
+	}
+	return twice
+}
+
 // checkAuditLog says, with audit_log on, whether the audit log of each
 // collected organisation is readable: one request each, no backfill.
-func (e *Exporter) checkAuditLog(ctx context.Context, snap *collect.Snapshot, out io.Writer) {
+func (e *Exporter) checkAuditLog(ctx context.Context, c *collect.Collection, snap *collect.Snapshot, out io.Writer) {
 	if !e.config.Get().AuditLog.Enabled {
 		fmt.Fprintln(out, "audit log: off (audit_log.enabled in the config file)")
 		return
@@ -116,7 +175,7 @@ func (e *Exporter) checkAuditLog(ctx context.Context, snap *collect.Snapshot, ou
 		if !w.Listed || !w.IsOrganization {
 			continue
 		}
-		err := e.collection.AuditLogReadable(ctx, w.GID)
+		err := c.AuditLogReadable(ctx, w.GID)
 		switch {
 		case err == nil:
 			fmt.Fprintf(out, "audit log: readable for %s (%s)\n", w.GID, w.Name)

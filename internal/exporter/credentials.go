@@ -56,7 +56,7 @@ func readCredentials(opts Options, logger *slog.Logger) (credentials, error) {
 		}
 		c.counts = bearer
 		if opts.TokenFile != "" {
-			c.reloads = append(c.reloads, tokenReload(tokenFlag, opts.TokenFile, bearer, logger))
+			c.reloads = append(c.reloads, tokenReload(tokenFlag, opts.TokenFile, flagsTokenWhere, bearer, logger))
 		}
 	}
 	if opts.AuditTokenFile == "" {
@@ -74,6 +74,6 @@ func readCredentials(opts Options, logger *slog.Logger) (credentials, error) {
 		return c, fmt.Errorf("%s: %w", auditTokenFlag, err)
 	}
 	c.audit = bearer
-	c.reloads = append(c.reloads, tokenReload(auditTokenFlag, opts.AuditTokenFile, bearer, logger))
+	c.reloads = append(c.reloads, tokenReload(auditTokenFlag, opts.AuditTokenFile, flagsTokenWhere, bearer, logger))
 	return c, nil
 }

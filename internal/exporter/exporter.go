@@ -6,6 +6,7 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,12 +14,16 @@ import (
 	"net/http/pprof"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -62,6 +67,10 @@ type Options struct {
 	TelemetryPath string // "/metrics" when ""
 	// EnablePprof serves Go's profiles under /debug/pprof/.
 	EnablePprof bool
+	// Organizations are the names of the organisations under
+	// organizations: in the config to count (--organization); none: every
+	// one.
+	Organizations []string
 	// Demo counts a simulated organisation served on loopback instead of
 	// Asana: AsanaURL and the token are the simulator's.
 	Demo   bool
@@ -82,13 +91,21 @@ type Options struct {
 
 // Exporter is asana_exporter without its listener.
 type Exporter struct {
-	opts       Options
-	logger     *slog.Logger
-	config     *config.SafeConfig
-	client     *asana.Client // the counts' client, for what it says of itself
-	collection *collect.Collection
-	handler    http.Handler
-	demo       *asanatest.Server // nil unless Options.Demo
+	opts    Options
+	logger  *slog.Logger
+	config  *config.SafeConfig
+	handler http.Handler
+	demo    *asanatest.Server // nil unless Options.Demo
+
+	// orgs are the organisations counted, one without organizations: in
+	// the config; a reload replaces the set whole.
+	orgs atomic.Pointer[[]*organization]
+	// creds are the credentials that organizations: names, by key: the
+	// reload hook alone writes them.
+	creds map[string]*credential
+	// mu guards running, and the start and stop of the collections.
+	mu      sync.Mutex
+	running context.Context // Run's, once it runs
 }
 
 // New reads the config and the credentials, and wires the exporter: the
@@ -122,74 +139,69 @@ func New(opts Options) (_ *Exporter, err error) {
 	if e.config, err = config.NewSafeConfig(opts.ConfigFile, fallback, e.logger); err != nil {
 		return nil, err
 	}
-	creds, err := readCredentials(opts, e.logger)
-	if err != nil {
-		return nil, err
+	if cfg := e.config.Get(); len(cfg.Organizations) > 0 {
+		if err := credentialFlags(opts, cfg, opts.ConfigFile); err != nil {
+			return nil, err
+		}
+		_, apply, err := e.prepare(cfg)
+		if err != nil {
+			return nil, err
+		}
+		apply()
+		e.config.OnReload(e.reloadOrganizations)
+	} else {
+		if _, err := e.selection(cfg); err != nil {
+			return nil, err
+		}
+		o, err := e.oneOrganization()
+		if err != nil {
+			return nil, err
+		}
+		e.swap([]*organization{o})
 	}
-	for _, hook := range creds.reloads {
-		e.config.OnReload(hook)
-	}
-
-	apiMetrics := collector.NewAPIMetrics()
-	if e.client, e.collection, err = newCollection(opts, creds, e.config, apiMetrics); err != nil {
-		return nil, err
-	}
-	e.config.OnReload(e.collection.Reload)
-	if i := e.collection.Interval(); e.collection.Background() && i < time.Minute && !opts.Demo {
+	if i := opts.RefreshInterval; i > 0 && i < time.Minute && !opts.Demo {
 		e.logger.Warn("Refreshing more often than every minute spends the token's rate budget on numbers that rarely change", "refresh_interval", i)
 	}
-	if e.handler, err = e.newMux(e.registry(apiMetrics, creds.oauthMetrics)); err != nil {
+	if e.handler, err = e.newMux(e.registry()); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// newCollection makes a client for each token, observed by observer, and
-// the collection that spends their budgets.
-func newCollection(opts Options, creds credentials, cfg *config.SafeConfig, observer asana.Observer) (*asana.Client, *collect.Collection, error) {
-	clientOpts := asana.Options{
-		BaseURL:           opts.AsanaURL,
-		Transport:         creds.counts,
-		UserAgent:         Program + "/" + version.Version,
-		RequestsPerMinute: cfg.Get().RequestsPerMinute,
-		Observer:          observer,
-		Logger:            opts.Logger,
-	}
-	if opts.Client != nil {
-		opts.Client(&clientOpts)
-	}
-	counts, err := asana.New(clientOpts)
-	if err != nil {
-		return nil, nil, err
-	}
-	collectOpts := collect.Options{Config: cfg.Get, Interval: opts.RefreshInterval, Logger: opts.Logger, StoragePath: opts.StoragePath}
-	if creds.audit != nil {
-		clientOpts.Transport = creds.audit
-		if collectOpts.AuditSource, err = asana.New(clientOpts); err != nil {
-			return nil, nil, err
-		}
-	}
-	return counts, collect.New(counts, collectOpts), nil
-}
-
-// registry holds the exporter's metrics but the seats' (scrapeHandler
-// adds those, by mode).
-func (e *Exporter) registry(api *collector.APIMetrics, oauth *collector.OAuthMetrics) *prometheus.Registry {
+// registry holds the exporter's own metrics but the organisations' (which
+// each organisation's registry holds) and the seats' (scrapeHandler adds
+// those, by mode).
+func (e *Exporter) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(Program),
-		api,
 		e.config,
 		collector.Cached(collectors.NewGoCollector(), selfMetricsTTL, nil),
-		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil),
-		collector.NewAuditMetrics(e.collection.AuditLog(), e.collection.AuditedOrganizations))
-	if oauth != nil {
-		reg.MustRegister(oauth)
-	}
+		collector.Cached(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), selfMetricsTTL, nil))
 	if e.opts.ReclaimJournal != "" {
 		reg.MustRegister(collector.NewReclaimMetrics(e.opts.ReclaimJournal))
 	}
 	return reg
+}
+
+// gatherer gathers reg and the metrics of each organisation in use.
+func (e *Exporter) gatherer(reg prometheus.Gatherer) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		gs := prometheus.Gatherers{reg}
+		for _, o := range e.organizations() {
+			gs = append(gs, o.metrics)
+		}
+		return gs.Gather()
+	})
+}
+
+// seats exports snaps, the organisations' latest or those counted for a
+// scrape.
+func (e *Exporter) seats(snaps func() []*collect.Snapshot, freshness string) prometheus.Collector {
+	if e.byOrganization() {
+		return collector.NewOrganizationsCollector(snaps, freshness)
+	}
+	return collector.NewCollector(func() *collect.Snapshot { return snaps()[0] }, freshness)
 }
 
 // Close stops the demo's simulated organisation, if any.
@@ -205,7 +217,7 @@ func (e *Exporter) Handler() http.Handler { return e.handler }
 
 // AsanaURL is the API root the exporter counts from (the simulator's in
 // the demo).
-func (e *Exporter) AsanaURL() string { return e.client.BaseURL() }
+func (e *Exporter) AsanaURL() string { return e.organizations()[0].counts.client.BaseURL() }
 
 // Run collects in the background (in that mode), reloads at every value
 // on hup, and lets the demo organisation drift, until ctx ends.
@@ -213,7 +225,12 @@ func (e *Exporter) Run(ctx context.Context, hup <-chan os.Signal) {
 	if e.demo != nil {
 		go e.demo.Drift(ctx, 5*time.Second)
 	}
-	go e.collection.Run(ctx)
+	e.mu.Lock()
+	e.running = ctx
+	for _, o := range e.organizations() {
+		e.start(o)
+	}
+	e.mu.Unlock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -226,25 +243,85 @@ func (e *Exporter) Run(ctx context.Context, hup <-chan os.Signal) {
 
 // Preflight stops startup on what no retry can fix: a bad token, a wrong
 // URL, a token that cannot read memberships. Transient failures are only
-// logged: the collection keeps retrying them.
+// logged: the collection keeps retrying them. Of several organisations,
+// one that cannot be counted is logged, and the others are counted; only
+// when none can does startup stop.
 func (e *Exporter) Preflight(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	visible, err := e.collection.Probe(ctx)
+	orgs := e.organizations()
+	errs := make([]error, len(orgs))
+	var wg sync.WaitGroup
+	for i, o := range orgs {
+		wg.Go(func() { errs[i] = e.probe(ctx, o) })
+	}
+	wg.Wait()
+	if !e.byOrganization() {
+		return errs[0]
+	}
+	for i, err := range errs {
+		if err == nil {
+			return nil
+		}
+		errs[i] = fmt.Errorf("organization %s: %w", orgs[i].name, err)
+	}
+	return fmt.Errorf("cannot start: no organization can be counted: %w", errors.Join(errs...))
+}
+
+// probe checks what no retry can fix of one organisation, and says how it
+// went: an error only for that.
+func (e *Exporter) probe(ctx context.Context, o *organization) error {
+	log := e.logger
+	if o.name != "" {
+		log = log.With("organization", o.name)
+	}
+	visible, err := o.collection.Probe(ctx)
 	switch {
 	case err == nil:
-		e.logger.Info("Connected to Asana", "workspaces_visible", len(visible))
+		log.Info("Connected to Asana", "workspaces_visible", len(visible))
 		return nil
-	case asana.IsFatal(err):
+	case asana.IsFatal(err) && o.name == "":
 		return fmt.Errorf("cannot start: %w", err)
+	case asana.IsFatal(err):
+		log.Error("Cannot count this organisation; the others are counted, and asana_up says so for it", "err", err)
+		return err
 	}
-	e.logger.Warn("Asana is not reachable yet; collection will keep retrying", "err", err)
+	log.Warn("Asana is not reachable yet; collection will keep retrying", "err", err)
 	return nil
+}
+
+// ready reports whether the exporter has numbers to serve, and if not what
+// it waits for. Of several organisations, it waits for each one's first
+// cycle, and one whose cycle could not reach Asana does not hold up the
+// others.
+func (e *Exporter) ready() (bool, string) {
+	orgs := e.organizations()
+	if !e.byOrganization() {
+		c := orgs[0].collection
+		return c.Ready(), c.Waiting()
+	}
+	var waiting []string
+	reached := false
+	for _, o := range orgs {
+		switch c := o.collection; {
+		case c.Ready():
+			reached = true
+		case c.Snapshot().Err == nil: // no cycle has ended
+			waiting = append(waiting, o.name+": "+c.Waiting())
+		}
+	}
+	switch {
+	case len(waiting) > 0:
+		return false, strings.Join(waiting, "; ")
+	case !reached:
+		return false, "no organization's collection has reached Asana yet"
+	}
+	return true, ""
 }
 
 func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 	mux := http.NewServeMux()
-	metrics := promhttp.InstrumentMetricHandler(reg, scrapeHandler(e.collection, reg, e.opts.TimeoutOffset, promhttp.HandlerOpts{
+	metrics := promhttp.InstrumentMetricHandler(reg, e.scrapeHandler(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 		// The answer is small (about 18 KB for one workspace), and gzip
@@ -256,11 +333,11 @@ func (e *Exporter) newMux(reg *prometheus.Registry) (http.Handler, error) {
 	mux.Handle("/-/reload", reloadHandler(e.config))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if e.collection.Ready() {
-			io.WriteString(w, "Ready\n")
+		if ready, waiting := e.ready(); !ready {
+			http.Error(w, "Not ready: "+waiting, http.StatusServiceUnavailable)
 			return
 		}
-		http.Error(w, "Not ready: "+e.collection.Waiting(), http.StatusServiceUnavailable)
+		io.WriteString(w, "Ready\n")
 	})
 	if e.opts.EnablePprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index) // and the runtime's profiles under it

@@ -22,6 +22,9 @@ type OAuthOptions struct {
 	ClientSecretFile string
 	RefreshTokenFile string
 	TokenURL         string // derived from the API root when ""
+	// at is the config file's key of an organisation's app, such as
+	// organizations[1].oauth, which errors name; "" for the flags'.
+	at string
 }
 
 // set reports whether any OAuth flag is given.
@@ -58,10 +61,14 @@ func readSecret(flag, path, what string, logger *slog.Logger) (string, error) {
 
 // read reads the client secret and the refresh token from their files.
 func (o OAuthOptions) read(logger *slog.Logger) (secret, refresh string, err error) {
-	if secret, err = readSecret(clientSecretFlag, o.ClientSecretFile, "OAuth client secret", logger); err != nil {
+	secretName, refreshName := clientSecretFlag, "--asana.oauth.refresh-token-file"
+	if o.at != "" {
+		secretName, refreshName = o.at+".client_secret_file", o.at+".refresh_token_file"
+	}
+	if secret, err = readSecret(secretName, o.ClientSecretFile, "OAuth client secret", logger); err != nil {
 		return "", "", err
 	}
-	refresh, err = readSecret("--asana.oauth.refresh-token-file", o.RefreshTokenFile, "OAuth refresh token", logger)
+	refresh, err = readSecret(refreshName, o.RefreshTokenFile, "OAuth refresh token", logger)
 	return secret, refresh, err
 }
 

@@ -59,11 +59,15 @@ func (e *Exporter) ReclaimPlan(ctx context.Context, o ReclaimOptions, errOut io.
 	if err != nil {
 		return err
 	}
-	me, err := e.client.Me(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the token's own user: %w", err)
-	}
 	targets, err := e.seatTargets(ctx, o.Workspaces)
+	if err != nil {
+		return err
+	}
+	var gids []string
+	for _, w := range targets.all() {
+		gids = append(gids, w.GID)
+	}
+	actors, err := e.actors(ctx, gids)
 	if err != nil {
 		return err
 	}
@@ -76,16 +80,21 @@ func (e *Exporter) ReclaimPlan(ctx context.Context, o ReclaimOptions, errOut io.
 	if failed := listings.Failed(); len(failed) > 0 {
 		return fmt.Errorf("%d of %d workspace(s) could not be listed; %s was not written", len(failed), len(listings), o.Output)
 	}
-	criteria := reclaim.Criteria{IdleDays: o.IdleDays, OutsideDomains: o.OutsideDomains, Exclusions: exclusions, Self: me.GID}
 	plannedAt := o.now().UTC().Truncate(time.Second)
 	var rows []reclaim.Row
 	var totals reclaim.Totals
 	for _, l := range listings {
+		// Never the user of the token that would remove them.
+		actor, err := actors(l.Workspace.GID)
+		if err != nil {
+			return err
+		}
+		criteria := reclaim.Criteria{IdleDays: o.IdleDays, OutsideDomains: o.OutsideDomains, Exclusions: exclusions, Self: actor.User.GID}
 		w := reclaim.Workspace{GID: l.Workspace.GID, Name: l.Workspace.Name}
 		if c := e.config.Get().Workspace(w.GID); c != nil {
 			w.MonthlyPrice = c.SeatPrice
 		}
-		err := l.Each(func(entry roster.Entry) error {
+		err = l.Each(func(entry roster.Entry) error {
 			row, skip, ok := criteria.Judge(w, entry, plannedAt)
 			totals.Add(row, skip, ok)
 			if ok {
@@ -160,7 +169,7 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	}
 	listCtx, cancel := withTimeout(ctx, o.Timeout)
 	defer cancel()
-	j, run, err := e.begin(listCtx, o, out)
+	j, run, err := e.begin(listCtx, o, rows, out)
 	if err != nil {
 		return err
 	}
@@ -169,31 +178,39 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	if err != nil {
 		return err
 	}
-	outcome, err := reclaim.Apply(ctx, e.client, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Current: current})
+	outcome, err := reclaim.Apply(ctx, j, rows, reclaim.ApplyOptions{Run: run, MaxAge: o.MaxAge, Current: current})
 	describeRun(errOut, "remove", "removed", outcome, o)
 	return err
 }
 
-// currentMembers lists the rosters of the plan's workspaces that the token
-// sees, judged by the same idle rule as the plan, by membership gid. A
-// workspace the token does not see leaves its rows unlisted, and so
-// skipped.
+// currentMembers lists the rosters of the plan's workspaces that a token
+// sees (each on its organisation's), judged by the same idle rule as the
+// plan, by membership gid. A workspace no token sees leaves its rows
+// unlisted, and so skipped.
 func (e *Exporter) currentMembers(ctx context.Context, rows []reclaim.Row, o ReclaimOptions, errOut io.Writer) (map[string]roster.Entry, error) {
-	visible, err := e.collection.Visible(ctx)
+	v, err := e.visibility(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing workspaces: %w", err)
+		return nil, err
 	}
-	var targets []asana.Workspace
-	threshold := 0
+	targets := make(targets, len(v.orgs))
+	for i, org := range v.orgs {
+		targets[i].org = org
+	}
+	threshold, listed := 0, 0
 	for _, r := range rows {
-		i := slices.IndexFunc(visible, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID })
-		if i >= 0 && r.Action == reclaim.ActionRemove && !slices.ContainsFunc(targets, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID }) {
-			targets = append(targets, visible[i])
-		}
 		threshold = max(threshold, r.IdleThresholdDays)
+		org, w, ok := e.owner(v, r.WorkspaceGID)
+		if !ok || r.Action != reclaim.ActionRemove {
+			continue
+		}
+		t := &targets[slices.Index(v.orgs, org)]
+		if !slices.ContainsFunc(t.workspaces, func(w asana.Workspace) bool { return w.GID == r.WorkspaceGID }) {
+			t.workspaces = append(t.workspaces, w)
+			listed++
+		}
 	}
 	current := map[string]roster.Entry{}
-	if len(targets) == 0 {
+	if listed == 0 {
 		return current, nil
 	}
 	listings, _, err := e.listSeats(ctx, targets, SeatsOptions{IdleDays: threshold, ConsoleExport: o.ConsoleExport, Now: o.Now},
@@ -219,12 +236,12 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 	if o.Journal == "" {
 		return errors.New("reclaim undo needs --journal=FILE, the journal reclaim apply wrote")
 	}
-	j, run, err := e.begin(ctx, o, out)
+	j, run, err := e.begin(ctx, o, nil, out)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	outcome, err := reclaim.Undo(ctx, e.client, j, run)
+	outcome, err := reclaim.Undo(ctx, j, run)
 	describeRun(errOut, "add back", "added back", outcome, o)
 	if outcome.Done > 0 {
 		fmt.Fprintf(errOut, "%s: in an organisation Asana sends each person an invitation: the seat is taken again at once, and their access "+
@@ -234,9 +251,10 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 }
 
 // begin starts an apply or undo run: its exclude list, its journal (only
-// read for a dry run) and who acts, the token's user. The caller closes
-// the journal.
-func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, report io.Writer) (*reclaim.Journal, reclaim.Run, error) {
+// read for a dry run) and who acts in each workspace of the plan's rows
+// and the journal: the user of the credential of its organisation. The
+// caller closes the journal.
+func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, rows []reclaim.Row, report io.Writer) (*reclaim.Journal, reclaim.Run, error) {
 	exclusions, err := readExclusions(o.Exclude)
 	if err != nil {
 		return nil, reclaim.Run{}, err
@@ -245,12 +263,26 @@ func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, report io.Writer
 	if err != nil {
 		return nil, reclaim.Run{}, err
 	}
-	me, err := e.client.Me(ctx)
+	actors, err := e.actors(ctx, journalled(rows, j))
 	if err != nil {
 		j.Close()
-		return nil, reclaim.Run{}, fmt.Errorf("reading the token's own user: %w", err)
+		return nil, reclaim.Run{}, err
 	}
-	return j, reclaim.Run{ID: runID(), Actor: me, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: report}, nil
+	return j, reclaim.Run{ID: runID(), Actors: actors, Yes: o.Yes, Max: o.Max, Exclusions: exclusions, Now: time.Now, Report: report}, nil
+}
+
+// journalled are the workspaces of the plan's rows and the journal's
+// entries: those a run may act on.
+func journalled(rows []reclaim.Row, j *reclaim.Journal) []string {
+	var gids []string
+	for _, r := range rows {
+		gids = append(gids, r.WorkspaceGID)
+	}
+	for _, e := range j.Entries() {
+		gids = append(gids, e.WorkspaceGID)
+	}
+	slices.Sort(gids)
+	return slices.Compact(gids)
 }
 
 // describeRun says on errOut what an apply or undo did, or would do.

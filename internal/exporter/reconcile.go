@@ -152,7 +152,7 @@ func (e *Exporter) writeConsoleExport(ctx context.Context, path string, out io.W
 	if e.demo == nil {
 		return errors.New("--demo.console-export needs --demo: it writes the simulated organisation's Admin Console export")
 	}
-	visible, err := e.collection.Visible(ctx)
+	visible, err := e.organizations()[0].collection.Visible(ctx) // the demo counts one
 	if err != nil {
 		return err
 	}

@@ -27,12 +27,13 @@ func reloadHandler(sc *config.SafeConfig) http.Handler {
 	})
 }
 
-// tokenReload re-reads the token file that flag names at each reload, so
-// that a rotated token needs no restart. An invalid token is refused before
-// anything is applied.
-func tokenReload(flag, file string, bearer *asana.Bearer, logger *slog.Logger) config.ReloadHook {
+// tokenReload re-reads the token file that name (a flag, or a key of the
+// config file) gives at each reload, so that a rotated token needs no
+// restart; where says where a token goes, for an empty file. An invalid
+// token is refused before anything is applied.
+func tokenReload(name, file, where string, bearer *asana.Bearer, logger *slog.Logger) config.ReloadHook {
 	return func(*config.Config) (func(), error) {
-		token, err := readToken(flag, file, logger)
+		token, err := readTokenFile(name, file, where, logger)
 		if err != nil {
 			return nil, err
 		}

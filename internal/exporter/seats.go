@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asana-exporter/asana_exporter/asana"
 	"github.com/asana-exporter/asana_exporter/config"
-	"github.com/asana-exporter/asana_exporter/internal/collect"
 	"github.com/asana-exporter/asana_exporter/internal/privatefile"
 	"github.com/asana-exporter/asana_exporter/internal/reconcile"
 	"github.com/asana-exporter/asana_exporter/internal/roster"
@@ -162,7 +161,7 @@ func writeOutput(listings roster.Listings, output, what string, out io.Writer, w
 // filter says, with the audit log's columns when the config reads it. A
 // listing that failed is in the result with its Err, which listSeats has
 // told errOut.
-func (e *Exporter) listSeats(ctx context.Context, targets []asana.Workspace, opts SeatsOptions, filter roster.ListOptions, errOut io.Writer) (roster.Listings, roster.ListOptions, error) {
+func (e *Exporter) listSeats(ctx context.Context, targets targets, opts SeatsOptions, filter roster.ListOptions, errOut io.Writer) (roster.Listings, roster.ListOptions, error) {
 	cfg := e.config.Get()
 	listOpts := filter
 	listOpts.Prices = prices(cfg)
@@ -182,7 +181,7 @@ func (e *Exporter) listSeats(ctx context.Context, targets []asana.Workspace, opt
 		listOpts.Console = func(string) roster.Activity { return consoleActivity{console} }
 	}
 	if cfg.AuditLog.Enabled {
-		listOpts.History = e.collection.AuditLog().Ledger
+		listOpts.History = e.ledger
 		e.readAuditLog(ctx, targets, errOut)
 	}
 	// Now is taken once the audit log is read, as the metric's is: taken
@@ -264,7 +263,7 @@ func describeRows(listings roster.Listings, opts roster.ListOptions, errOut io.W
 // prices are the configured monthly seat prices by workspace gid.
 func prices(cfg *config.Config) map[string]float64 {
 	p := map[string]float64{}
-	for _, w := range cfg.Workspaces {
+	for _, w := range cfg.ListedWorkspaces() {
 		if w.SeatPrice != nil {
 			p[w.GID] = *w.SeatPrice
 		}
@@ -272,61 +271,36 @@ func prices(cfg *config.Config) map[string]float64 {
 	return p
 }
 
-// listRoster lists the targets' rosters, showing how each listing goes.
-func (e *Exporter) listRoster(ctx context.Context, targets []asana.Workspace, opts roster.ListOptions) roster.Listings {
-	b := e.newBoard()
-	defer b.stop()
-	opts.Display = b.listings()
-	listings := e.collection.Roster(ctx, targets, opts)
-	for _, l := range listings {
-		b.finish(l.Workspace, l.Err)
-	}
-	return listings
-}
-
 // readAuditLog brings the organisations' audit log state up to date before
-// the roster: from the state file of --storage.path
-// that is a few requests, without it a read of 90 days. If it fails, the
-// roster goes on without the audit log's columns.
-func (e *Exporter) readAuditLog(ctx context.Context, targets []asana.Workspace, errOut io.Writer) {
-	var orgs []string
-	for _, w := range targets {
-		if w.IsOrganization {
-			orgs = append(orgs, w.GID)
-		}
-	}
+// the roster, each organisation's reader at once: from the state file of
+// --storage.path that is a few requests, without it a read of 90 days. If
+// it fails, the roster goes on without the audit log's columns.
+func (e *Exporter) readAuditLog(ctx context.Context, t targets, errOut io.Writer) {
 	b := e.newBoard()
-	err := e.collection.ReadAuditLogs(ctx, orgs, b.auditLogs(targets))
+	show := b.auditLogs(t.all())
+	errs := make([]error, len(t))
+	var wg sync.WaitGroup
+	for i, o := range t {
+		var orgs []string
+		for _, w := range o.workspaces {
+			if w.IsOrganization {
+				orgs = append(orgs, w.GID)
+			}
+		}
+		wg.Go(func() {
+			if errs[i] = o.org.collection.ReadAuditLogs(ctx, orgs, show); errs[i] != nil && o.org.name != "" {
+				errs[i] = fmt.Errorf("organization %s: %w", o.org.name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
 	b.finishAll(err)
 	b.stop()
 	if err != nil {
 		fmt.Fprintf(errOut, "%s: the audit log could not be read, so its columns (last_login_at, licence_paused, and idle_days "+
 			"unless --console-export gives them) stay empty: %v\n", Program, err)
 	}
-}
-
-// seatTargets are the workspaces to list: those the config collects, or
-// the ones named (which the token must see).
-func (e *Exporter) seatTargets(ctx context.Context, named []string) ([]asana.Workspace, error) {
-	visible, err := e.collection.Visible(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing workspaces: %w", err)
-	}
-	if len(named) == 0 {
-		targets, _ := collect.Targets(e.config.Get(), visible)
-		return targets, nil
-	}
-	var targets []asana.Workspace
-	for _, gid := range named {
-		i := slices.IndexFunc(visible, func(w asana.Workspace) bool { return w.GID == gid })
-		if i < 0 {
-			return nil, fmt.Errorf("--workspace=%s: the token cannot see that workspace; it sees %s", gid, describe(visible))
-		}
-		if !slices.ContainsFunc(targets, func(w asana.Workspace) bool { return w.GID == gid }) {
-			targets = append(targets, visible[i])
-		}
-	}
-	return targets, nil
 }
 
 func describe(ws []asana.Workspace) string {

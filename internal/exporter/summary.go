@@ -46,7 +46,7 @@ func (e *Exporter) summary(listings roster.Listings, listOpts roster.ListOptions
 			sw.Reclaimed = &r
 		}
 		if auditLog && !consoleExport { // the export tells activity however old
-			sw.ActivitySince = e.collection.AuditLog().Ledger(w.GID).Status().HistoryStart
+			sw.ActivitySince = e.ledger(w.GID).Status().HistoryStart
 		}
 		if err := l.Each(b.Workspace(sw).Add); err != nil {
 			return fmt.Errorf("workspace %s: reading its roster back: %w", w.GID, err)

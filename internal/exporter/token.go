@@ -29,22 +29,47 @@ const maxSecretFileBytes = 4 << 10
 // without a file, from $ASANA_TOKEN. The token is never a flag value: flags
 // show up in ps and shell history.
 func readToken(flag, path string, logger *slog.Logger) (string, error) {
-	howTo := "create a personal access token (Asana: My settings > Apps > Developer apps) or a service-account token " +
-		"(Admin Console > Apps > Service accounts) and put it in a file passed with --asana.token-file, or in the " + TokenEnv + " environment variable"
-	var token string
 	if path != "" {
-		var err error
-		if token, err = readFileSecret(path, "token", logger); err != nil {
-			// The file is at fault, not the token: no advice on tokens.
-			return "", fmt.Errorf("reading the Asana token from %s: %w", flag, err)
-		}
-		if token == "" {
-			return "", fmt.Errorf("the token file %s (%s) is empty: %s", path, flag, howTo)
-		}
-	} else if token = strings.TrimSpace(os.Getenv(TokenEnv)); token == "" {
-		return "", errors.New("no Asana token: " + howTo)
+		return readTokenFile(flag, path, flagsTokenWhere, logger)
+	}
+	if token := strings.TrimSpace(os.Getenv(TokenEnv)); token != "" {
+		return token, nil
+	}
+	return "", errors.New("no Asana token: " + tokenHowTo(flagsTokenWhere))
+}
+
+// flagsTokenWhere is where the token of the flags goes.
+const flagsTokenWhere = "a file passed with --asana.token-file, or in the " + TokenEnv + " environment variable"
+
+// tokenHowTo says how to get a token, and to put it where.
+func tokenHowTo(where string) string {
+	return "create a personal access token (Asana: My settings > Apps > Developer apps) or a service-account token " +
+		"(Admin Console > Apps > Service accounts) and put it in " + where
+}
+
+// readTokenFile reads the token from path, which name (a flag, or a key of
+// the config file such as organizations[1].token_file) gives; where says
+// where a token goes, for an empty file.
+func readTokenFile(name, path, where string, logger *slog.Logger) (string, error) {
+	token, err := readFileSecret(path, "token", logger)
+	if err != nil {
+		// The file is at fault, not the token: no advice on tokens.
+		return "", fmt.Errorf("reading the Asana token from %s: %w", name, err)
+	}
+	if token == "" {
+		return "", fmt.Errorf("the token file %s (%s) is empty: %s", path, name, tokenHowTo(where))
 	}
 	return token, nil
+}
+
+// readTokenEnv reads the token from the environment variable env, which
+// name (organizations[1].token_env) gives. A running process's environment
+// does not change, so it is read once.
+func readTokenEnv(name, env string) (string, error) {
+	if token := strings.TrimSpace(os.Getenv(env)); token != "" {
+		return token, nil
+	}
+	return "", fmt.Errorf("%s: the environment variable %s is unset or empty: %s", name, env, tokenHowTo("it"))
 }
 
 // readFileSecret reads a secret (what: "token", "OAuth client secret"…)

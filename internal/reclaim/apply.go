@@ -20,6 +20,18 @@ type Asana interface {
 	AddUser(ctx context.Context, workspaceGID, user string) (asana.User, error)
 }
 
+// Actor is who acts on a workspace: the client of a credential that may,
+// and that credential's own user.
+type Actor struct {
+	Client Asana
+	User   asana.User
+}
+
+// Actors gives the actor of a workspace: with several organisations, the
+// credential of the one the workspace belongs to. Its error says why none
+// may act on it.
+type Actors func(workspaceGID string) (Actor, error)
+
 // DefaultMax is --max: how many members one run removes or adds back at
 // most, as the open-source deprovisioning scripts cap theirs, so that a
 // wrong plan does bounded harm before a person looks again.
@@ -46,10 +58,12 @@ const actionTimeout = 2 * time.Minute
 
 // Run is what one apply or undo needs besides the plan and the journal.
 type Run struct {
-	ID    string     // this run's id in the journal
-	Actor asana.User // the token's user, who acts
-	Yes   bool       // act; without it, say what would be done
-	Max   int        // actions at most; 0 is DefaultMax
+	ID string // this run's id in the journal
+	// Actors says who acts on each workspace; the journal records the
+	// actor's user.
+	Actors Actors
+	Yes    bool // act; without it, say what would be done
+	Max    int  // actions at most; 0 is DefaultMax
 	// Exclusions are checked at each action: a list updated after the plan
 	// was made still protects the people added to it, and undo does not
 	// add back someone an admin has since removed on purpose.
@@ -87,7 +101,7 @@ type ApplyOptions struct {
 // journals every removal and every skip (with Yes) and stops at the first
 // error that is not about one row, at o.Max actions, or when stop is
 // closed (the removal in flight is finished and journalled first).
-func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOptions) (Outcome, error) {
+func Apply(ctx context.Context, j *Journal, rows []Row, o ApplyOptions) (Outcome, error) {
 	o.Run = o.defaults()
 	maxAge := o.MaxAge
 	if maxAge == 0 {
@@ -101,7 +115,7 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			return Outcome{}, fmt.Errorf("the plan's planned_at is %s in the future: it was not made by reclaim plan on this clock", (-age).Round(time.Minute))
 		}
 	}
-	if err := o.settle(ctx, client, j); err != nil {
+	if err := o.settle(ctx, j); err != nil {
 		return Outcome{}, err
 	}
 	removed := Removed(j.Entries())
@@ -129,7 +143,7 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			out.Left = countRemove(rows[i:])
 			return out, fmt.Errorf("stopped before plan line %d: %w; run apply again to go on", line, err)
 		}
-		why, err := o.recheck(ctx, client, row)
+		why, actor, err := o.recheck(ctx, row)
 		if err != nil {
 			out.Left = countRemove(rows[i:])
 			return out, fmt.Errorf("plan line %d: re-reading the membership: %s", line, brief(err))
@@ -156,7 +170,7 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 			out.Left = countRemove(rows[i:])
 			return out, err
 		}
-		done, answer, err := o.remove(ctx, client, row)
+		done, answer, err := o.remove(ctx, actor.Client, row)
 		result := ResultDone
 		if !done {
 			result = ResultFailed
@@ -177,35 +191,40 @@ func Apply(ctx context.Context, client Asana, j *Journal, rows []Row, o ApplyOpt
 	return out, nil
 }
 
-// recheck says why row must not be acted on now, or "".
-func (o *ApplyOptions) recheck(ctx context.Context, client Asana, row Row) (string, error) {
+// recheck says why row must not be acted on now, or "", and who acts on
+// it.
+func (o *ApplyOptions) recheck(ctx context.Context, row Row) (string, Actor, error) {
+	actor, err := o.Actors(row.WorkspaceGID)
+	if err != nil {
+		return err.Error(), actor, nil
+	}
 	cur, listed := o.Current[row.MembershipGID]
 	switch {
-	case row.UserGID == o.Actor.GID:
-		return string(SkipSelf), nil
+	case row.UserGID == actor.User.GID:
+		return string(SkipSelf), actor, nil
 	case o.Exclusions.Excludes(row.UserGID, row.UserEmail) || listed && o.Exclusions.Excludes(cur.UserGID, cur.UserEmail):
-		return string(SkipExcluded), nil
+		return string(SkipExcluded), actor, nil
 	case !listed:
-		return "the membership is not in its workspace's roster now (removed already, or not a member of this workspace)", nil
+		return "the membership is not in its workspace's roster now (removed already, or not a member of this workspace)", actor, nil
 	case cur.WorkspaceGID != row.WorkspaceGID || cur.UserGID != row.UserGID || !strings.EqualFold(cur.UserEmail, row.UserEmail):
 		// The email is checked too: undo invites the journal's email back.
 		return "the plan's workspace_gid, user_gid or user_email is not this membership's: the row was changed after the plan was made, " +
-			"or the person's email has changed since", nil
+			"or the person's email has changed since", actor, nil
 	}
 	if why := stillHolds(row, cur); why != "" {
-		return why, nil
+		return why, actor, nil
 	}
-	m, workspace, err := client.WorkspaceMembership(ctx, row.MembershipGID, asana.Roster)
+	m, workspace, err := actor.Client.WorkspaceMembership(ctx, row.MembershipGID, asana.Roster)
 	switch {
 	case errors.Is(err, asana.ErrNotFound):
-		return "Asana has no such membership", nil
+		return "Asana has no such membership", actor, nil
 	case err != nil:
-		return "", err
+		return "", actor, err
 	case workspace != row.WorkspaceGID || m.User.GID != row.UserGID || !strings.EqualFold(m.User.Email, row.UserEmail):
 		return "Asana says the membership is another workspace's or another user's, or the user's email is not the plan's: " +
-			"the row was changed after the plan was made, or the person's email has changed since", nil
+			"the row was changed after the plan was made, or the person's email has changed since", actor, nil
 	}
-	return stillHolds(row, roster.Entry{State: m.State(), IsAdmin: m.IsAdmin, IdleDays: cur.IdleDays, Domain: cur.Domain}), nil
+	return stillHolds(row, roster.Entry{State: m.State(), IsAdmin: m.IsAdmin, IdleDays: cur.IdleDays, Domain: cur.Domain}), actor, nil
 }
 
 // stillHolds says why the plan's reason for row no longer holds for the
@@ -234,14 +253,18 @@ func stillHolds(row Row, cur roster.Entry) string {
 // (Interrupted), read back from Asana: done when the membership reads
 // inactive, failed when it reads active. Without it undo would not know of
 // a removal made just before a crash. A dry run only says so.
-func (r Run) settle(ctx context.Context, client Asana, j *Journal) error {
+func (r Run) settle(ctx context.Context, j *Journal) error {
 	for _, e := range Interrupted(j.Entries()) {
 		where := fmt.Sprintf("the removal begun by run %s at %s", e.Run, e.Time.UTC().Format(time.RFC3339))
 		if !r.Yes {
 			r.say(where, e.row(), "how it ended was never journalled: a run with --yes reads the membership back and journals it first")
 			continue
 		}
-		m, _, err := client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
+		actor, err := r.Actors(e.WorkspaceGID)
+		if err != nil {
+			return fmt.Errorf("%s: reading the membership back: %w", where, err)
+		}
+		m, _, err := actor.Client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
 		result, answer := ResultFailed, ""
 		switch {
 		case errors.Is(err, asana.ErrNotFound):
@@ -292,11 +315,14 @@ func room(j *Journal) error {
 // record appends one action or skip to the journal; a dry run records
 // nothing.
 func (r Run) record(j *Journal, action Action, result Result, row Row, plan *Row, answer, reason string) error {
-	if !r.Yes {
+	actor, err := r.Actors(row.WorkspaceGID)
+	if !r.Yes || err != nil {
+		// A row that no credential may act on is only reported: the
+		// journal records what a credential's user did or passed over.
 		return nil
 	}
-	err := j.Append(Entry{
-		Time: r.Now(), Run: r.ID, ActorGID: r.Actor.GID, Action: action, Result: result,
+	err = j.Append(Entry{
+		Time: r.Now(), Run: r.ID, ActorGID: actor.User.GID, Action: action, Result: result,
 		WorkspaceGID: row.WorkspaceGID, MembershipGID: row.MembershipGID, UserGID: row.UserGID,
 		UserEmail: row.UserEmail, UserName: row.UserName, Answer: answer, Reason: reason, PlanRow: plan,
 	})

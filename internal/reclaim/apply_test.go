@@ -109,9 +109,14 @@ func scene(n int) (*fakeAsana, []Row, map[string]roster.Entry) {
 	return f, rows, current
 }
 
-func options(current map[string]roster.Entry, yes bool, report *bytes.Buffer) ApplyOptions {
+// one is the actor of every workspace: f, as user 9.
+func one(f Asana) Actors {
+	return func(string) (Actor, error) { return Actor{Client: f, User: asana.User{GID: "9"}}, nil }
+}
+
+func options(f Asana, current map[string]roster.Entry, yes bool, report *bytes.Buffer) ApplyOptions {
 	return ApplyOptions{
-		Run:     Run{ID: "run1", Actor: asana.User{GID: "9"}, Yes: yes, Now: func() time.Time { return planned.Add(time.Hour) }, Report: report},
+		Run:     Run{ID: "run1", Actors: one(f), Yes: yes, Now: func() time.Time { return planned.Add(time.Hour) }, Report: report},
 		Current: current,
 	}
 }
@@ -138,7 +143,7 @@ func TestApplyWithoutYesChangesNothing(t *testing.T) {
 	f, rows, current := scene(3)
 	j, path := openTemp(t)
 	var report bytes.Buffer
-	out, err := Apply(context.Background(), f, j, rows, options(current, false, &report))
+	out, err := Apply(context.Background(), j, rows, options(f, current, false, &report))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +161,7 @@ func TestApplyWithoutYesChangesNothing(t *testing.T) {
 func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 	f, rows, current := scene(3)
 	j, path := openTemp(t)
-	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 	if err != nil || out.Done != 3 {
 		t.Fatalf("outcome %+v, error %v; want 3 removed", out, err)
 	}
@@ -165,9 +170,67 @@ func TestApplyRemovesOnceAndARerunRepeatsNothing(t *testing.T) {
 		t.Errorf("journal %q, want %q", got, want)
 	}
 	before := f.removals()
-	out, err = Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	out, err = Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 	if err != nil || out.Done != 0 || out.Skipped != 3 || f.removals() != before {
 		t.Errorf("rerun: outcome %+v, error %v, %d more removals; want 3 skipped and none made", out, err, f.removals()-before)
+	}
+}
+
+// With several organisations, each row is acted on with the credential of
+// the organisation its workspace belongs to, and the journal names that
+// credential's user; undo adds each back with the same one. A row of a
+// workspace no organisation owns is skipped, saying why.
+func TestApplyActsWithTheCredentialOfTheWorkspacesOrganization(t *testing.T) {
+	acme, rows, current := scene(2)
+	globex := &fakeAsana{members: map[string]*member{}}
+	// The second member is globex's, in its workspace 2.
+	m := acme.members["1001"]
+	delete(acme.members, "1001")
+	m.workspace = "2"
+	globex.members["1001"] = m
+	rows[1].WorkspaceGID = "2"
+	e := current["1001"]
+	e.WorkspaceGID = "2"
+	current["1001"] = e
+	stray := rows[0]
+	stray.WorkspaceGID, stray.MembershipGID = "3", "1999"
+	rows = append(rows, stray)
+	actors := func(gid string) (Actor, error) {
+		switch gid {
+		case "1":
+			return Actor{Client: acme, User: asana.User{GID: "91"}}, nil
+		case "2":
+			return Actor{Client: globex, User: asana.User{GID: "92"}}, nil
+		}
+		return Actor{}, fmt.Errorf("no organization in the config sees workspace %s", gid)
+	}
+	j, path := openTemp(t)
+	var report bytes.Buffer
+	o := options(acme, current, true, &report)
+	o.Actors = actors
+	out, err := Apply(context.Background(), j, rows, o)
+	if err != nil || out.Done != 2 || out.Skipped != 1 || acme.removals() != 1 || globex.removals() != 1 {
+		t.Fatalf("outcome %+v, error %v, removals %d by acme and %d by globex; want one each, and the stray row skipped",
+			out, err, acme.removals(), globex.removals())
+	}
+	if !strings.Contains(report.String(), "skipped: no organization in the config sees workspace 3") {
+		t.Errorf("the report does not say why the stray row was skipped:\n%s", report.String())
+	}
+	entries, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actorOf := map[string]string{}
+	for _, e := range entries {
+		if e.Result == ResultDone {
+			actorOf[e.WorkspaceGID] = e.ActorGID
+		}
+	}
+	if actorOf["1"] != "91" || actorOf["2"] != "92" {
+		t.Errorf("the journal's actors by workspace %v, want 1: 91 and 2: 92", actorOf)
+	}
+	if out, err := Undo(context.Background(), j, o.Run); err != nil || out.Done != 2 || !acme.members["1000"].m.IsActive || !globex.members["1001"].m.IsActive {
+		t.Errorf("undo: outcome %+v, error %v; want each member added back by their organisation's credential", out, err)
 	}
 }
 
@@ -181,14 +244,14 @@ func TestApplyActsOnAMemberAddedBackBeforeThePlan(t *testing.T) {
 	old.PlannedAt, old.MembershipGID = planned.Add(-30*24*time.Hour), "999"
 	j.Append(Entry{Time: old.PlannedAt.Add(time.Hour), Run: "old", ActorGID: "9", Action: ActionRemove, Result: ResultDone,
 		WorkspaceGID: "1", MembershipGID: "999", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &old})
-	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 	if err != nil || out.Done != 1 || f.removals() != 1 {
 		t.Fatalf("outcome %+v, error %v, %d removals; want the member removed again", out, err, f.removals())
 	}
 	if got := results(t, path); fmt.Sprint(got) != "[remove done 999 remove done 1000]" {
 		t.Errorf("journal %q", got)
 	}
-	if out, err := Undo(context.Background(), f, j, options(current, true, &bytes.Buffer{}).Run); err != nil || out.Done != 1 {
+	if out, err := Undo(context.Background(), j, options(f, current, true, &bytes.Buffer{}).Run); err != nil || out.Done != 1 {
 		t.Errorf("undo: outcome %+v, error %v; want the last removal added back, once", out, err)
 	}
 }
@@ -196,9 +259,9 @@ func TestApplyActsOnAMemberAddedBackBeforeThePlan(t *testing.T) {
 func TestApplyActsOnAtMostMax(t *testing.T) {
 	f, rows, current := scene(5)
 	j, _ := openTemp(t)
-	o := options(current, true, &bytes.Buffer{})
+	o := options(f, current, true, &bytes.Buffer{})
 	o.Max = 2
-	out, err := Apply(context.Background(), f, j, rows, o)
+	out, err := Apply(context.Background(), j, rows, o)
 	if err != nil || out.Done != 2 || out.Left != 3 || f.removals() != 2 {
 		t.Errorf("outcome %+v, error %v, %d removals; want 2 done and 3 left", out, err, f.removals())
 	}
@@ -245,7 +308,7 @@ func TestApplySkipsWhatChangedWithTheReason(t *testing.T) {
 			c.change(f, rows, current)
 			j, path := openTemp(t)
 			var report bytes.Buffer
-			out, err := Apply(context.Background(), f, j, rows, options(current, true, &report))
+			out, err := Apply(context.Background(), j, rows, options(f, current, true, &report))
 			if err != nil || out.Skipped != 1 || out.Done != 1 {
 				t.Fatalf("outcome %+v, error %v; want line 2 skipped and line 3 done", out, err)
 			}
@@ -268,7 +331,7 @@ func TestApplyReadsBackALostAnswer(t *testing.T) {
 			f, rows, current := scene(2)
 			f.removeErr, f.applied = []error{lost}, applied
 			j, path := openTemp(t)
-			out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+			out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 			got := results(t, path)
 			if applied {
 				if err != nil || out.Done != 2 || fmt.Sprint(got) != "[remove done 1000 remove done 1001]" {
@@ -290,7 +353,7 @@ func TestApplyStopsAtARefusalWithoutNamingThePerson(t *testing.T) {
 	f.removeErr = []error{&asana.Error{Kind: asana.ErrForbidden, StatusCode: 403,
 		Messages: []asana.ErrorMessage{{Message: "p0@example.com may not be removed"}}}}
 	j, path := openTemp(t)
-	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 	if err == nil || f.removals() != 1 || out.Left != 2 {
 		t.Fatalf("outcome %+v, error %v, %d removals; want a stop after the first", out, err, f.removals())
 	}
@@ -309,7 +372,7 @@ func TestApplyFinishesTheRemovalInFlightAtASignal(t *testing.T) {
 	defer cancel()
 	f.onRemove = cancel
 	j, path := openTemp(t)
-	out, err := Apply(ctx, f, j, rows, options(current, true, &bytes.Buffer{}))
+	out, err := Apply(ctx, j, rows, options(f, current, true, &bytes.Buffer{}))
 	if !errors.Is(err, context.Canceled) || out.Done != 1 || out.Left != 2 {
 		t.Errorf("outcome %+v, error %v; want 1 done, 2 left and the cancellation", out, err)
 	}
@@ -330,9 +393,9 @@ func TestApplyExcludesByTheEmailNow(t *testing.T) {
 		rows[0].UserEmail = email
 		j, path := openTemp(t)
 		var report bytes.Buffer
-		o := options(current, true, &report)
+		o := options(f, current, true, &report)
 		o.Exclusions = x
-		out, err := Apply(context.Background(), f, j, rows, o)
+		out, err := Apply(context.Background(), j, rows, o)
 		if err != nil || out.Skipped != 1 || f.removals() != 0 || !strings.Contains(report.String(), string(SkipExcluded)) {
 			t.Errorf("plan email %s: outcome %+v, error %v, %d removals; want the member skipped as excluded\n%s", email, out, err, f.removals(), report.String())
 		}
@@ -357,7 +420,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 		f, rows, current := scene(2)
 		j, path := openTemp(t)
 		lostEnd(f, j)
-		_, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		_, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 		if err == nil || !strings.Contains(err.Error(), "the removal of plan line 2 was asked for: the next run reads it back") {
 			t.Fatalf("error %v; want the run stopped, saying the removal was asked for", err)
 		}
@@ -368,18 +431,18 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 		}
 		var report bytes.Buffer
 		j = reopen(t, path)
-		if _, err := Apply(context.Background(), f, j, rows, options(current, false, &report)); err != nil ||
+		if _, err := Apply(context.Background(), j, rows, options(f, current, false, &report)); err != nil ||
 			!strings.Contains(report.String(), "how it ended was never journalled") || len(results(t, path)) != 0 {
 			t.Fatalf("dry run: %v, journal %q; want the interrupted removal reported and nothing written\n%s", err, results(t, path), report.String())
 		}
-		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 		if err != nil || out.Done != 1 || out.Skipped != 1 || f.removals() != 2 {
 			t.Fatalf("rerun: outcome %+v, error %v, %d removals; want line 2 settled as done, line 3 removed", out, err, f.removals())
 		}
 		if got := results(t, path); fmt.Sprint(got) != "[remove done 1000 remove done 1001]" {
 			t.Errorf("journal %q", got)
 		}
-		if _, err := Undo(context.Background(), f, j, options(current, true, &bytes.Buffer{}).Run); err != nil || !f.members["1000"].m.IsActive {
+		if _, err := Undo(context.Background(), j, options(f, current, true, &bytes.Buffer{}).Run); err != nil || !f.members["1000"].m.IsActive {
 			t.Errorf("undo: %v; want the settled removal added back", err)
 		}
 	})
@@ -387,9 +450,9 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 		f, rows, current := scene(1)
 		j, path := openTemp(t)
 		lostEnd(f, j)
-		Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 		j.Close()
-		out, err := Undo(context.Background(), f, reopen(t, path), options(current, true, &bytes.Buffer{}).Run)
+		out, err := Undo(context.Background(), reopen(t, path), options(f, current, true, &bytes.Buffer{}).Run)
 		if err != nil || out.Done != 1 || !f.members["1000"].m.IsActive {
 			t.Errorf("outcome %+v, error %v; want the interrupted removal settled and added back", out, err)
 		}
@@ -399,7 +462,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 		j, path := openTemp(t)
 		j.Append(Entry{Time: planned, Run: "crashed", ActorGID: "9", Action: ActionRemove, Result: ResultStarted,
 			WorkspaceGID: "1", MembershipGID: "1000", UserGID: "2000", UserEmail: "p0@example.com", PlanRow: &rows[0]})
-		out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+		out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 		if err != nil || out.Done != 1 || f.removals() != 1 {
 			t.Fatalf("outcome %+v, error %v, %d removals; want it settled as not removed, then removed", out, err, f.removals())
 		}
@@ -411,7 +474,7 @@ func TestARemovalWhoseEndWasNotJournalledIsSettled(t *testing.T) {
 		f, rows, current := scene(1)
 		j, _ := openTemp(t)
 		j.sync = func() error { return syscall.ENOSPC }
-		if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); !errors.Is(err, syscall.ENOSPC) || f.removals() != 0 {
+		if _, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{})); !errors.Is(err, syscall.ENOSPC) || f.removals() != 0 {
 			t.Errorf("error %v, %d removals; want the run stopped before asking", err, f.removals())
 		}
 	})
@@ -430,9 +493,9 @@ func reopen(t *testing.T, path string) *Journal {
 func TestApplyRefusesAStalePlan(t *testing.T) {
 	f, rows, current := scene(1)
 	j, _ := openTemp(t)
-	o := options(current, true, &bytes.Buffer{})
+	o := options(f, current, true, &bytes.Buffer{})
 	o.Now = func() time.Time { return planned.Add(DefaultMaxAge + time.Hour) }
-	if _, err := Apply(context.Background(), f, j, rows, o); err == nil || !strings.Contains(err.Error(), "--max-age") {
+	if _, err := Apply(context.Background(), j, rows, o); err == nil || !strings.Contains(err.Error(), "--max-age") {
 		t.Errorf("error %v; want the plan refused, naming --max-age", err)
 	}
 	if f.removals() != 0 {
@@ -444,7 +507,7 @@ func TestApplyLeavesReviewRowsAlone(t *testing.T) {
 	f, rows, current := scene(1)
 	rows[0].Action, rows[0].Reason = ActionReview, ReasonOutside
 	j, _ := openTemp(t)
-	out, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{}))
+	out, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{}))
 	if err != nil || out.Review != 1 || len(f.calls) != 0 {
 		t.Errorf("outcome %+v, error %v, calls %q; want one review row and no request", out, err, f.calls)
 	}
@@ -453,16 +516,16 @@ func TestApplyLeavesReviewRowsAlone(t *testing.T) {
 func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
 	f, rows, current := scene(2)
 	j, path := openTemp(t)
-	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+	if _, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
-	run := options(current, false, &bytes.Buffer{}).Run
-	out, err := Undo(context.Background(), f, j, run)
+	run := options(f, current, false, &bytes.Buffer{}).Run
+	out, err := Undo(context.Background(), j, run)
 	if err != nil || out.Done != 2 || strings.Contains(fmt.Sprint(f.calls), "add ") {
 		t.Fatalf("dry run: outcome %+v, error %v, calls %q; want 2 that would be added and none added", out, err, f.calls)
 	}
 	run.Yes = true
-	if out, err = Undo(context.Background(), f, j, run); err != nil || out.Done != 2 {
+	if out, err = Undo(context.Background(), j, run); err != nil || out.Done != 2 {
 		t.Fatalf("outcome %+v, error %v; want 2 added back", out, err)
 	}
 	if !f.members["1000"].m.IsActive || !f.members["1001"].m.IsActive {
@@ -471,7 +534,7 @@ func TestUndoAddsBackOnceWhatApplyRemoved(t *testing.T) {
 	if strings.Count(fmt.Sprint(f.calls), "add p") != 2 {
 		t.Errorf("calls %q: want each added back by email, once", f.calls)
 	}
-	if out, err = Undo(context.Background(), f, j, run); err != nil || out.Done != 0 {
+	if out, err = Undo(context.Background(), j, run); err != nil || out.Done != 0 {
 		t.Errorf("second undo: outcome %+v, error %v; want nothing to do", out, err)
 	}
 	want := "[remove done 1000 remove done 1001 add done 1000 add done 1001]"
@@ -490,12 +553,12 @@ func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
 	e.UserEmail = ""
 	current["1002"] = e
 	j, path := openTemp(t)
-	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+	if _, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	f.addErr = map[string]error{"p0@example.com": &asana.Error{Kind: asana.ErrBadRequest, StatusCode: 400}}
-	run := options(current, true, &bytes.Buffer{}).Run
-	out, err := Undo(context.Background(), f, j, run)
+	run := options(f, current, true, &bytes.Buffer{}).Run
+	out, err := Undo(context.Background(), j, run)
 	if err == nil || out.Done != 2 || out.Failed != 1 || !f.members["1001"].m.IsActive || !f.members["1002"].m.IsActive {
 		t.Fatalf("outcome %+v, error %v; want the refused one failed and the two others added back", out, err)
 	}
@@ -505,7 +568,7 @@ func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
 	if got := results(t, path); fmt.Sprint(got[3:]) != "[add failed 1000 add done 1001 add done 1002]" {
 		t.Errorf("journal %q", got)
 	}
-	if _, err := Undo(context.Background(), f, j, run); err == nil || !strings.Contains(err.Error(), "1 member(s) could not be added back") {
+	if _, err := Undo(context.Background(), j, run); err == nil || !strings.Contains(err.Error(), "1 member(s) could not be added back") {
 		t.Errorf("a rerun: %v; want the refused one tried again and reported", err)
 	}
 }
@@ -515,15 +578,15 @@ func TestUndoGoesOnPastAMemberAsanaRefuses(t *testing.T) {
 func TestUndoLeavesOutTheExcluded(t *testing.T) {
 	f, rows, current := scene(2)
 	j, path := openTemp(t)
-	if _, err := Apply(context.Background(), f, j, rows, options(current, true, &bytes.Buffer{})); err != nil {
+	if _, err := Apply(context.Background(), j, rows, options(f, current, true, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
-	run := options(current, true, &bytes.Buffer{}).Run
+	run := options(f, current, true, &bytes.Buffer{}).Run
 	var err error
 	if run.Exclusions, err = parseExclusions("keep.txt", []byte("# removed again on purpose\nP0@example.com\n")); err != nil {
 		t.Fatal(err)
 	}
-	out, err := Undo(context.Background(), f, j, run)
+	out, err := Undo(context.Background(), j, run)
 	if err != nil || out.Done != 1 || out.Skipped != 1 || f.members["1000"].m.IsActive || !f.members["1001"].m.IsActive {
 		t.Fatalf("outcome %+v, error %v; want the excluded member left out and the other added back", out, err)
 	}

@@ -18,9 +18,9 @@ import (
 // first: a member already back is skipped, and so is anyone in
 // r.Exclusions (someone an admin removed again on purpose after adding
 // them back by hand: the journal cannot tell that from the removal).
-func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error) {
+func Undo(ctx context.Context, j *Journal, r Run) (Outcome, error) {
 	r = r.defaults()
-	if err := r.settle(ctx, client, j); err != nil {
+	if err := r.settle(ctx, j); err != nil {
 		return Outcome{}, err
 	}
 	removed := slices.SortedFunc(maps.Values(Removed(j.Entries())), func(a, b Entry) int {
@@ -47,7 +47,12 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 			}
 			continue
 		}
-		m, _, err := client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
+		actor, err := r.Actors(e.WorkspaceGID)
+		if err != nil {
+			out.Left = len(removed) - i
+			return out, fmt.Errorf("removal %d of the journal: %w", line, err)
+		}
+		m, _, err := actor.Client.WorkspaceMembership(ctx, e.MembershipGID, asana.SeatFlags)
 		switch {
 		case err != nil && !errors.Is(err, asana.ErrNotFound):
 			out.Left = len(removed) - i
@@ -71,7 +76,7 @@ func Undo(ctx context.Context, client Asana, j *Journal, r Run) (Outcome, error)
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
 		// By gid when the journal has no email: that would fail at every run.
-		_, err = client.AddUser(ctx, e.WorkspaceGID, cmp.Or(e.UserEmail, e.UserGID))
+		_, err = actor.Client.AddUser(ctx, e.WorkspaceGID, cmp.Or(e.UserEmail, e.UserGID))
 		cancel()
 		if err != nil {
 			out.Failed++

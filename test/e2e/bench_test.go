@@ -69,6 +69,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		{name: "roster-1M", workspaces: 1, members: 1_000_000, roster: true},
 		{name: "audit-backfill-10k", workspaces: 1, members: 10_000, audit: true},
 		{name: "reconcile-1M", members: 1_000_000, reconcile: true},
+		{name: "orgs-10k+5k+5k+2k", organizations: []int{10_000, 5_000, 5_000, 2_000}},
 	} {
 		if only[0] != "" && !slices.Contains(only, c.name) {
 			continue
@@ -85,6 +86,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 						runAuditBackfill(b, c, rtt, res)
 					case c.reconcile:
 						runReconcile(b, c, res)
+					case c.organizations != nil:
+						runOrganizations(b, c, rtt, res)
 					default:
 						runEndToEnd(b, c, rtt, res)
 					}
@@ -115,6 +118,9 @@ type benchCase struct {
 	// reconcile runs `asana_exporter seats --demo --reconcile=FILE` on an
 	// Admin Console export of members rows instead.
 	reconcile bool
+	// organizations counts several organisations instead, one workspace of
+	// each size given, each organisation with its own token.
+	organizations []int
 }
 
 // floors are the least time a listing of c can take at rtt a request: its
@@ -510,6 +516,118 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration, res results) {
 		b.Logf("official Node client: listing %v on %d connection(s), CPU %v, peak RSS %.1f MiB",
 			node.wall.Round(time.Millisecond), nodeConns, node.cpu.Round(time.Microsecond), float64(node.rss)/(1<<20))
 	}
+}
+
+// runOrganizations counts several organisations, each a workspace of its
+// own size with a token of its own (a service account, which sees its own
+// organisation alone), in one refresh of the built exporter against the
+// simulator at rtt a request. The organisations refresh at once, each on
+// its token's budget, so the refresh takes as long as the largest one: it
+// reports wall time against the largest organisation's floor, and against
+// the sum of their floors, which counting them one after another would
+// take.
+func runOrganizations(b *testing.B, c benchCase, rtt time.Duration, res results) {
+	specs := make([]asanatest.WorkspaceSpec, len(c.organizations))
+	for i, n := range c.organizations {
+		specs[i] = orgSpec(fmt.Sprintf("Organization %d", i), n)
+	}
+	org := asanatest.Generate(1, specs...)
+	cfg := asanatest.Config{OffsetTTL: time.Hour, Tokens: map[string]asanatest.TokenKind{}, Scopes: map[string][]string{}}
+	dir := b.TempDir()
+	var config strings.Builder
+	config.WriteString("organizations:\n")
+	for i, w := range org.Workspaces {
+		token := fmt.Sprintf("2/%d:organization-%d", 1000+i, i)
+		cfg.Tokens[token], cfg.Scopes[token] = asanatest.ServiceAccount, []string{w.GID}
+		file := filepath.Join(dir, fmt.Sprintf("token-%d", i))
+		if err := os.WriteFile(file, []byte(token), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprintf(&config, "  - name: org-%d\n    token_file: %s\n", i, file)
+	}
+	configFile := filepath.Join(dir, "asana.yml")
+	if err := os.WriteFile(configFile, []byte(config.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	api := asanatest.NewAPI(org, cfg)
+	api.Inject(asanatest.Fault{Latency: rtt})
+	// The refresh starts with the first GET /workspaces after each
+	// organisation's startup check.
+	var lists atomic.Int32
+	var start atomic.Pointer[time.Time]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/workspaces") && int(lists.Add(1)) == len(specs)+1 {
+			now := time.Now()
+			start.Store(&now)
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	addr := freeAddress(b)
+	cmd := exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+srv.URL+"/api/1.0", "--config.file="+configFile,
+		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	counted := make(chan struct{})
+	var logTail bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		n := 0
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"msg":"Counted workspace memberships"`) {
+				if n++; n == len(specs) {
+					close(counted)
+				}
+			} else if logTail.Len() < 64<<10 {
+				logTail.Write(append(sc.Bytes(), '\n'))
+			}
+		}
+	}()
+	var largest, sum time.Duration
+	minRequests := 0
+	for _, n := range c.organizations {
+		floor, _, requests := floors(benchCase{workspaces: 1, members: n}, rtt)
+		largest, sum, minRequests = max(largest, floor), sum+floor, minRequests+requests
+	}
+	timeout := sum*2 + 2*time.Minute
+	select {
+	case <-counted:
+	case <-time.After(timeout):
+		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
+	}
+	wall := time.Since(*start.Load())
+
+	e := &exporterProcess{addr: addr}
+	e.waitFor(b, "/-/ready")
+	_, families := e.scrape(b, "")
+	for i, w := range org.Workspaces {
+		if got, ok := families.Seats(w.GID); !ok || got != specs[i].Seats() {
+			b.Fatalf("organisation %d: the exporter published %+v, want %+v", i, got, specs[i].Seats())
+		}
+	}
+	requests := 0
+	for _, r := range api.Requests() {
+		if !r.Time.Before(*start.Load()) {
+			requests++
+		}
+	}
+	res["wall-s"] = wall.Seconds()
+	res["wall/largest-org-floor"] = wall.Seconds() / largest.Seconds()
+	res["wall/sum-of-org-floors"] = wall.Seconds() / sum.Seconds()
+	res["requests"] = float64(requests)
+	res["redundant-requests"] = float64(requests - minRequests)
+	b.Logf("%d organisations of %v memberships, each with its own token: refresh %v (largest organisation's floor %v, the floors' sum %v), %d requests (minimum %d)",
+		len(specs), c.organizations, wall.Round(time.Millisecond), largest.Round(time.Millisecond), sum.Round(time.Millisecond), requests, minRequests)
 }
 
 // scrapeFloor serves body as static bytes from internal/staticmetrics, a Go
