@@ -405,40 +405,15 @@ func runEndToEnd(b *testing.B, c benchCase, rtt time.Duration, res results) {
 	}
 	cmd := exec.Command(exporterBinary(b), args...)
 	cmd.Env = clientEnv
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	probe.pid.Store(int64(cmd.Process.Pid))
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-
 	// The refresh ends when the log says every workspace was counted.
-	counted := make(chan struct{})
-	var logTail bytes.Buffer
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		n := 0
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), `"msg":"Counted workspace memberships"`) {
-				if n++; n == workspaces {
-					close(counted)
-				}
-			} else if logTail.Len() < 64<<10 {
-				logTail.Write(append(sc.Bytes(), '\n'))
-			}
-		}
-	}()
+	counted := startLogging(b, cmd, `"msg":"Counted workspace memberships"`, workspaces)
+	defer counted.stop()
+	probe.pid.Store(int64(cmd.Process.Pid))
 	timeout := time.Duration(minRequests)*rtt*2 + 2*time.Minute
 	select {
-	case <-counted:
+	case <-counted.seen:
 	case <-time.After(timeout):
-		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
+		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, counted.tail())
 	}
 	// Every connection so far is the exporter's, the startup check's
 	// included: the CPU floor and the Node client run after it.
@@ -565,34 +540,10 @@ func runOrganizations(b *testing.B, c benchCase, rtt time.Duration, res results)
 	defer srv.Close()
 
 	addr := freeAddress(b)
-	cmd := exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+srv.URL+"/api/1.0", "--config.file="+configFile,
-		"--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	counted := make(chan struct{})
-	var logTail bytes.Buffer
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		n := 0
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), `"msg":"Counted workspace memberships"`) {
-				if n++; n == len(specs) {
-					close(counted)
-				}
-			} else if logTail.Len() < 64<<10 {
-				logTail.Write(append(sc.Bytes(), '\n'))
-			}
-		}
-	}()
+	counted := startLogging(b, exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+srv.URL+"/api/1.0",
+		"--config.file="+configFile, "--asana.refresh-interval=1h", "--log.level=debug", "--log.format=json"),
+		`"msg":"Counted workspace memberships"`, len(specs))
+	defer counted.stop()
 	var largest, sum time.Duration
 	minRequests := 0
 	for _, n := range c.organizations {
@@ -601,9 +552,9 @@ func runOrganizations(b *testing.B, c benchCase, rtt time.Duration, res results)
 	}
 	timeout := sum*2 + 2*time.Minute
 	select {
-	case <-counted:
+	case <-counted.seen:
 	case <-time.After(timeout):
-		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, logTail.String())
+		b.Fatalf("the refresh did not finish in %v:\n%s", timeout, counted.tail())
 	}
 	wall := time.Since(*start.Load())
 
@@ -841,39 +792,19 @@ func runAuditBackfill(b *testing.B, c benchCase, rtt time.Duration, res results)
 		b.Fatal(err)
 	}
 	addr := freeAddress(b)
-	cmd := exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+srv.URL+"/api/1.0",
+	read := startLogging(b, exec.Command(exporterBinary(b), "--web.listen-address="+addr, "--asana.url="+srv.URL+"/api/1.0",
 		"--asana.token-file="+filepath.Join(dir, "token"), "--asana.audit-token-file="+filepath.Join(dir, "audit-token"),
-		"--config.file="+filepath.Join(dir, "asana.yml"), "--storage.path="+storage, "--log.format=json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	done := make(chan struct{})
-	var logTail bytes.Buffer
-	go func() {
-		for sc := bufio.NewScanner(stderr); sc.Scan(); {
-			if strings.Contains(sc.Text(), `"msg":"Read the audit log back to the start of its history"`) {
-				close(done)
-			} else if logTail.Len() < 64<<10 {
-				logTail.Write(append(sc.Bytes(), '\n'))
-			}
-		}
-	}()
+		"--config.file="+filepath.Join(dir, "asana.yml"), "--storage.path="+storage, "--log.format=json"),
+		`"msg":"Read the audit log back to the start of its history"`, 1)
+	defer read.stop()
 	timeout := 2*floor + 2*time.Minute
 	select {
-	case <-done:
+	case <-read.seen:
 	case <-time.After(timeout):
-		b.Fatalf("the audit log was not read in %v:\n%s", timeout, logTail.String())
+		b.Fatalf("the audit log was not read in %v:\n%s", timeout, read.tail())
 	}
 	end := time.Now()
-	rss := peakRSS(cmd.Process.Pid)
+	rss := peakRSS(read.cmd.Process.Pid)
 	var start time.Time
 	var served time.Duration // what the simulator took: the streams' requests come one after another
 	requests := 0
@@ -944,4 +875,55 @@ func reportMedians(b *testing.B, runs []results) {
 			b.Logf("%s: median %.4g, range %.4g-%.4g over %d runs", unit, median, vs[0], vs[len(vs)-1], len(vs))
 		}
 	}
+}
+
+// logging is an exporter started by startLogging.
+type logging struct {
+	cmd  *exec.Cmd
+	seen chan struct{} // closed once the awaited message is logged often enough
+	mu   sync.Mutex
+	rest bytes.Buffer // the other lines, up to 64 KiB, for a failure's message
+}
+
+func (l *logging) stop() {
+	l.cmd.Process.Signal(syscall.SIGTERM)
+	l.cmd.Wait()
+}
+
+func (l *logging) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rest.String()
+}
+
+// startLogging starts cmd, an exporter logging JSON, and closes seen once
+// it has logged msg n times. Stop it when done: a measurement must not
+// share the machine with the exporter of the one before.
+func startLogging(b *testing.B, cmd *exec.Cmd, msg string, n int) *logging {
+	b.Helper()
+	l := &logging{cmd: cmd, seen: make(chan struct{})}
+	stderr, err := l.cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		for sc := bufio.NewScanner(stderr); sc.Scan(); {
+			switch {
+			case strings.Contains(sc.Text(), msg):
+				if n--; n == 0 {
+					close(l.seen)
+				}
+			default:
+				l.mu.Lock()
+				if l.rest.Len() < 64<<10 {
+					l.rest.Write(append(sc.Bytes(), '\n'))
+				}
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return l
 }

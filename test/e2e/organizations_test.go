@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -211,18 +210,9 @@ func TestReloadAddsAndRemovesOrganizations(t *testing.T) {
 	o.write(t, "acme")
 	e := o.start(t, "--asana.refresh-interval=1s")
 	until(t, e, "Acme counted", func(f exposition.Families) bool { _, ok := f.Seats(o.gids[0]); return ok })
-	reload := func() (int, string) {
-		resp, err := http.Post(e.url("/-/reload"), "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
 
 	o.write(t, "acme", "globex", "initech")
-	if code, body := reload(); code != http.StatusInternalServerError || !strings.Contains(body, "organizations[2].token_file") {
+	if code, body := e.reload(t); code != http.StatusInternalServerError || !strings.Contains(body, "organizations[2].token_file") {
 		t.Errorf("reload adding an organisation without its token file: %d %q", code, body)
 	}
 	_, families := until(t, e, "the failed reload in asana_exporter_config_last_reload_successful", func(f exposition.Families) bool {
@@ -253,7 +243,7 @@ func TestReloadAddsAndRemovesOrganizations(t *testing.T) {
 	}
 
 	o.write(t, "globex")
-	if code, body := reload(); code != http.StatusOK {
+	if code, body := e.reload(t); code != http.StatusOK {
 		t.Fatalf("reload removing Acme: %d %q", code, body)
 	}
 	_, families = until(t, e, "Acme's series withdrawn", func(f exposition.Families) bool {

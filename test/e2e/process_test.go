@@ -169,6 +169,19 @@ func launchExporterAs(t testing.TB, cred *syscall.Credential, bin string, env []
 
 func (e *exporterProcess) url(path string) string { return "http://" + e.addr + path }
 
+// reload asks the exporter to reload (POST /-/reload) and returns its
+// status and answer.
+func (e *exporterProcess) reload(t testing.TB) (int, string) {
+	t.Helper()
+	resp, err := http.Post(e.url("/-/reload"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 // waitFor polls path until it answers with status (200 unless given).
 func (e *exporterProcess) waitFor(t testing.TB, path string, status ...int) {
 	t.Helper()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -39,15 +38,6 @@ func TestReload(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	reload := func() (int, string) {
-		resp, err := http.Post(e.url("/-/reload"), "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
 
 	// A new purchase, by SIGHUP.
 	writeFile(t, s.config, strings.Replace(readFile(t, s.config), "seats_purchased: 400", "seats_purchased: 450", 1))
@@ -58,7 +48,7 @@ func TestReload(t *testing.T) {
 	// A typo: refused, with the reason; the old config stays.
 	good := readFile(t, s.config)
 	writeFile(t, s.config, strings.Replace(good, "seats_purchased: 450", "seat_purchased: 500", 1))
-	if code, body := reload(); code != http.StatusInternalServerError || !strings.Contains(body, `unknown key "seat_purchased"`) ||
+	if code, body := e.reload(t); code != http.StatusInternalServerError || !strings.Contains(body, `unknown key "seat_purchased"`) ||
 		!strings.Contains(body, "previous config and token stay in use") {
 		t.Errorf("reload of a bad config: %d %q", code, body)
 	}
@@ -69,13 +59,13 @@ func TestReload(t *testing.T) {
 	// A token with a stray space: refused, and the token is not echoed.
 	writeFile(t, s.config, good)
 	writeFile(t, s.tokenFile, "2/9876543210 :rotated-secret\n")
-	if code, body := reload(); code != http.StatusInternalServerError || !strings.Contains(body, "whitespace") || strings.Contains(body, "rotated-secret") {
+	if code, body := e.reload(t); code != http.StatusInternalServerError || !strings.Contains(body, "whitespace") || strings.Contains(body, "rotated-secret") {
 		t.Errorf("reload of a bad token: %d %q", code, body)
 	}
 
 	// A rotated token: the next cycles use it.
 	writeFile(t, s.tokenFile, rotated+"\n")
-	if code, body := reload(); code != http.StatusOK || !strings.HasPrefix(body, "Reloaded at ") {
+	if code, body := e.reload(t); code != http.StatusOK || !strings.HasPrefix(body, "Reloaded at ") {
 		t.Errorf("reload: %d %q", code, body)
 	}
 	waitForSample("after rotation", 1, "asana_exporter_config_last_reload_successful")
