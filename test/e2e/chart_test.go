@@ -311,7 +311,7 @@ func checkDashboards(t *testing.T, maps []*corev1.ConfigMap, want bool) {
 func TestChartRefusesNoToken(t *testing.T) {
 	helm := needTool(t, "helm")
 	out, err := exec.Command(helm, "template", "asana", chartDir).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "token.value or token.existingSecret is required (or demo=true)") {
+	if err == nil || !strings.Contains(string(out), "token.value or token.existingSecret is required (or organizations, or demo=true)") {
 		t.Errorf("helm template with no token: %v\n%s", err, out)
 	}
 }
