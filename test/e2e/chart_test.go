@@ -28,11 +28,11 @@ var chartDir = repoPath("charts", "asana-exporter")
 // chartCases are the value sets every chart test renders: the least that
 // runs (a token), the demo, every option on, and two organisations.
 var chartCases = map[string][]string{
-	"token":     {"--set", "token.value=2/1204000000000042:chart-test-token"},
-	"demo":      {"--set", "demo=true"},
-	"all on":    {"--values", repoPath("test", "e2e", "testdata", "chart-all-on.yaml")},
-	"oauth":     {"--set", "oauth.enabled=true,oauth.clientSecret=s,oauth.refreshToken=r", "--set-string", "oauth.clientID=1"},
-	"audit set": {"--set", "token.existingSecret=asana,auditLog.value=2/1:audit,persistence.enabled=true,persistence.existingClaim=state"},
+	"token":         {"--set", "token.value=2/1204000000000042:chart-test-token"},
+	"demo":          {"--set", "demo=true"},
+	"all on":        {"--values", repoPath("test", "e2e", "testdata", "chart-all-on.yaml")},
+	"oauth":         {"--set", "oauth.enabled=true,oauth.clientSecret=s,oauth.refreshToken=r", "--set-string", "oauth.clientID=1"},
+	"audit set":     {"--set", "token.existingSecret=asana,auditLog.value=2/1:audit,persistence.enabled=true,persistence.existingClaim=state"},
 	"organizations": {"--values", repoPath("test", "e2e", "testdata", "chart-organizations.yaml")},
 }
 
