@@ -157,3 +157,26 @@ func TestChartSchemaPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestChartSchemaOrganizationConfig: the chart's organizations[].config
+// takes the keys of an organisation in the config file but its name and
+// its credentials, which the chart writes, each as the config's
+// organization defines it; so a key added to Organization reaches the
+// chart's value, or fails here.
+func TestChartSchemaOrganizationConfig(t *testing.T) {
+	defs := chartSchema(t)
+	chartSets := map[string]bool{"name": true, "token_file": true, "token_env": true, "oauth": true, "audit_token_file": true}
+	want := map[string]string{}
+	for key := range defs["organization"].Properties {
+		if !chartSets[key] {
+			want[key] = "#/definitions/organization/properties/" + key
+		}
+	}
+	got := map[string]string{}
+	for key, n := range defs["organizationConfig"].Properties {
+		got[key] = n.Ref
+	}
+	if len(want) < 4 || !reflect.DeepEqual(got, want) {
+		t.Errorf("values.schema.json's organizationConfig has %v, want %v", got, want)
+	}
+}

@@ -26,13 +26,14 @@ import (
 var chartDir = repoPath("charts", "asana-exporter")
 
 // chartCases are the value sets every chart test renders: the least that
-// runs (a token), the demo, and every option on.
+// runs (a token), the demo, every option on, and two organisations.
 var chartCases = map[string][]string{
-	"token":     {"--set", "token.value=2/1204000000000042:chart-test-token"},
-	"demo":      {"--set", "demo=true"},
-	"all on":    {"--values", repoPath("test", "e2e", "testdata", "chart-all-on.yaml")},
-	"oauth":     {"--set", "oauth.enabled=true,oauth.clientSecret=s,oauth.refreshToken=r", "--set-string", "oauth.clientID=1"},
-	"audit set": {"--set", "token.existingSecret=asana,auditLog.value=2/1:audit,persistence.enabled=true,persistence.existingClaim=state"},
+	"token":         {"--set", "token.value=2/1204000000000042:chart-test-token"},
+	"demo":          {"--set", "demo=true"},
+	"all on":        {"--values", repoPath("test", "e2e", "testdata", "chart-all-on.yaml")},
+	"oauth":         {"--set", "oauth.enabled=true,oauth.clientSecret=s,oauth.refreshToken=r", "--set-string", "oauth.clientID=1"},
+	"audit set":     {"--set", "token.existingSecret=asana,auditLog.value=2/1:audit,persistence.enabled=true,persistence.existingClaim=state"},
+	"organizations": {"--values", repoPath("test", "e2e", "testdata", "chart-organizations.yaml")},
 }
 
 // rendered is one object of a rendered chart, decoded strictly into its
@@ -311,7 +312,7 @@ func checkDashboards(t *testing.T, maps []*corev1.ConfigMap, want bool) {
 func TestChartRefusesNoToken(t *testing.T) {
 	helm := needTool(t, "helm")
 	out, err := exec.Command(helm, "template", "asana", chartDir).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "token.value or token.existingSecret is required (or demo=true)") {
+	if err == nil || !strings.Contains(string(out), "token.value or token.existingSecret is required (or organizations, or demo=true)") {
 		t.Errorf("helm template with no token: %v\n%s", err, out)
 	}
 }
@@ -812,6 +813,13 @@ func TestChartREADMECommands(t *testing.T) {
 		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(helm)+string(os.PathListSeparator)+os.Getenv("PATH"))
 		return cmd.CombinedOutput()
 	}
+	// A values file the README gives ("with `NAME`:" and a YAML block) is
+	// written where its commands find it.
+	files := map[string]string{}
+	for _, m := range regexp.MustCompile("(?s)with `([^`]+\\.yaml)`:\n\n```yaml\n(.*?)```").FindAllStringSubmatch(readme, -1) {
+		files[m[1]] = filepath.Join(t.TempDir(), m[1])
+		writeFile(t, files[m[1]], m[2])
+	}
 	installs := 0
 	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readme, -1) {
 		for _, line := range strings.Split(strings.ReplaceAll(block[1], "\\\n", ""), "\n") {
@@ -823,6 +831,9 @@ func TestChartREADMECommands(t *testing.T) {
 				continue
 			}
 			installs++
+			for name, file := range files {
+				rest = strings.ReplaceAll(rest, " "+name, " "+file)
+			}
 			out, err := shell("helm template " + rest)
 			if err != nil {
 				t.Errorf("%s: %v\n%s", line, err, out)
@@ -835,8 +846,8 @@ func TestChartREADMECommands(t *testing.T) {
 			}
 		}
 	}
-	if installs < 2 {
-		t.Errorf("%d helm install commands in the chart README, want the demo's and the token's", installs)
+	if installs < 3 || len(files) == 0 {
+		t.Errorf("%d helm install commands and %d values files in the chart README, want the demo's, the token's and the organisations'", installs, len(files))
 	}
 	sessions := 0
 	for _, block := range regexp.MustCompile("(?s)```console\n(.*?)```").FindAllStringSubmatch(readme, -1) {

@@ -82,17 +82,22 @@ func installLines(text string) []string {
 }
 
 // sources are the files the documented install lines copy: the exporter,
-// the token on standard input, the example config and the unit.
+// the token on standard input (each organisation's, by the variable the
+// line gives it from), the example configs and the unit.
 func sources(t *testing.T) map[string]string {
 	t.Helper()
-	token := filepath.Join(t.TempDir(), "pat")
-	writeFile(t, token, asanatest.DefaultToken+"\n")
-	return map[string]string{
-		"asana_exporter":         exporterBinary(t),
-		"/dev/stdin":             token, // <<< "$ASANA_PAT"
-		"config.example.yml":     repoPath("config.example.yml"),
-		"asana_exporter.service": repoPath("examples", "asana_exporter.service"),
+	from := map[string]string{
+		"asana_exporter":                   exporterBinary(t),
+		"config.example.yml":               repoPath("config.example.yml"),
+		"asana_exporter-organizations.yml": repoPath("examples", "asana_exporter-organizations.yml"),
+		"asana_exporter.service":           repoPath("examples", "asana_exporter.service"),
 	}
+	for stdin, token := range map[string]string{"/dev/stdin": asanatest.DefaultToken, // <<< "$ASANA_PAT"
+		`<<< "$ACME_TOKEN"`: acmeToken, `<<< "$GLOBEX_TOKEN"`: globexToken} {
+		from[stdin] = filepath.Join(t.TempDir(), "token")
+		writeFile(t, from[stdin], token+"\n")
+	}
+	return from
 }
 
 // install does what line, an install(1) command run as root, does to the
@@ -163,6 +168,9 @@ func install(t *testing.T, host, line string, from map[string]string) {
 	dest := operands[len(operands)-1]
 	for _, src := range operands[:len(operands)-1] {
 		file, ok := from[src]
+		if f, given := from["<<< "+strings.TrimSpace(stdin)]; given && src == "/dev/stdin" {
+			file = f
+		}
 		if !ok || (src == "/dev/stdin") != (stdin != "") {
 			t.Fatalf("%q: this test does not know what %s is", line, src)
 		}
@@ -281,7 +289,7 @@ func chownAll(t *testing.T, cred *syscall.Credential, mode os.FileMode, paths ..
 // stops it with a message that names the directory in its way and the uid.
 func TestNonRootSystemdLayout(t *testing.T) {
 	needRoot(t)
-	unit := string(readRepoFile(t, "examples", "asana_exporter.service"))
+	unit, _ := systemdUnits(t)
 	cred := imageUser(t) // a uid of no one, as DynamicUser's is
 	t.Run("as installed", func(t *testing.T) {
 		host := installAll(t, unit)

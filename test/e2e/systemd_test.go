@@ -8,13 +8,20 @@ import (
 	"testing"
 )
 
-// TestSystemdUnit: examples/asana_exporter.service passes systemd-analyze
+// TestSystemdUnit: examples/asana_exporter.service, as written and as its
+// comment on several organisations makes it, passes systemd-analyze
 // verify (with the unit's binary where the test built it), its hardening
 // rates "OK" or better in systemd-analyze security, and its ExecStart
 // arguments are ones the exporter's flag parser accepts.
 func TestSystemdUnit(t *testing.T) {
+	single, several := systemdUnits(t)
+	t.Run("one organisation", func(t *testing.T) { checkSystemdUnit(t, single) })
+	t.Run("several organisations", func(t *testing.T) { checkSystemdUnit(t, several) })
+}
+
+func checkSystemdUnit(t *testing.T, unit string) {
+	t.Helper()
 	analyze := needTool(t, "systemd-analyze")
-	unit := string(readRepoFile(t, "examples", "asana_exporter.service"))
 	bin, err := filepath.Abs(exporterBinary(t))
 	if err != nil {
 		t.Fatal(err)
