@@ -75,6 +75,9 @@ func TestDashboardsAreImportReady(t *testing.T) {
 		if v, ok := d.Variable("workspace"); !ok || !strings.HasPrefix(v.QueryText(), "query_result(asana_workspace_info") {
 			t.Errorf("%s: workspace variable %+v is not built from asana_workspace_info", d.File, v)
 		}
+		if v, ok := d.Variable("organization"); d.UID == "asana-exporter" && (!ok || !strings.Contains(v.QueryText(), "label_values(asana_up")) {
+			t.Errorf("%s: no organization variable from asana_up's label: %+v", d.File, v)
+		}
 		checkImportInputs(t, d.File)
 	}
 }
@@ -188,6 +191,12 @@ func TestPanelQueriesParseAndFilter(t *testing.T) {
 					perWorkspace := strings.HasPrefix(vs.Name, "asana_workspace_") || strings.HasPrefix(vs.Name, "asana_collection_")
 					if perWorkspace && (!hasMatcher(vs, "workspace_gid") || !strings.Contains(raw, `workspace_gid=~"$workspace"`)) {
 						t.Errorf("%s: panel %q: %s is not filtered by $workspace", d.File, p.Title, vs)
+					}
+					// Several organisations label these by organization.
+					perOrganization := vs.Name == "asana_up" || strings.HasPrefix(vs.Name, "asana_api_")
+					if _, ok := d.Variable("organization"); ok && perOrganization &&
+						(!hasMatcher(vs, "organization") || !strings.Contains(raw, `organization=~"$organization"`)) {
+						t.Errorf("%s: panel %q: %s is not filtered by $organization", d.File, p.Title, vs)
 					}
 					return nil
 				})

@@ -108,6 +108,7 @@ func expandQuery(expr string, rateInterval time.Duration) string {
 		"$__rate_interval", model.Duration(rateInterval).String(),
 		"$__range", "1d",
 		"$workspace", ".*",
+		"$organization", ".*",
 		"$job", ".*",
 	).Replace(expr)
 }
