@@ -59,7 +59,7 @@ func (e *Exporter) ReclaimPlan(ctx context.Context, o ReclaimOptions, errOut io.
 	if err != nil {
 		return err
 	}
-	targets, err := e.seatTargets(ctx, o.Workspaces)
+	targets, v, err := e.seatTargets(ctx, o.Workspaces)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (e *Exporter) ReclaimPlan(ctx context.Context, o ReclaimOptions, errOut io.
 	for _, w := range targets.all() {
 		gids = append(gids, w.GID)
 	}
-	actors, err := e.actors(ctx, gids)
+	actors, err := e.actors(ctx, &v, gids)
 	if err != nil {
 		return err
 	}
@@ -169,12 +169,17 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 	}
 	listCtx, cancel := withTimeout(ctx, o.Timeout)
 	defer cancel()
-	j, run, err := e.begin(listCtx, o, rows, out)
+	// What each token sees, listed once for who acts and the re-check.
+	v, err := e.visibility(listCtx)
+	if err != nil {
+		return err
+	}
+	j, run, err := e.begin(listCtx, o, &v, rows, out)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	current, err := e.currentMembers(listCtx, rows, o, errOut)
+	current, err := e.currentMembers(listCtx, v, rows, o, errOut)
 	if err != nil {
 		return err
 	}
@@ -187,11 +192,7 @@ func (e *Exporter) ReclaimApply(ctx context.Context, o ReclaimOptions, out, errO
 // sees (each on its organisation's), judged by the same idle rule as the
 // plan, by membership gid. A workspace no token sees leaves its rows
 // unlisted, and so skipped.
-func (e *Exporter) currentMembers(ctx context.Context, rows []reclaim.Row, o ReclaimOptions, errOut io.Writer) (map[string]roster.Entry, error) {
-	v, err := e.visibility(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (e *Exporter) currentMembers(ctx context.Context, v visibility, rows []reclaim.Row, o ReclaimOptions, errOut io.Writer) (map[string]roster.Entry, error) {
 	targets := make(targets, len(v.orgs))
 	for i, org := range v.orgs {
 		targets[i].org = org
@@ -236,7 +237,7 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 	if o.Journal == "" {
 		return errors.New("reclaim undo needs --journal=FILE, the journal reclaim apply wrote")
 	}
-	j, run, err := e.begin(ctx, o, nil, out)
+	j, run, err := e.begin(ctx, o, nil, nil, out)
 	if err != nil {
 		return err
 	}
@@ -252,9 +253,9 @@ func (e *Exporter) ReclaimUndo(ctx context.Context, o ReclaimOptions, out, errOu
 
 // begin starts an apply or undo run: its exclude list, its journal (only
 // read for a dry run) and who acts in each workspace of the plan's rows
-// and the journal: the user of the credential of its organisation. The
-// caller closes the journal.
-func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, rows []reclaim.Row, report io.Writer) (*reclaim.Journal, reclaim.Run, error) {
+// and the journal: the user of the credential of its organisation, chosen
+// by v (see actors). The caller closes the journal.
+func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, v *visibility, rows []reclaim.Row, report io.Writer) (*reclaim.Journal, reclaim.Run, error) {
 	exclusions, err := readExclusions(o.Exclude)
 	if err != nil {
 		return nil, reclaim.Run{}, err
@@ -263,7 +264,7 @@ func (e *Exporter) begin(ctx context.Context, o ReclaimOptions, rows []reclaim.R
 	if err != nil {
 		return nil, reclaim.Run{}, err
 	}
-	actors, err := e.actors(ctx, journalled(rows, j))
+	actors, err := e.actors(ctx, v, journalled(rows, j))
 	if err != nil {
 		j.Close()
 		return nil, reclaim.Run{}, err

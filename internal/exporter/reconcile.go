@@ -40,7 +40,7 @@ func (e *Exporter) reconcile(ctx context.Context, opts SeatsOptions, out, errOut
 	if err != nil {
 		return trouble(err)
 	}
-	targets, err := e.seatTargets(ctx, opts.Workspaces)
+	targets, _, err := e.seatTargets(ctx, opts.Workspaces)
 	if err != nil {
 		return trouble(err)
 	}

@@ -107,7 +107,7 @@ func (e *Exporter) Seats(ctx context.Context, opts SeatsOptions, out, errOut io.
 	if opts.Summary { // it counts every state and judges idle seats by each threshold itself
 		filter = roster.ListOptions{}
 	}
-	targets, err := e.seatTargets(ctx, opts.Workspaces)
+	targets, _, err := e.seatTargets(ctx, opts.Workspaces)
 	if err != nil {
 		return err
 	}

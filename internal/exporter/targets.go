@@ -64,30 +64,28 @@ func (e *Exporter) visibility(ctx context.Context) (visibility, error) {
 // one that lists it in the config, or else the first whose token sees it.
 func (e *Exporter) owner(v visibility, gid string) (*organization, asana.Workspace, bool) {
 	cfg := e.config.Get()
-	found := -1
+	var first *organization // the first whose token sees it
+	var seen asana.Workspace
 	for i, o := range v.orgs {
 		j := slices.IndexFunc(v.visible[i], func(w asana.Workspace) bool { return w.GID == gid })
 		switch {
 		case j < 0:
 		case cfg.Scope(o.name).Workspace(gid) != nil:
 			return o, v.visible[i][j], true
-		case found < 0:
-			found = i
+		case first == nil:
+			first, seen = o, v.visible[i][j]
 		}
 	}
-	if found < 0 {
-		return nil, asana.Workspace{}, false
-	}
-	w := v.visible[found][slices.IndexFunc(v.visible[found], func(w asana.Workspace) bool { return w.GID == gid })]
-	return v.orgs[found], w, true
+	return first, seen, first != nil
 }
 
 // seatTargets are the workspaces to list: those the config collects, or
-// the ones named (which a token must see).
-func (e *Exporter) seatTargets(ctx context.Context, named []string) (targets, error) {
+// the ones named (which a token must see); and what each token sees, which
+// they were chosen from.
+func (e *Exporter) seatTargets(ctx context.Context, named []string) (targets, visibility, error) {
 	v, err := e.visibility(ctx)
 	if err != nil {
-		return nil, err
+		return nil, v, err
 	}
 	out := make(targets, len(v.orgs))
 	for i, o := range v.orgs {
@@ -99,22 +97,18 @@ func (e *Exporter) seatTargets(ctx context.Context, named []string) (targets, er
 	for _, gid := range named {
 		o, w, ok := e.owner(v, gid)
 		if !ok {
-			var all []asana.Workspace
-			for _, ws := range v.visible {
-				all = append(all, ws...)
-			}
 			who := "the token cannot"
 			if e.byOrganization() {
 				who = "no organization's token can"
 			}
-			return nil, fmt.Errorf("--workspace=%s: %s see that workspace; it sees %s", gid, who, describe(all))
+			return nil, v, fmt.Errorf("--workspace=%s: %s see that workspace; it sees %s", gid, who, describe(slices.Concat(v.visible...)))
 		}
 		i := slices.Index(v.orgs, o)
 		if !slices.ContainsFunc(out[i].workspaces, func(w asana.Workspace) bool { return w.GID == gid }) {
 			out[i].workspaces = append(out[i].workspaces, w)
 		}
 	}
-	return out, nil
+	return out, v, nil
 }
 
 // ledger is the audit log's Ledger of an organisation, from whichever
@@ -151,8 +145,10 @@ func (e *Exporter) listRoster(ctx context.Context, t targets, opts roster.ListOp
 
 // actors are who acts on each workspace for reclaim apply and undo: the
 // credential of the organisation the workspace belongs to, and its user,
-// read once for each organisation that owns one of gids.
-func (e *Exporter) actors(ctx context.Context, gids []string) (reclaim.Actors, error) {
+// read once for each organisation that owns one of gids. v is what each
+// token sees, if the caller has listed it already; nil lists it when
+// there are several organisations to choose from.
+func (e *Exporter) actors(ctx context.Context, v *visibility, gids []string) (reclaim.Actors, error) {
 	orgs := e.organizations()
 	if !e.byOrganization() {
 		client := orgs[0].counts.client
@@ -162,18 +158,22 @@ func (e *Exporter) actors(ctx context.Context, gids []string) (reclaim.Actors, e
 		}
 		return func(string) (reclaim.Actor, error) { return reclaim.Actor{Client: client, User: me}, nil }, nil
 	}
-	v, err := e.visibility(ctx)
-	if err != nil {
-		return nil, err
+	if v == nil {
+		listed, err := e.visibility(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v = &listed
 	}
 	byGID := map[string]reclaim.Actor{}
 	users := map[*organization]asana.User{}
 	for _, gid := range gids {
-		o, _, ok := e.owner(v, gid)
+		o, _, ok := e.owner(*v, gid)
 		if !ok {
 			continue
 		}
 		if _, read := users[o]; !read {
+			var err error
 			if users[o], err = o.counts.client.Me(ctx); err != nil {
 				return nil, fmt.Errorf("organization %s: reading the token's own user: %w", o.name, err)
 			}
