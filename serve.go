@@ -5,12 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/asana-exporter/asana_exporter/internal/inputfile"
 )
 
 // listeners are the server's listen addresses, bound, and the scheme it
@@ -29,10 +30,11 @@ type listeners struct {
 func listen(flags *web.FlagConfig) (*listeners, error) {
 	l := &listeners{flags: flags, scheme: "http"}
 	if file := *flags.WebConfigFile; file != "" {
-		if err := web.Validate(file); err != nil {
-			return nil, fmt.Errorf("--web.config.file=%s: %w", file, err)
-		}
+		// Read within a bound first: exporter-toolkit reads it whole.
 		tls, err := servesTLS(file)
+		if err == nil {
+			err = web.Validate(file)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--web.config.file=%s: %w", file, err)
 		}
@@ -57,10 +59,15 @@ func listen(flags *web.FlagConfig) (*listeners, error) {
 
 func isVsock(address string) bool { return strings.HasPrefix(address, "vsock://") }
 
-// servesTLS reports whether a web config (valid: web.Validate) turns TLS
-// on, as exporter-toolkit decides it.
+// maxWebConfigBytes bounds --web.config.file: TLS file paths, cipher
+// lists and a few bcrypt hashes take a few KiB; a user list of thousands
+// still fits.
+const maxWebConfigBytes = 1 << 20
+
+// servesTLS reports whether a web config turns TLS on, as exporter-toolkit
+// decides it.
 func servesTLS(file string) (bool, error) {
-	raw, err := os.ReadFile(file)
+	raw, err := inputfile.ReadAll(file, maxWebConfigBytes)
 	if err != nil {
 		return false, err
 	}
